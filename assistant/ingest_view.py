@@ -1,0 +1,88 @@
+"""Renders ingest events on a terminal: a rich progress bar, or plain lines when not a terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ingest import ChunksEmbedded, FileDone, SyncEvent, SyncFinished, SyncStarted, SyncSummary
+
+
+class ProgressView:
+    """A live bar (files, chunks, chunk rate, ETA) while syncing; failures printed as they happen."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]} chunks/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = None
+        self.chunks = 0
+
+    def __call__(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncStarted):
+            self.progress.start()
+            self.task = self.progress.add_task("Ingesting", total=event.total_files, chunks=0, rate="-")
+        elif isinstance(event, ChunksEmbedded):
+            self.chunks += event.count
+            elapsed = self.progress.tasks[0].elapsed or 0
+            rate = f"{self.chunks / elapsed:.1f}" if elapsed > 0 else "-"
+            self.progress.update(self.task, chunks=self.chunks, rate=rate)
+        elif isinstance(event, FileDone):
+            if event.status != "removed":
+                self.progress.advance(self.task)
+            if event.status == "failed":
+                self.progress.console.print(f"[red]failed[/] {event.path}: {event.error}")
+            for warning in event.warnings:
+                self.progress.console.print(f"[yellow]warning[/] {event.path}: {warning}")
+        elif isinstance(event, SyncFinished):
+            self.progress.stop()
+
+
+class PlainView:
+    """One line per file that changed or failed, for logs and pipes."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def __call__(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncStarted):
+            self.console.print(f"ingesting {event.root}: {event.total_files} files")
+        elif isinstance(event, FileDone) and event.status not in ("unchanged", "skipped"):
+            detail = (
+                f": {event.error}" if event.error else f" ({event.chunks} chunks)" if event.chunks else ""
+            )
+            self.console.print(f"{event.status} {event.path}{detail}", markup=False, highlight=False)
+            for warning in event.warnings:
+                self.console.print(f"warning {event.path}: {warning}", markup=False, highlight=False)
+
+
+def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
+    s = summary
+    console.print(
+        f"[bold]{kb_name}[/]: {s.files_added} added, {s.files_updated} updated, "
+        f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
+        + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
+        + f" · {s.chunks_added} chunks added, {s.chunks_removed} removed · {s.seconds:.1f} s"
+    )
+    if s.files_failed:
+        console.print(f"[red]{len(s.files_failed)} file(s) could not be ingested:[/]")
+        for failure in s.files_failed:
+            console.print(f"  {failure.path}: {failure.error}", markup=False, highlight=False)

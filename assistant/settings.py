@@ -1,0 +1,137 @@
+"""Settings: read once at the edge, then passed down.
+
+Precedence, highest first: command-line flags, `ASSISTANT_*` environment variables (and the
+conventional `OLLAMA_HOST`), `$ASSISTANT_HOME/config.toml`, built-in defaults. Nothing below the
+CLI reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+
+
+class SettingsError(ValueError):
+    """A setting has a value we cannot use; the message names the setting and the fix."""
+
+
+def default_home() -> Path:
+    """Platform-appropriate home, e.g. ~/.local/share/r1-assistant on Linux."""
+    return Path(user_data_dir("r1-assistant", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    #: Knowledge base used when a command is given no --kb.
+    kb: str = "default"
+    #: Embedder spec (see vectorstore.embedders); None means "the base's own, or the default".
+    embedder: str | None = None
+    #: Chroma server URL; None means embedded Chroma under `home`.
+    chroma_url: str | None = None
+    ollama_host: str = "http://127.0.0.1:11434"
+    #: Chunk size in weighted characters (a CJK character counts as several; see ingest.chunking).
+    chunk_size: int = 800
+    chunk_overlap: int = 120
+
+    @property
+    def config_file(self) -> Path:
+        return self.home / "config.toml"
+
+
+# Environment variable -> settings field. OLLAMA_HOST is the convention every Ollama client honours.
+ENV_VARS = {
+    "ASSISTANT_HOME": "home",
+    "ASSISTANT_KB": "kb",
+    "ASSISTANT_EMBEDDER": "embedder",
+    "ASSISTANT_CHROMA_URL": "chroma_url",
+    "OLLAMA_HOST": "ollama_host",
+    "ASSISTANT_CHUNK_SIZE": "chunk_size",
+    "ASSISTANT_CHUNK_OVERLAP": "chunk_overlap",
+}
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    kind = _FIELD_TYPES[name]
+    if value is None:
+        return None
+    if name == "home":
+        return Path(os.path.expanduser(str(value)))
+    if kind == "int":
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{origin}: '{value}' is not a whole number") from None
+        if number < 0:
+            raise SettingsError(f"{origin}: must not be negative (got {number})")
+        return number
+    text = str(value).strip()
+    return text or None if kind == "str | None" else text
+
+
+def _normalise_ollama_host(host: str) -> str:
+    # Ollama accepts bare "host:port" and "0.0.0.0"; turn them into a URL we can call.
+    if "://" not in host:
+        host = f"http://{host}"
+    host = host.rstrip("/")
+    if host.count(":") == 1:
+        host += ":11434"
+    return host.replace("://0.0.0.0", "://127.0.0.1")
+
+
+def load_settings(
+    flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build Settings from flags (None values ignored), the environment and config.toml."""
+    environ = os.environ if environ is None else environ
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+
+    from_env = {field_name: environ[var] for var, field_name in ENV_VARS.items() if environ.get(var)}
+
+    # The home folder decides where config.toml is, so resolve it first.
+    home_value = flags.get("home") or from_env.get("home")
+    home = _coerce("home", home_value, "home") if home_value else default_home()
+    from_file = _read_config(home / "config.toml")
+
+    values: dict[str, Any] = {}
+    for layer, origin in (
+        (from_file, str(home / "config.toml")),
+        (from_env, "environment"),
+        (flags, "flag"),
+    ):
+        for name, value in layer.items():
+            if name not in _FIELD_TYPES:
+                raise SettingsError(
+                    f"{origin}: unknown setting '{name}'. Known: {', '.join(sorted(_FIELD_TYPES))}"
+                )
+            values[name] = _coerce(name, value, f"{origin} ({name})")
+    values["home"] = home
+    settings = replace(Settings(), **values)
+    if settings.chunk_overlap >= settings.chunk_size:
+        raise SettingsError(
+            f"chunk_overlap ({settings.chunk_overlap}) must be smaller than chunk_size "
+            f"({settings.chunk_size})"
+        )
+    return replace(settings, ollama_host=_normalise_ollama_host(settings.ollama_host))
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+    # Allow both flat keys and an [assistant] table.
+    table = data.get("assistant", data)
+    if not isinstance(table, dict):
+        raise SettingsError(f"{path}: expected key = value settings")
+    return dict(table)

@@ -1,0 +1,27 @@
+"""Read a folder of documents into a knowledge base, and keep the base in sync with it."""
+
+from .chunking import Chunk, Chunker, weighted_len
+from .sync import (
+    ChunksEmbedded,
+    FileDone,
+    FileFailure,
+    SyncEvent,
+    SyncFinished,
+    SyncStarted,
+    SyncSummary,
+    sync,
+)
+
+__all__ = [
+    "Chunk",
+    "Chunker",
+    "ChunksEmbedded",
+    "FileDone",
+    "FileFailure",
+    "SyncEvent",
+    "SyncFinished",
+    "SyncStarted",
+    "SyncSummary",
+    "sync",
+    "weighted_len",
+]

@@ -1,0 +1,165 @@
+"""Chunking that respects structure and language.
+
+A document arrives as sections (a page, or the text under one heading path). Small neighbouring
+sections on the same page are packed whole into one chunk; a section too large for one chunk is
+split with LangChain's RecursiveCharacterTextSplitter at the best boundary available: paragraph,
+line, sentence end (Chinese 。！？；… as well as English . ! ?), clause, then word.
+
+Sizes are in *weighted characters*: a CJK character counts CJK_WEIGHT, anything else 1. In the
+multilingual-e5 tokenizer a Chinese character costs 0.79 tokens and an English character 0.22
+(measured on ../shared/data: `python benchmarks/chunk_weight.py`), so one Chinese character carries
+about as much as 3.5 English ones. With the defaults (800, overlap 120) an English chunk is ~800
+characters (~175 tokens) and a Chinese one ~230 characters (~180 tokens): similar meaning per
+chunk, well inside the 512-token window of the embedders, and small enough that several fit in
+a 4k-token model context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from vectorstore.text import CJK_RE
+
+from .formats import ParsedDocument, Section
+
+CJK_WEIGHT = 3.5
+DEFAULT_CHUNK_SIZE = 800
+DEFAULT_CHUNK_OVERLAP = 120
+
+SEPARATORS = [
+    r"\n\n+",
+    r"\n",
+    r"(?<=[。！？；…])",  # Chinese sentence ends need no following space
+    r"(?<=[.!?;])\s+",
+    r"(?<=[，、：,:])",
+    r"\s+",
+    "",
+]
+
+
+def weighted_len(text: str) -> int:
+    cjk = len(CJK_RE.findall(text))
+    return int(len(text) + (CJK_WEIGHT - 1) * cjk)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str
+    #: Text handed to the embedder: the chunk with its title and heading path in front.
+    embed_text: str
+    metadata: dict[str, Any]
+
+
+class Chunker:
+    def __init__(
+        self, chunk_size: int = DEFAULT_CHUNK_SIZE, chunk_overlap: int = DEFAULT_CHUNK_OVERLAP
+    ) -> None:
+        if chunk_overlap >= chunk_size:
+            raise ValueError(f"chunk_overlap ({chunk_overlap}) must be below chunk_size ({chunk_size})")
+        self.chunk_size = chunk_size
+        self.chunk_overlap = chunk_overlap
+        self._splitter = RecursiveCharacterTextSplitter(
+            separators=SEPARATORS,
+            is_separator_regex=True,
+            keep_separator="end",
+            chunk_size=chunk_size,
+            chunk_overlap=chunk_overlap,
+            length_function=weighted_len,
+            strip_whitespace=True,
+        )
+
+    def spans(self, doc: ParsedDocument) -> list[tuple[int, int, list[Section]]]:
+        """(start, end, sections) of each chunk, as offsets into `doc.text`."""
+        out: list[tuple[int, int, list[Section]]] = []
+        group: list[Section] = []
+
+        def close_group() -> None:
+            if group:
+                out.append((group[0].start, group[-1].end, list(group)))
+                group.clear()
+
+        for section in doc.sections:
+            size = weighted_len(doc.text[section.start : section.end])
+            if size > self.chunk_size:
+                close_group()
+                out.extend((s, e, [section]) for s, e in self._split(doc.text, section))
+                continue
+            if group and (
+                group[-1].page != section.page
+                or weighted_len(doc.text[group[0].start : section.end]) > self.chunk_size
+            ):
+                close_group()
+            group.append(section)
+        close_group()
+        return out
+
+    def _split(self, text: str, section: Section) -> list[tuple[int, int]]:
+        body = text[section.start : section.end]
+        spans: list[tuple[int, int]] = []
+        cursor = 0
+        carry: int | None = None  # start of a heading line waiting for its text
+        for piece in self._splitter.split_text(body):
+            found = body.find(piece, cursor)
+            if found < 0:  # cannot happen with strip-only normalisation; be safe
+                found = body.find(piece)
+            if found < 0:
+                continue
+            cursor = found + 1
+            if _HEADING_ONLY.match(piece):
+                carry = found if carry is None else carry
+                continue
+            start = carry if carry is not None and found - carry < 200 else found
+            carry = None
+            spans.append((section.start + start, section.start + found + len(piece)))
+        return spans
+
+    def chunk(self, doc: ParsedDocument, *, source: str, content_hash: str, kind: str) -> list[Chunk]:
+        """Chunks of `doc` with deterministic ids and the metadata a citation needs."""
+        path_key = hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+        chunks = []
+        for index, (start, end, sections) in enumerate(self.spans(doc)):
+            text = doc.text[start:end].strip()
+            if not text:
+                continue
+            headings = list(dict.fromkeys(s.heading for s in sections if s.heading))
+            heading = " | ".join(headings)
+            if len(heading) > 300:
+                heading = heading[:299] + "…"
+            metadata: dict[str, Any] = {
+                "source": source,
+                "title": doc.title,
+                "heading": heading,
+                "start": start,
+                "end": end,
+                "content_hash": content_hash,
+                "chunk_index": index,
+                "kind": kind,
+            }
+            if sections[0].page is not None:
+                metadata["page"] = sections[0].page
+            chunks.append(
+                Chunk(
+                    id=f"{path_key}:{content_hash[:12]}:{index:05d}",
+                    text=text,
+                    embed_text=_with_context(doc.title, heading, text),
+                    metadata=metadata,
+                )
+            )
+        return chunks
+
+
+_HEADING_ONLY = re.compile(r"^(?:#{1,6} [^\n]*\n*)+$")
+
+
+def _with_context(title: str, heading: str, text: str) -> str:
+    # Contextual chunk header: a chunk deep inside a document rarely names what it is about.
+    context = [p for p in (title, heading) if p and p not in text[:200]]
+    if not context:
+        return text
+    return " > ".join(context) + "\n" + text

