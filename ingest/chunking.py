@@ -6,12 +6,12 @@ split with LangChain's RecursiveCharacterTextSplitter at the best boundary avail
 line, sentence end (Chinese 。！？；… as well as English . ! ?), clause, then word.
 
 Sizes are in *weighted characters*: a CJK character counts CJK_WEIGHT, anything else 1. In the
-multilingual-e5 tokenizer a Chinese character costs 0.79 tokens and an English character 0.22
-(measured on ../shared/data: `python benchmarks/chunk_weight.py`), so one Chinese character carries
-about as much as 3.5 English ones. With the defaults (800, overlap 120) an English chunk is ~800
-characters (~175 tokens) and a Chinese one ~230 characters (~180 tokens): similar meaning per
-chunk, well inside the 512-token window of the embedders, and small enough that several fit in
-a 4k-token model context.
+multilingual-e5 tokenizer (the default embedder's) a CJK character costs 0.81 tokens and an
+English character 0.26 (measured on ../shared/data: `python benchmarks/chunk_weight.py`), so one
+Chinese character weighs about as much as 3 English ones. With the defaults (800, overlap 120) an
+English chunk is ~800 characters (~210 tokens) and a Chinese one ~270 characters (~215 tokens):
+similar meaning per chunk, inside the 512-token window of the embedders, and small enough that
+several fit in a 4k-token model context.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from vectorstore.text import CJK_RE
 
 from .formats import ParsedDocument, Section
 
-CJK_WEIGHT = 3.5
+CJK_WEIGHT = 3
 DEFAULT_CHUNK_SIZE = 800
 DEFAULT_CHUNK_OVERLAP = 120
 

@@ -6,6 +6,7 @@ use, which a private, offline assistant must never do. Telemetry is off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -21,33 +22,38 @@ class ChromaConnectionError(RuntimeError):
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Adapts our `Embedder` to Chroma's embedding-function protocol."""
+    """Adapts our `Embedder` to Chroma's embedding-function protocol.
 
-    def __init__(self, embedder: Embedder) -> None:
-        self.embedder = embedder
+    The embedder is made on first use, so opening a base to read its stats loads no model.
+    """
+
+    def __init__(self, embedder_id: str, spec: str, factory: Callable[[], Embedder]) -> None:
+        self.embedder_id, self.spec, self._factory = embedder_id, spec, factory
 
     def __call__(self, input: Documents) -> Embeddings:  # noqa: A002 - Chroma's parameter name
         import numpy as np
 
-        return [np.asarray(v, dtype=np.float32) for v in self.embedder.embed_documents(list(input))]
+        vectors = self._factory().embed_documents(list(input))
+        return [np.asarray(v, dtype=np.float32) for v in vectors]
 
     def embed_query(self, input: Documents) -> Embeddings:  # noqa: A002
         import numpy as np
 
-        return [np.asarray(self.embedder.embed_query(t), dtype=np.float32) for t in input]
+        return [np.asarray(self._factory().embed_query(t), dtype=np.float32) for t in input]
 
     @staticmethod
     def name() -> str:
         return "r1_assistant"
 
     def get_config(self) -> dict:
-        return {"embedder": self.embedder.id, "spec": self.embedder.spec}
+        return {"embedder": self.embedder_id, "spec": self.spec}
 
     @staticmethod
     def build_from_config(config: dict) -> ChromaEmbeddingFunction:
         from .embedders import make_embedder
 
-        return ChromaEmbeddingFunction(make_embedder(config.get("spec") or config["embedder"]))
+        spec = config.get("spec") or config["embedder"]
+        return ChromaEmbeddingFunction(config["embedder"], spec, lambda: make_embedder(spec))
 
     def is_legacy(self) -> bool:
         return False

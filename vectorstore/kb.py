@@ -141,17 +141,26 @@ class KnowledgeBase:
         name: str,
         folder: Path,
         index: LexicalIndex,
-        embedder: Embedder,
-        collection: Any,
+        embedder: EmbedderRef,
         chroma_url: str | None,
     ) -> None:
         self.name = name
         self.folder = folder
         self.index = index
-        self.embedder = embedder
-        self.collection = collection
+        self._embedder = embedder
         self.chroma_url = chroma_url
         self._writer: _lock | None = None
+        client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
+        self.collection = _get_collection(client, name, embedder, chroma_url)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedder that built this base (loaded on first use)."""
+        return self._embedder.get()
+
+    @property
+    def embedder_id(self) -> str:
+        return self._embedder.id
 
     # --- opening ----------------------------------------------------------------------------
     @classmethod
@@ -181,25 +190,27 @@ class KnowledgeBase:
         index = LexicalIndex(folder / "kb.sqlite")
         try:
             recorded = index.get_meta("embedder")
-            if recorded and embedder and make_embedder(embedder, ollama_url=ollama_url).id != recorded:
-                raise EmbedderMismatchError(
-                    f"knowledge base '{name}' was built with embedder '{recorded}', not "
-                    f"'{make_embedder(embedder, ollama_url=ollama_url).id}': vectors from "
-                    f"different models cannot be compared. Unset ASSISTANT_EMBEDDER/--embedder "
-                    f"to use the base's own, or ingest into a new base with --kb."
-                )
-            spec = index.get_meta("embedder_spec") if recorded else None
-            emb = make_embedder(embedder or spec or DEFAULT_EMBEDDER, ollama_url=ollama_url)
-            if not recorded:
-                index.set_meta("embedder", emb.id)
-                index.set_meta("embedder_spec", embedder or DEFAULT_EMBEDDER)
-                index.set_meta("created_at", str(time.time()))
-            client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
-            collection = _get_collection(client, name, emb, chroma_url)
+            recorded_spec = index.get_meta("embedder_spec")
+            if recorded and (not embedder or embedder == recorded_spec):
+                ref = EmbedderRef(recorded, recorded_spec or DEFAULT_EMBEDDER, ollama_url)
+            else:
+                made = make_embedder(embedder or DEFAULT_EMBEDDER, ollama_url=ollama_url)
+                if recorded and made.id != recorded:
+                    raise EmbedderMismatchError(
+                        f"knowledge base '{name}' was built with embedder '{recorded}', not "
+                        f"'{made.id}': vectors from different models cannot be compared. Unset "
+                        "ASSISTANT_EMBEDDER/--embedder to use the base's own, or ingest into a new "
+                        "base with --kb."
+                    )
+                ref = EmbedderRef(made.id, recorded_spec or made.spec, ollama_url, made)
+                if not recorded:
+                    index.set_meta("embedder", made.id)
+                    index.set_meta("embedder_spec", made.spec)
+                    index.set_meta("created_at", str(time.time()))
+            return cls(name, folder, index, ref, chroma_url)
         except BaseException:
             index.close()
             raise
-        return cls(name, folder, index, emb, collection, chroma_url)
 
     def close(self) -> None:
         self.end_write()
@@ -314,7 +325,7 @@ class KnowledgeBase:
             name=self.name,
             documents=documents,
             chunks=chunks,
-            embedder=self.embedder.id,
+            embedder=self.embedder_id,
             bytes=size,
             location=self.chroma_url or str(self.folder),
         )
@@ -330,11 +341,28 @@ class KnowledgeBase:
         )
 
 
-def _get_collection(client, name: str, embedder: Embedder, chroma_url: str | None):
+class EmbedderRef:
+    """An embedder known by id and spec, created only when something needs vectors."""
+
+    def __init__(self, id: str, spec: str, ollama_url: str, made: Embedder | None = None) -> None:  # noqa: A002
+        self.id, self.spec, self.ollama_url, self._made = id, spec, ollama_url, made
+
+    def get(self) -> Embedder:
+        if self._made is None:
+            self._made = make_embedder(self.spec, ollama_url=self.ollama_url)
+            if self._made.id != self.id:
+                raise EmbedderMismatchError(
+                    f"embedder spec '{self.spec}' now gives '{self._made.id}', but the base was "
+                    f"built with '{self.id}'"
+                )
+        return self._made
+
+
+def _get_collection(client, name: str, embedder: EmbedderRef, chroma_url: str | None):
     try:
         collection = client.get_or_create_collection(
             name=collection_name(name),
-            embedding_function=ChromaEmbeddingFunction(embedder),
+            embedding_function=ChromaEmbeddingFunction(embedder.id, embedder.spec, embedder.get),
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder.id, "kb": name},
         )
