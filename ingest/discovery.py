@@ -40,13 +40,15 @@ def discover(root: Path) -> Iterator[Found]:
     specs: list[tuple[Path, pathspec.PathSpec]] = []
 
     def ignored(path: Path, is_dir: bool) -> bool:
-        for base, spec in specs:
+        # As in git, the deepest ignore file with a matching pattern decides ("!x" re-includes).
+        for base, spec in reversed(specs):
             try:
                 rel = path.relative_to(base).as_posix()
             except ValueError:
                 continue
-            if spec.match_file(rel + ("/" if is_dir else "")):
-                return True
+            verdict = spec.check_file(rel + ("/" if is_dir else "")).include
+            if verdict is not None:
+                return verdict
         return False
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):

@@ -92,12 +92,13 @@ def decode_text(data: bytes) -> Decoded:
                 return Decoded(data.decode(codec), codec.replace("-sig", " (BOM)"))
             except UnicodeDecodeError:
                 break
+    # Before UTF-8: ASCII in UTF-16 is NUL-interleaved bytes that are also valid UTF-8.
+    if (text := _utf16_without_bom(data)) is not None:
+        return Decoded(text, "utf-16")
     try:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    if (text := _utf16_without_bom(data)) is not None:
-        return Decoded(text, "utf-16")
     if _looks_binary(data):
         raise NotTextError("binary content (not text in any known encoding)")
 

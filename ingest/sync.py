@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from vectorstore import FileRecord, KnowledgeBase, StoredChunk
+from vectorstore.lexical import search_tokens
 
 from .chunking import Chunk, Chunker
 from .discovery import discover
@@ -95,7 +96,8 @@ class _Work:
     path: str
     status: Status
     record: FileRecord | None = None
-    chunks: list[Chunk] = field(default_factory=list)
+    chunks: list[StoredChunk] = field(default_factory=list)
+    embed_texts: list[str] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -149,7 +151,21 @@ class _Reader:
             kind,
             tuple(c.id for c in chunks),
         )
-        return _Work(key, "updated" if old else "added", record, chunks, warnings=doc.warnings)
+        # Hashing and word segmentation happen here, off the embedding thread.
+        return _Work(
+            key,
+            "updated" if old else "added",
+            record,
+            [_stored(c) for c in chunks],
+            [c.embed_text for c in chunks],
+            warnings=doc.warnings,
+        )
+
+
+def _stored(chunk: Chunk) -> StoredChunk:
+    embed_hash = content_hash(chunk.embed_text.encode("utf-8"))
+    tokens = search_tokens(StoredChunk(chunk.id, chunk.text, chunk.metadata))
+    return StoredChunk(chunk.id, chunk.text, chunk.metadata, embed_hash, tokens)
 
 
 def _background(items: Iterator, depth: int = 8) -> Iterator:
@@ -184,6 +200,54 @@ def _background(items: Iterator, depth: int = 8) -> Iterator:
         stop.set()
 
 
+class _Writer:
+    """Embeds chunks in batches and commits each file once all its vectors are stored.
+
+    A chunk whose exact text is already embedded in the base (a moved, renamed or copied file)
+    reuses that vector instead of being embedded again; duplicates within a batch are embedded once.
+    """
+
+    def __init__(self, kb: KnowledgeBase, summary: SyncSummary, emit, batch_size: int) -> None:
+        self.kb, self.summary, self.emit, self.batch_size = kb, summary, emit, batch_size
+        self.batch: list[tuple[StoredChunk, str]] = []
+        self.pending: list[tuple[_Work, list]] = []  # files whose chunks are not all written yet
+
+    def add(self, work: _Work) -> None:
+        remaining = list(zip(work.chunks, work.embed_texts, strict=True))
+        self.pending.append((work, remaining))
+        while remaining:
+            take = self.batch_size - len(self.batch)
+            self.batch.extend(remaining[:take])
+            del remaining[:take]
+            if len(self.batch) >= self.batch_size:
+                self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            chunks = [c for c, _ in self.batch]
+            vectors = self.kb.known_vectors([c.embed_hash for c in chunks])
+            missing = {c.embed_hash: text for c, text in self.batch if c.embed_hash not in vectors}
+            if missing:
+                embedded = self.kb.embedder.embed_documents(list(missing.values()))
+                vectors.update(zip(missing, embedded, strict=True))
+            self.kb.upsert_vectors(chunks, [vectors[c.embed_hash] for c in chunks])
+            self.emit(ChunksEmbedded(len(chunks)))
+            self.batch.clear()
+        while self.pending and not self.pending[0][1]:
+            self._commit(self.pending.pop(0)[0])
+
+    def _commit(self, work: _Work) -> None:
+        summary = self.summary
+        summary.chunks_removed += self.kb.commit_file(work.record, work.chunks)
+        summary.chunks_added += len(work.chunks)
+        if work.status == "added":
+            summary.files_added += 1
+        else:
+            summary.files_updated += 1
+        summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
+        self.emit(FileDone(work.path, work.status, len(work.chunks), warnings=tuple(work.warnings)))
+
+
 def sync(
     kb: KnowledgeBase,
     root: Path,
@@ -209,47 +273,11 @@ def sync(
         emit(SyncStarted(str(root), len(found)))
         manifest = kb.index.files(under=str(root))
 
-        present = {str(f.path) for f in found if f.readable}
-        for path in sorted(set(manifest) - present):
-            summary.chunks_removed += kb.remove_file(path)
-            summary.files_removed += 1
-            emit(FileDone(path, "removed"))
-
+        writer = _Writer(kb, summary, emit, batch_size)
         reader = _Reader(kb, chunker, manifest)
-        pending: list[tuple[_Work, list[Chunk]]] = []  # files whose chunks are not all written
-        batch: list[Chunk] = []
-
-        def flush() -> None:
-            if batch:
-                vectors = kb.embedder.embed_documents([c.embed_text for c in batch])
-                kb.upsert_vectors([StoredChunk(c.id, c.text, c.metadata) for c in batch], vectors)
-                emit(ChunksEmbedded(len(batch)))
-                batch.clear()
-            while pending and not pending[0][1]:
-                work, _ = pending.pop(0)
-                _commit(work)
-
-        def _commit(work: _Work) -> None:
-            stored = [StoredChunk(c.id, c.text, c.metadata) for c in work.chunks]
-            summary.chunks_removed += kb.commit_file(work.record, stored)
-            summary.chunks_added += len(work.chunks)
-            if work.status == "added":
-                summary.files_added += 1
-            else:
-                summary.files_updated += 1
-            summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
-            emit(FileDone(work.path, work.status, len(work.chunks), warnings=tuple(work.warnings)))
-
         for work in _background(reader.read(f.path, f.readable) for f in found):
             if work.status in ("added", "updated"):
-                remaining = list(work.chunks)
-                pending.append((work, remaining))
-                while remaining:
-                    take = batch_size - len(batch)
-                    batch.extend(remaining[:take])
-                    del remaining[:take]
-                    if len(batch) >= batch_size:
-                        flush()
+                writer.add(work)
                 continue
             if work.status == "unchanged":
                 summary.files_unchanged += 1
@@ -260,7 +288,14 @@ def sync(
             elif work.status == "failed":
                 summary.files_failed.append(FileFailure(work.path, work.error or "unknown error"))
             emit(FileDone(work.path, work.status, error=work.error))
-        flush()
+        writer.flush()
+
+        # Removals come last so that a moved file's chunks can reuse the vectors of its old copy.
+        present = {str(f.path) for f in found if f.readable}
+        for path in sorted(set(manifest) - present):
+            summary.chunks_removed += kb.remove_file(path)
+            summary.files_removed += 1
+            emit(FileDone(path, "removed"))
     finally:
         kb.end_write()
     summary.seconds = round(time.perf_counter() - started, 3)

@@ -150,8 +150,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self.chroma_url = chroma_url
         self._writer: _lock | None = None
-        client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
-        self.collection = _get_collection(client, name, embedder, chroma_url)
+        self.client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
+        self.collection = _get_collection(self.client, name, embedder, chroma_url)
 
     @property
     def embedder(self) -> Embedder:
@@ -258,6 +258,15 @@ class KnowledgeBase:
                 embeddings=list(embeddings[start : start + _CHROMA_BATCH]),
             )
 
+    def known_vectors(self, embed_hashes: Sequence[str]) -> dict[str, list[float]]:
+        """Vectors already stored for texts with these hashes (a moved or copied file)."""
+        ids = self.index.ids_for_embed_hashes(h for h in embed_hashes if h)
+        if not ids:
+            return {}
+        res = self._chroma(self.collection.get, ids=list(ids.values()), include=["embeddings"])
+        by_id = {i: e for i, e in zip(res["ids"], res["embeddings"], strict=True)}
+        return {h: list(map(float, by_id[i])) for h, i in ids.items() if i in by_id}
+
     def commit_file(self, record: FileRecord, chunks: Sequence[StoredChunk]) -> int:
         """Record `record` as done (its vectors must already be upserted); returns chunks removed."""
         gone = self.index.replace_file(record, chunks, time.time())
@@ -335,7 +344,7 @@ class KnowledgeBase:
         from langchain_chroma import Chroma
 
         return Chroma(
-            client=self.collection._client,  # noqa: SLF001 - the public way to share a client
+            client=self.client,
             collection_name=self.collection.name,
             embedding_function=self.embedder,
         )

@@ -38,9 +38,11 @@ MIGRATIONS: list[str] = [
         id TEXT NOT NULL UNIQUE,
         path TEXT NOT NULL,
         text TEXT NOT NULL,
-        metadata TEXT NOT NULL
+        metadata TEXT NOT NULL,
+        embed_hash TEXT NOT NULL
     );
     CREATE INDEX chunks_path ON chunks(path);
+    CREATE INDEX chunks_embed_hash ON chunks(embed_hash);
     CREATE VIRTUAL TABLE chunks_fts USING fts5(
         tokens, tokenize = 'porter unicode61 remove_diacritics 2'
     );
@@ -64,6 +66,10 @@ class StoredChunk:
     id: str
     text: str
     metadata: dict[str, Any]
+    #: Hash of the exact text that was embedded; equal hashes can share a vector.
+    embed_hash: str = ""
+    #: The segmented search tokens, when already computed (off the writer's thread).
+    tokens: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,17 +146,18 @@ class LexicalIndex:
                 if chunk.id in existing:
                     continue
                 cur = self.db.execute(
-                    "INSERT INTO chunks (id, path, text, metadata) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO chunks (id, path, text, metadata, embed_hash) VALUES (?, ?, ?, ?, ?)",
                     (
                         chunk.id,
                         record.path,
                         chunk.text,
                         json.dumps(chunk.metadata, ensure_ascii=False),
+                        chunk.embed_hash,
                     ),
                 )
+                tokens = chunk.tokens if chunk.tokens is not None else search_tokens(chunk)
                 self.db.execute(
-                    "INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)",
-                    (cur.lastrowid, " ".join(segment(_searchable(chunk)))),
+                    "INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)", (cur.lastrowid, tokens)
                 )
             self.db.execute(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -193,6 +200,15 @@ class LexicalIndex:
         return _Transaction(self.db)
 
     # --- reading ----------------------------------------------------------------------------
+    def ids_for_embed_hashes(self, hashes: Iterable[str]) -> dict[str, str]:
+        """A stored chunk id for each hash that some stored chunk was embedded from."""
+        found: dict[str, str] = {}
+        for h in set(hashes):
+            row = self.db.execute("SELECT id FROM chunks WHERE embed_hash = ? LIMIT 1", (h,)).fetchone()
+            if row:
+                found[h] = row[0]
+        return found
+
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
 
@@ -226,14 +242,15 @@ class LexicalIndex:
         return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3]) for r in rows]
 
 
-def _searchable(chunk: StoredChunk) -> str:
+def search_tokens(chunk: StoredChunk) -> str:
+    """The FTS5 document for a chunk: its title, heading and text, segmented and normalised."""
     # Titles and headings are part of what a passage is about.
     parts = [
         str(chunk.metadata.get("title", "")),
         str(chunk.metadata.get("heading", "")),
         chunk.text,
     ]
-    return "\n".join(p for p in parts if p)
+    return " ".join(segment("\n".join(p for p in parts if p)))
 
 
 def _file_record(row: tuple) -> FileRecord:

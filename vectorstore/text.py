@@ -54,10 +54,24 @@ def _jieba():
     return jieba
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
+
+
+def _bigrams(text: str) -> list[str]:
+    return [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
+
+
 def segment(text: str) -> list[str]:
-    """Normalised search tokens of `text`, including sub-words of long Chinese words."""
+    """Normalised search tokens of `text`: jieba words (with the sub-words of long ones) plus
+    overlapping CJK character bigrams.
+
+    jieba alone segments the same phrase differently in different contexts (风急天高 alone is
+    风急/天高, inside a poem line 风急天/高), and then a query cannot match its own source text.
+    Bigrams, as in Lucene's CJK analyzer, always match; the words keep ranking precise.
+    """
     text = normalise(text)
-    return [t for t in (w.strip() for w in _jieba().cut_for_search(text)) if t and _TOKEN_RE.search(t)]
+    words = [t for t in (w.strip() for w in _jieba().cut_for_search(text)) if t and _TOKEN_RE.search(t)]
+    return words + _bigrams(text)
 
 
 def query_terms(text: str) -> list[str]:

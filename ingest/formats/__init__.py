@@ -79,7 +79,7 @@ def parse(path: Path, data: bytes) -> tuple[str, ParsedDocument]:
         reader = READERS[kind]
         return reader.__name__.removeprefix("parse_"), reader(path, data)
     except UnreadableFileError:
-        if kind in (".pdf", ".docx", ".epub"):
+        if kind in _SIGNATURES and not data.lstrip().startswith(_SIGNATURES[kind]):
             # A mislabelled text file is still worth indexing; anything else keeps its error.
             try:
                 doc = parse_text(path, data)
@@ -90,6 +90,15 @@ def parse(path: Path, data: bytes) -> tuple[str, ParsedDocument]:
                     doc.warnings.append(f"not really a {kind} file: read as plain text")
                     return "text", doc
         raise
+
+
+# How files of these formats begin. A file that does begin so is what its name says, however
+# broken: an encrypted or textless PDF is mostly ASCII syntax, not a document to index as text.
+_SIGNATURES = {
+    ".pdf": (b"%PDF",),
+    ".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"),
+    ".epub": (b"PK\x03\x04",),
+}
 
 
 def _is_plausible_text(text: str) -> bool:

@@ -1,0 +1,68 @@
+"""Shared fixtures: an isolated home per test, the shared data folder, knowledge bases, fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from vectorstore import KnowledgeBase
+from vectorstore.embedders import Embedder, make_embedder
+
+from corpus import DATA
+from fake_ollama import FakeOllamaServer
+
+_SETTINGS_ENV = (
+    "ASSISTANT_HOME",
+    "ASSISTANT_KB",
+    "ASSISTANT_EMBEDDER",
+    "ASSISTANT_CHROMA_URL",
+    "ASSISTANT_CHUNK_SIZE",
+    "ASSISTANT_CHUNK_OVERLAP",
+    "OLLAMA_HOST",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not DATA.is_dir():
+        raise pytest.UsageError(f"shared test data not found at {DATA}")
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own ASSISTANT_HOME and none of the caller's ASSISTANT_* settings."""
+    for var in _SETTINGS_ENV:
+        monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("ASSISTANT_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def minilm() -> Embedder:
+    """The fast offline English embedder, loaded once per session."""
+    return make_embedder("minilm")
+
+
+@pytest.fixture
+def open_kb(home: Path, minilm: Embedder) -> Iterator[Callable[..., KnowledgeBase]]:
+    """Open knowledge bases (minilm unless told otherwise); all are closed after the test."""
+    opened: list[KnowledgeBase] = []
+
+    def _open(name: str = "default", *, at: Path | None = None, **kwargs) -> KnowledgeBase:
+        kwargs.setdefault("embedder", "minilm")
+        kb = KnowledgeBase.open(at or home, name, **kwargs)
+        opened.append(kb)
+        return kb
+
+    yield _open
+    for kb in opened:
+        kb.close()
+
+
+@pytest.fixture(scope="session")
+def fake_ollama() -> Iterator[FakeOllamaServer]:
+    server = FakeOllamaServer().start()
+    yield server
+    server.stop()

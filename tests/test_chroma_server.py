@@ -1,0 +1,110 @@
+"""Server mode: a real `chroma run` on loopback holds the vectors; SQLite stays local."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest import sync
+from vectorstore import KnowledgeBase, remove_kb
+from vectorstore.chroma import server_client
+from vectorstore.kb import collection_name
+
+from corpus import english, write_files
+from kb_state import kb_state
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    chroma = shutil.which("chroma")
+    if chroma is None:
+        pytest.fail("the `chroma` command is not installed (it comes with the chromadb package)")
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    log = (data / "server.log").open("w")
+    proc = subprocess.Popen(
+        [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma run exited with {proc.returncode}: {(data / 'server.log').read_text()}")
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("chroma run did not answer its heartbeat within 60 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
+
+
+def server_collections(url: str) -> dict[str, int]:
+    """What the server itself holds: collection name -> vector count."""
+    client = server_client(url)
+    return {c.name: c.count() for c in client.list_collections()}
+
+
+def test_ingest_into_a_chroma_server(chroma_server: str, home: Path, tmp_path: Path, minilm) -> None:
+    folder = write_files(
+        tmp_path / "notes",
+        {"ducks.md": english("ducks"), "owls.md": english("owls"), "sub/bees.txt": english("bees", 30)},
+    )
+    with KnowledgeBase.open(home, "served", embedder="minilm", chroma_url=chroma_server) as kb:
+        summary = sync(kb, folder)
+        assert summary.files_added == 3
+        state = kb_state(kb)
+        state.assert_consistent()
+        assert kb.dense_search("owls", k=1)[0].metadata["source"].endswith("owls.md")
+        assert kb.stats().location == chroma_server
+
+    assert server_collections(chroma_server)[collection_name("served")] == summary.chunks_added
+    assert not (home / "kbs" / "served" / "chroma").exists()  # nothing embedded locally
+
+    # Changes sync to the server too.
+    (folder / "owls.md").unlink()
+    with KnowledgeBase.open(home, "served", chroma_url=chroma_server) as kb:
+        removed = sync(kb, folder)
+        assert removed.files_removed == 1
+        kb_state(kb).assert_consistent()
+        remaining = kb.vector_count()
+    assert server_collections(chroma_server)[collection_name("served")] == remaining
+
+    remove_kb(home, "served", chroma_server)
+    assert collection_name("served") not in server_collections(chroma_server)
+
+
+def test_embedded_and_server_bases_do_not_mix(chroma_server: str, home: Path, tmp_path: Path, minilm) -> None:
+    folder = write_files(tmp_path / "notes", {"a.md": english("lanterns")})
+    with KnowledgeBase.open(home, "local", embedder="minilm") as kb:
+        sync(kb, folder)
+    assert collection_name("local") not in server_collections(chroma_server)
+    assert (home / "kbs" / "local" / "chroma").is_dir()

@@ -1,0 +1,216 @@
+"""An ingest killed at any moment converges on the next run to what one clean run builds."""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest import sync
+from vectorstore import KnowledgeBase, KnowledgeBaseBusyError, StoredChunk
+
+from corpus import english, write_files
+from kb_state import kb_state, sqlite_counts
+
+WORDS = (
+    "alpha beta gamma delta river mountain engine vector index chunk model search paper table "
+    "duck lake swim garden storm harbor lantern meadow copper violin"
+).split()
+
+
+def generated_folder(root: Path, files: int = 40) -> Path:
+    """`files` text files of two or three chunks each, different words in each."""
+    rnd = random.Random(7)
+    contents = {}
+    for i in range(files):
+        paragraphs = []
+        for p in range(4):
+            sentences = [
+                " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(8, 16))).capitalize() + "."
+                for _ in range(5)
+            ]
+            paragraphs.append(f"Document {i} paragraph {p}. " + " ".join(sentences))
+        contents[f"doc{i:02d}.txt"] = "\n\n".join(paragraphs) + "\n"
+    return write_files(root, contents)
+
+
+def assistant_command() -> list[str]:
+    script = shutil.which("assistant")
+    return [script] if script else [sys.executable, "-c", "from assistant.cli import main; main()"]
+
+
+class IngestProcess:
+    """`assistant ingest FOLDER` in a subprocess, its stderr lines collected as they come."""
+
+    def __init__(self, home: Path, folder: Path) -> None:
+        env = {**os.environ, "ASSISTANT_HOME": str(home), "ASSISTANT_EMBEDDER": "minilm"}
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [*assistant_command(), "ingest", str(folder)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def wait_for(self, condition: Callable[[list[str]], bool], timeout: float = 120) -> bool:
+        """Read lines until `condition(lines so far)` holds (True) or the output ends (False)."""
+        deadline = time.monotonic() + timeout
+        while not condition(self.seen):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                pytest.fail(f"ingest made no progress within {timeout} s; output: {self.seen[-5:]}")
+            try:
+                line = self.lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if line is None:
+                return False
+            self.seen.append(line)
+        return True
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def finish(self, timeout: float = 180) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"ingest did not finish within {timeout} s")
+
+
+def added(lines: list[str]) -> int:
+    return sum(line.startswith("added ") for line in lines)
+
+
+@pytest.mark.slow
+def test_ingest_killed_at_any_moment_converges(tmp_path: Path, minilm) -> None:
+    folder = generated_folder(tmp_path / "docs")
+    home = tmp_path / "crashed"
+
+    # 1. While starting up, before the base is even opened.
+    run = IngestProcess(home, folder)
+    time.sleep(0.5)
+    run.kill()
+
+    # 2. Just after the sync began: mid-read, mid-embed or mid-upsert of the first batch.
+    run = IngestProcess(home, folder)
+    assert run.wait_for(lambda lines: any(line.startswith("ingesting ") for line in lines))
+    time.sleep(0.8)
+    run.kill()
+
+    # 3. Right after the first file was committed: other files of that batch are half done.
+    run = IngestProcess(home, folder)
+    assert run.wait_for(lambda lines: added(lines) >= 1)
+    run.kill()
+    files, _, dirty = sqlite_counts(home)
+    assert 1 <= files < 40, "the kill should have left a partly ingested base"
+    assert dirty == "1", "a killed writer leaves the base marked dirty"
+
+    # 4. To completion.
+    run = IngestProcess(home, folder)
+    assert run.finish() == 0, run.seen[-10:]
+    run.wait_for(lambda lines: False)  # drain the output
+    assert any(line.startswith("default: ") and "0 failed" in line for line in run.seen), run.seen[-3:]
+    assert sqlite_counts(home)[2] is None  # clean again
+
+    # A clean single run of the same folder in another home.
+    reference_home = tmp_path / "clean"
+    with KnowledgeBase.open(reference_home, "default", embedder="minilm") as clean:
+        summary = sync(clean, folder)
+        assert summary.files_added == 40
+        expected = kb_state(clean)
+    with KnowledgeBase.open(home, "default") as recovered:
+        assert recovered.embedder_id == clean.embedder_id
+        got = kb_state(recovered)
+        assert recovered.vector_count() == len(got.chunk_ids)
+
+    got.assert_consistent()
+    expected.assert_consistent()
+    assert got.manifest == expected.manifest
+    assert set(got.vector_ids) == set(expected.vector_ids)
+    assert set(got.chunk_ids) == set(expected.chunk_ids)
+    assert got.chunk_texts == expected.chunk_texts
+    assert got.fts_tokens == expected.fts_tokens
+
+
+def _stray(ids: list[str]) -> list[StoredChunk]:
+    return [StoredChunk(i, f"half-written chunk {i}", {"source": "/gone.txt"}) for i in ids]
+
+
+def test_reconcile_removes_vectors_the_manifest_does_not_know(open_kb, tmp_path: Path) -> None:
+    folder = write_files(tmp_path / "docs", {"kept.md": english("harbors")})
+    kb = open_kb()
+    sync(kb, folder)
+    committed = kb_state(kb)
+
+    # What a writer killed between its Chroma upsert and its SQLite commit leaves behind:
+    # vectors no manifest entry owns, and the dirty mark that begin_write() set.
+    stray = ["ffffffffffffffff:000000000000:00000", "ffffffffffffffff:000000000000:00001"]
+    kb.upsert_vectors(_stray(stray), kb.embedder.embed_documents(["a", "b"]))
+    kb.index.set_meta("dirty", "1")
+    kb.close()
+    assert sqlite_counts(kb.folder.parents[1])[2] == "1"
+
+    again = open_kb()
+    assert again.vector_count() == len(committed.chunk_ids) + 2
+    again.begin_write()
+    try:
+        assert again.collection.get(ids=stray, include=[])["ids"] == []
+        assert kb_state(again) == committed
+    finally:
+        again.end_write()
+    assert again.index.get_meta("dirty") is None
+
+
+def test_reconcile_counts_what_it_removed(open_kb, tmp_path: Path) -> None:
+    kb = open_kb()
+    sync(kb, write_files(tmp_path / "docs", {"a.md": english("meadows")}))
+    kb.upsert_vectors(_stray(["stray:1"]), kb.embedder.embed_documents(["x"]))
+    assert kb.reconcile() == 1
+    assert kb.reconcile() == 0
+    kb_state(kb).assert_consistent()
+
+
+def test_a_clean_finish_leaves_nothing_to_reconcile(open_kb, tmp_path: Path) -> None:
+    kb = open_kb()
+    sync(kb, write_files(tmp_path / "docs", {"a.md": english("lanterns")}))
+    assert kb.index.get_meta("dirty") is None
+    assert kb.reconcile() == 0
+
+
+def test_two_writers_never_interleave(open_kb, tmp_path: Path) -> None:
+    first, second = open_kb(), open_kb()
+    first.begin_write()
+    try:
+        with pytest.raises(KnowledgeBaseBusyError, match="being written by another process"):
+            second.begin_write()
+        with pytest.raises(KnowledgeBaseBusyError):
+            sync(second, write_files(tmp_path / "docs", {"a.md": english("violins")}))
+    finally:
+        first.end_write()
+    second.begin_write()  # free again
+    second.end_write()

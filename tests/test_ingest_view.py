@@ -1,0 +1,76 @@
+"""How `assistant ingest` renders sync events: progress bar or plain lines, then the summary."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from assistant.ingest_view import PlainView, ProgressView, print_summary
+from ingest import ChunksEmbedded, FileDone, FileFailure, SyncFinished, SyncStarted, SyncSummary
+
+EVENTS = [
+    SyncStarted("/notes", 4),
+    ChunksEmbedded(5),
+    FileDone("/notes/a.md", "added", 5, warnings=("2 invalid byte(s) for utf-8 replaced with U+FFFD",)),
+    FileDone("/notes/b.md", "unchanged"),
+    FileDone("/notes/c.png", "skipped"),
+    FileDone("/notes/empty.txt", "failed", error="empty file (0 bytes), nothing to index"),
+    FileDone("/notes/old.md", "removed"),
+]
+
+
+def console() -> Console:
+    return Console(file=io.StringIO(), width=200, color_system=None)
+
+
+def test_plain_view_prints_changes_failures_and_warnings_only() -> None:
+    out = console()
+    view = PlainView(out)
+    for event in EVENTS:
+        view(event)
+    view(SyncFinished(SyncSummary()))
+    assert out.file.getvalue().splitlines() == [
+        "ingesting /notes: 4 files",
+        "added /notes/a.md (5 chunks)",
+        "warning /notes/a.md: 2 invalid byte(s) for utf-8 replaced with U+FFFD",
+        "failed /notes/empty.txt: empty file (0 bytes), nothing to index",
+        "removed /notes/old.md",
+    ]
+
+
+def test_progress_view_reports_failures_and_warnings_as_they_happen() -> None:
+    out = console()
+    view = ProgressView(out)
+    for event in EVENTS:
+        view(event)
+    view(SyncFinished(SyncSummary()))
+    text = out.file.getvalue()
+    assert "failed /notes/empty.txt: empty file (0 bytes), nothing to index" in text
+    assert "warning /notes/a.md: 2 invalid byte(s)" in text
+    assert view.chunks == 5
+    assert view.progress.tasks[0].completed == 4  # removals are not files of this run
+
+
+def test_summary_names_every_failed_file() -> None:
+    out = console()
+    summary = SyncSummary(
+        files_seen=5,
+        files_added=2,
+        files_unchanged=1,
+        files_skipped=1,
+        files_failed=[FileFailure("/n/empty.txt", "empty file"), FileFailure("/n/x.pdf", "corrupt")],
+        chunks_added=7,
+        seconds=1.34,
+    )
+    print_summary(out, summary, "notes")
+    lines = out.file.getvalue().splitlines()
+    assert lines[0] == (
+        "notes: 2 added, 0 updated, 1 unchanged, 0 removed, 2 failed, 1 skipped (not documents)"
+        " · 7 chunks added, 0 removed · 1.3 s"
+    )
+    assert lines[1:] == [
+        "2 file(s) could not be ingested:",
+        "  /n/empty.txt: empty file",
+        "  /n/x.pdf: corrupt",
+    ]
