@@ -95,6 +95,7 @@ def load_settings(
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
 
     from_env = {field_name: environ[var] for var, field_name in ENV_VARS.items() if environ.get(var)}
+    env_names = {field_name: var for var, field_name in ENV_VARS.items()}
 
     # The home folder decides where config.toml is, so resolve it first.
     home_value = flags.get("home") or from_env.get("home")
@@ -112,7 +113,8 @@ def load_settings(
                 raise SettingsError(
                     f"{origin}: unknown setting '{name}'. Known: {', '.join(sorted(_FIELD_TYPES))}"
                 )
-            values[name] = _coerce(name, value, f"{origin} ({name})")
+            where = env_names[name] if layer is from_env else f"{origin} ({name})"
+            values[name] = _coerce(name, value, where)
     values["home"] = home
     settings = replace(Settings(), **values)
     if settings.chunk_overlap >= settings.chunk_size:

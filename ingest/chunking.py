@@ -159,6 +159,8 @@ _HEADING_ONLY = re.compile(r"^(?:#{1,6} [^\n]*\n*)+$")
 
 def _with_context(title: str, heading: str, text: str) -> str:
     # Contextual chunk header: a chunk deep inside a document rarely names what it is about.
+    if title and heading.startswith(title):
+        title = ""  # the heading path already starts with the document title
     context = [p for p in (title, heading) if p and p not in text[:200]]
     if not context:
         return text

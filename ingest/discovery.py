@@ -31,9 +31,14 @@ def _load_spec(folder: Path) -> pathspec.PathSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
-def discover(root: Path) -> Iterator[Found]:
-    """Files to consider under `root` (or `root` itself if it is a file), in sorted order."""
+def discover(root: Path, exclude: Path | None = None) -> Iterator[Found]:
+    """Files to consider under `root` (or `root` itself if it is a file), in sorted order.
+
+    `exclude` is a folder never to descend into: the assistant's own home, when a user ingests
+    a folder that contains it.
+    """
     root = root.resolve()
+    exclude = exclude.resolve() if exclude else None
     if root.is_file():
         yield Found(root, kind_of(root) is not None)
         return
@@ -57,7 +62,11 @@ def discover(root: Path) -> Iterator[Found]:
         specs[:] = [(b, s) for b, s in specs if here == b or b in here.parents]
         if (spec := _load_spec(here)) is not None:
             specs.append((here, spec))
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not ignored(here / d, True))
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".") and here / d != exclude and not ignored(here / d, True)
+        )
         for name in sorted(filenames):
             if name.startswith("."):
                 continue

@@ -84,6 +84,21 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+def _cjk_utf16(data: bytes) -> str | None:
+    # All-CJK UTF-16 without a BOM has no NUL bytes to spot; it decodes to common hanzi, and
+    # random or GBK bytes decoded as UTF-16 do not.
+    if len(data) < 4 or len(data) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _hanzi_score(text) >= 0.5 and len(CJK_RE.findall(text)) >= len(text) / 2:
+            return text
+    return None
+
+
 def decode_text(data: bytes) -> Decoded:
     """Decode `data`; raise NotTextError for binary content."""
     for bom, codec in _BOMS:
@@ -99,6 +114,8 @@ def decode_text(data: bytes) -> Decoded:
         return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    if (text := _cjk_utf16(data)) is not None:
+        return Decoded(text, "utf-16")
     if _looks_binary(data):
         raise NotTextError("binary content (not text in any known encoding)")
 

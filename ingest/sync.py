@@ -268,7 +268,7 @@ def sync(
 
     kb.begin_write()
     try:
-        found = list(discover(root))
+        found = list(discover(root, exclude=kb.home))
         summary.files_seen = len(found)
         emit(SyncStarted(str(root), len(found)))
         manifest = kb.index.files(under=str(root))
@@ -286,7 +286,14 @@ def sync(
             elif work.status == "skipped":
                 summary.files_skipped += 1
             elif work.status == "failed":
-                summary.files_failed.append(FileFailure(work.path, work.error or "unknown error"))
+                work.error = work.error or "unknown error"
+                if work.path in manifest:
+                    # The base mirrors what can be read now: stale chunks would be cited as if
+                    # they were still in the file.
+                    summary.chunks_removed += kb.remove_file(work.path)
+                    work.error += "; its previously indexed chunks were removed"
+                    manifest.pop(work.path)
+                summary.files_failed.append(FileFailure(work.path, work.error))
             emit(FileDone(work.path, work.status, error=work.error))
         writer.flush()
 

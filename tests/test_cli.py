@@ -149,7 +149,7 @@ def test_bad_chunk_size_in_environment_is_a_clear_error(notes: Path) -> None:
     result = run("ingest", str(notes), env={"ASSISTANT_CHUNK_SIZE": "huge"})
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ")
-    assert "chunk_size" in result.stderr and "'huge' is not a whole number" in result.stderr
+    assert "ASSISTANT_CHUNK_SIZE: 'huge' is not a whole number" in result.stderr
 
 
 def test_home_flag_decides_which_config_is_read(tmp_path: Path) -> None:

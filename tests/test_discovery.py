@@ -110,3 +110,14 @@ def test_dangling_symlinks_are_skipped(tmp_path: Path) -> None:
     write_files(tmp_path, {"real.txt": "r"})
     (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
     assert found(tmp_path) == {"real.txt": True}
+
+
+def test_the_assistant_home_inside_the_folder_is_never_ingested(open_kb, tmp_path: Path) -> None:
+    from ingest import sync
+
+    folder = write_files(tmp_path / "everything", {"notes.md": "# Notes\n\nDucks swim in the lake.\n"})
+    kb = open_kb(at=folder / "assistant-home")
+    sync(kb, folder)
+    summary = sync(kb, folder)
+    assert summary.files_seen == 1
+    assert list(kb.index.files()) == [str((folder / "notes.md").resolve())]

@@ -96,6 +96,9 @@ def test_text_file_named_pdf_is_read_as_text_with_a_warning() -> None:
         (MIXED.encode("utf-16-le"), "utf-16"),
         (MIXED.encode("utf-16-be"), "utf-16"),
         ("Plain English notes about ducks.\n".encode("utf-16-le"), "utf-16"),
+        # Without a BOM and all Chinese: no NUL bytes, found by its common characters.
+        ("杜甫的登高是七言律诗中的名篇，被誉为古今七律第一。".encode("utf-16-le"), "utf-16"),
+        ("杜甫的登高是七言律诗中的名篇，被誉为古今七律第一。".encode("utf-16-be"), "utf-16"),
         ("風急天高猿嘯哀，渚清沙白鳥飛回。".encode("big5"), "big5"),
     ],
     ids=[
@@ -107,6 +110,8 @@ def test_text_file_named_pdf_is_read_as_text_with_a_warning() -> None:
         "utf16le-nobom-mixed",
         "utf16be-nobom-mixed",
         "utf16le-nobom-ascii",
+        "utf16le-nobom-chinese",
+        "utf16be-nobom-chinese",
         "big5",
     ],
 )
@@ -122,7 +127,7 @@ def _python_codec(encoding: str, data: bytes) -> str:
     if encoding == "utf-8 (BOM)":
         return "utf-8-sig"
     if encoding == "utf-16" and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16-be" if data[0] == 0 else "utf-16-le"
+        return "utf-16-be" if data[0] == 0 or data[:2] == "杜".encode("utf-16-be") else "utf-16-le"
     return encoding
 
 

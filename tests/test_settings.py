@@ -105,7 +105,7 @@ def test_ollama_host_is_normalised(tmp_path: Path, given: str, expected: str) ->
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"ASSISTANT_CHUNK_SIZE": "big"}, r"environment \(chunk_size\): 'big' is not a whole number"),
+        ({"ASSISTANT_CHUNK_SIZE": "big"}, r"ASSISTANT_CHUNK_SIZE: 'big' is not a whole number"),
         ({"ASSISTANT_CHUNK_OVERLAP": "-5"}, r"must not be negative \(got -5\)"),
         ({"ASSISTANT_CHUNK_SIZE": "100"}, r"chunk_overlap \(120\) must be smaller than chunk_size \(100\)"),
     ],

@@ -222,3 +222,70 @@ def test_missing_root_is_an_error(open_kb, tmp_path: Path) -> None:
 def test_summary_defaults_are_zero() -> None:
     empty = SyncSummary().to_dict()
     assert all(empty[key] in (0, 0.0, []) for key in SUMMARY_KEYS)
+
+
+class CountingEmbedder:
+    """Wraps a base's embedder and counts the texts it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.texts = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.texts += len(texts)
+        return self.inner.embed_documents(texts)
+
+
+def test_moved_folder_reuses_vectors_instead_of_reembedding(open_kb, tmp_path: Path, monkeypatch) -> None:
+    library = tmp_path / "library"
+    notes = write_files(
+        library / "notes", {"ducks.md": english("ducks"), "sub/gardens.md": english("gardens")}
+    )
+    kb = open_kb()
+    first = sync(kb, library)
+    vectors_before = kb.collection.get(include=["embeddings", "documents"])
+    by_text = dict(zip(vectors_before["documents"], map(list, vectors_before["embeddings"]), strict=True))
+
+    counting = CountingEmbedder(kb.embedder)
+    monkeypatch.setattr(kb._embedder, "_made", counting)
+    moved = library / "renamed-notes"
+    notes.rename(moved)
+    summary = sync(kb, library)
+
+    assert (summary.files_added, summary.files_removed) == (2, 2)
+    assert counting.texts == 0  # nothing was embedded again
+    assert summary.chunks_added == first.chunks_added
+    after = kb.collection.get(include=["embeddings", "documents", "metadatas"])
+    assert {m["source"] for m in after["metadatas"]} <= {str(p.resolve()) for p in moved.rglob("*")}
+    for text, vector in zip(after["documents"], after["embeddings"], strict=True):
+        assert list(vector) == pytest.approx(by_text[text])
+    kb_state(kb).assert_consistent()
+
+
+def test_duplicate_chunks_within_one_run_are_embedded_once(open_kb, tmp_path: Path, monkeypatch) -> None:
+    kb = open_kb()
+    counting = CountingEmbedder(kb.embedder)
+    monkeypatch.setattr(kb._embedder, "_made", counting)
+    text = english("ducks")
+    folder = write_files(tmp_path / "copies", {"a/ducks.md": text, "b/ducks.md": text})
+    summary = sync(kb, folder, batch_size=1000)
+    assert summary.files_added == 2
+    assert counting.texts == summary.chunks_added // 2
+    kb_state(kb).assert_consistent()
+
+
+def test_file_that_becomes_unreadable_loses_its_old_chunks(open_kb, notes: Path) -> None:
+    kb = open_kb()
+    sync(kb, notes)
+    path = notes / "ducks.md"
+    gone = ids_of(kb, path)
+    path.write_bytes(b"")
+    summary = sync(kb, notes)
+    assert [f.path for f in summary.files_failed] == [str(path.resolve())]
+    assert "previously indexed chunks were removed" in summary.files_failed[0].error
+    assert summary.chunks_removed == len(gone)
+    assert vector_ids(kb, list(gone)) == []
+    assert kb.index.file(str(path.resolve())) is None
+    kb_state(kb).assert_consistent()

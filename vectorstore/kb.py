@@ -159,6 +159,11 @@ class KnowledgeBase:
         return self._embedder.get()
 
     @property
+    def home(self) -> Path:
+        """The assistant home folder this base lives in."""
+        return self.folder.parent.parent
+
+    @property
     def embedder_id(self) -> str:
         return self._embedder.id
 
