@@ -117,6 +117,71 @@ def ingest(
         raise typer.Exit(EXIT_SOME_FILES_FAILED)
 
 
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question to find sources for")] = None,
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+    web: Annotated[bool, typer.Option("--web", help="Also search the web for this query")] = False,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many sources")] = 6,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    queries: Annotated[
+        Path | None, typer.Option(help="A file of queries, one per line: prints one JSON line per query")
+    ] = None,
+) -> None:
+    """Show the ranked, labelled sources a question would be answered from.
+
+    Example: assistant search "杜甫的《登高》写了什么？" --web -k 8
+    """
+    from vectorstore import list_kbs
+
+    from .components import make_retriever, open_kb
+    from .search_view import print_sources
+
+    if (query is None) == (queries is None):
+        fail("give a QUERY or --queries FILE (one of them)")
+    s = state.settings
+    name = kb or s.kb
+    try:
+        knowledge_base = open_kb(s, name) if name in list_kbs(s.home) else None
+        if knowledge_base is None and not web:
+            fail(
+                f"no knowledge base named '{name}'; ingest one "
+                f"(`assistant ingest PATH --kb {name}`) or use --web"
+            )
+        retriever = make_retriever(s, knowledge_base)
+    except (RuntimeError, ValueError) as exc:
+        fail(str(exc))
+    try:
+        if queries is not None:
+            try:
+                lines = [q.strip() for q in queries.read_text(encoding="utf-8").splitlines() if q.strip()]
+            except (OSError, UnicodeDecodeError) as exc:
+                fail(f"cannot read queries from {queries}: {exc}")
+            for line in lines:
+                result = retriever.search(line, k=k, web=web)
+                hits = [src.to_dict() for src in result.sources]
+                print(
+                    json.dumps({"query": line, "hits": hits, "notices": result.notices}, ensure_ascii=False)
+                )
+            return
+        result = retriever.search(query, k=k, web=web)
+    finally:
+        if knowledge_base is not None:
+            knowledge_base.close()
+    if as_json:
+        payload = {
+            "query": query,
+            "web": web,
+            "hits": [src.to_dict() for src in result.sources],
+            "notices": result.notices,
+        }
+        out.print_json(json.dumps(payload, ensure_ascii=False))
+        return
+    for notice in result.notices:
+        err.print(f"[yellow]notice:[/] {notice}", highlight=False)
+    print_sources(out, result.sources)
+
+
 @kb_app.command("list")
 def kb_list() -> None:
     """List knowledge bases.  Example: assistant kb list"""

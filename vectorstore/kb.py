@@ -307,8 +307,12 @@ class KnowledgeBase:
             raise
 
     # --- reading ----------------------------------------------------------------------------
-    def dense_search(self, query: str, k: int = 10) -> list[DenseHit]:
-        vector = self.embedder.embed_query(query)
+    def dense_search(
+        self, query: str, k: int = 10, *, vector: Sequence[float] | None = None
+    ) -> list[DenseHit]:
+        """Nearest chunks by cosine similarity; pass `vector` if the query is already embedded."""
+        if vector is None:
+            vector = self.embedder.embed_query(query)
         res = self._chroma(
             self.collection.query,
             query_embeddings=[vector],

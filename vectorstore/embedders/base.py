@@ -23,6 +23,9 @@ class Embedder(Embeddings):
     id: str
     #: The spec string it was made from (see vectorstore.embedders.make_embedder).
     spec: str = ""
+    #: Languages the model was trained on (ISO 639-1), or None for multilingual or unknown.
+    #: Retrieval lowers the weight of dense results for queries outside these languages.
+    languages: frozenset[str] | None = None
 
     @property
     @abstractmethod

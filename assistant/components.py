@@ -1,0 +1,55 @@
+"""Builds the working parts (knowledge base, web engine, retriever) from one Settings object."""
+
+from __future__ import annotations
+
+from .retrieval import KBRetriever, Retriever
+from .retrieval.rerank import CrossEncoderReranker
+from .settings import Settings
+from .web import AddressPolicy, WebOptions, make_engine
+
+
+def open_kb(settings: Settings, name: str | None = None, *, create: bool = False):
+    from vectorstore import KnowledgeBase
+
+    return KnowledgeBase.open(
+        settings.home,
+        name or settings.kb,
+        embedder=settings.embedder,
+        chroma_url=settings.chroma_url,
+        ollama_url=settings.ollama_host,
+        create=create,
+    )
+
+
+def web_options(settings: Settings, allowed_origins: frozenset[str] = frozenset()) -> WebOptions:
+    return WebOptions(
+        max_results=settings.web_results,
+        budget=settings.web_budget,
+        policy=AddressPolicy(allow_private=settings.allow_private_urls, allowed_origins=allowed_origins),
+    )
+
+
+def make_retriever(settings: Settings, kb) -> Retriever:
+    """A retriever over `kb` (None: web only) with the configured engine and reranker."""
+    from ingest import Chunker
+
+    reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
+    engine = make_engine(
+        settings.search_engine,
+        searxng_url=settings.searxng_url,
+        region=settings.search_region,
+        safesearch=settings.safesearch,
+    )
+    embedder = None
+    if kb is None:
+        from vectorstore.embedders import DEFAULT_EMBEDDER, make_embedder
+
+        embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, ollama_url=settings.ollama_host)
+    return Retriever(
+        kb,
+        embedder=embedder,
+        engine=engine,
+        web_options=web_options(settings),
+        chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
+        kb_retriever=KBRetriever(kb, reranker=reranker) if kb is not None else None,
+    )

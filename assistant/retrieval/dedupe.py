@@ -1,0 +1,59 @@
+"""Near-duplicate collapse and per-document diversity for a ranked list of passages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from vectorstore.text import normalise
+
+T = TypeVar("T")
+
+_SPACE = re.compile(r"\s+")
+
+
+def shingles(text: str, n: int = 5) -> set[str]:
+    """Character n-grams of the normalised text: language-neutral, so Chinese works too."""
+    text = _SPACE.sub(" ", normalise(text))
+    if len(text) <= n:
+        return {text}
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    """Overlap coefficient: 1.0 when one passage is contained in the other."""
+    if not a or not b:
+        return 0.0
+    return len(a & b) / min(len(a), len(b))
+
+
+def collapse(
+    items: Sequence[T],
+    *,
+    text: Callable[[T], str],
+    document: Callable[[T], str],
+    k: int,
+    threshold: float = 0.8,
+    per_document: int = 3,
+) -> list[T]:
+    """Keep the best of each group of near-duplicates and at most `per_document` passages from
+    one document, in rank order; if that leaves fewer than `k`, refill from the capped ones."""
+    kept: list[T] = []
+    kept_shingles: list[set[str]] = []
+    overflow: list[T] = []
+    per_doc: dict[str, int] = {}
+    for item in items:
+        sh = shingles(text(item))
+        if any(similarity(sh, other) >= threshold for other in kept_shingles):
+            continue
+        doc = document(item)
+        if per_doc.get(doc, 0) >= per_document:
+            overflow.append(item)
+            continue
+        per_doc[doc] = per_doc.get(doc, 0) + 1
+        kept.append(item)
+        kept_shingles.append(sh)
+        if len(kept) >= k:
+            return kept
+    return (kept + overflow)[:k]

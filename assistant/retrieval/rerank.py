@@ -1,0 +1,32 @@
+"""Optional cross-encoder reranking (sentence-transformers `CrossEncoder`, any model name or path).
+
+Off by default: on this project's CPU-only reference machine a cross-encoder costs far more per
+query than the hybrid retrieval it refines (see benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class RerankerError(RuntimeError):
+    pass
+
+
+class CrossEncoderReranker:
+    def __init__(self, model: str, *, device: str = "cpu") -> None:
+        try:
+            from sentence_transformers import CrossEncoder
+
+            self._model = CrossEncoder(model, device=device)
+        except Exception as exc:  # OSError for a missing model, HTTP errors offline...
+            raise RerankerError(
+                f"could not load reranker '{model}': {exc}. Give a local model folder or a hub "
+                "name on a machine that can download it, or turn reranking off."
+            ) from exc
+        self.model = model
+
+    def scores(self, query: str, passages: Sequence[str]) -> list[float]:
+        if not passages:
+            return []
+        return [float(s) for s in self._model.predict([(query, p) for p in passages])]

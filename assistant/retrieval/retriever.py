@@ -1,0 +1,193 @@
+"""The retriever: knowledge base and (when asked, per query) the web, merged into one ranked,
+labelled set of sources.
+
+Web pages are extracted with trafilatura and chunked with the same chunker as ingestion. KB hits
+and web passages are then ranked together: a dense ranking (cosine similarity to the query, from
+the same embedder) and a lexical ranking (BM25 over the candidates, jieba-segmented) are fused
+with the same adaptive fusion as KB retrieval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from ingest import Chunker
+from ingest.formats import UnreadableFileError, html_to_document
+from vectorstore import FileRecord, KnowledgeBase, StoredChunk
+from vectorstore.embedders import Embedder
+from vectorstore.lexical import LexicalIndex
+
+from ..web import SearchEngine, WebOptions, WebPage, looks_like_injection, run_web_step
+from ..web.search import clean_web_text
+from .dedupe import collapse
+from .fusion import Ranked, fuse
+from .kb_retriever import KBRetriever
+from .sources import Source, assign_labels
+
+#: Web passages kept per page, and in all, before they are embedded (embedding is the slow part).
+WEB_PASSAGES_PER_PAGE = 3
+WEB_PASSAGES_MAX = 12
+
+
+@dataclass
+class Retrieval:
+    query: str
+    sources: list[Source] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    web: bool = False
+
+
+class Retriever:
+    def __init__(
+        self,
+        kb: KnowledgeBase | None,
+        *,
+        embedder: Embedder | None = None,
+        engine: SearchEngine | None = None,
+        web_options: WebOptions | None = None,
+        chunker: Chunker | None = None,
+        kb_retriever: KBRetriever | None = None,
+    ) -> None:
+        self.kb = kb
+        self.embedder = embedder or (kb.embedder if kb is not None else None)
+        self.engine = engine
+        self.web_options = web_options or WebOptions()
+        self.chunker = chunker or Chunker()
+        self.kb_retriever = kb_retriever or (KBRetriever(kb) if kb is not None else None)
+
+    def search(self, query: str, *, k: int = 6, web: bool = False) -> Retrieval:
+        """The `k` best sources for `query`; `web` decides, for this query, whether to search the web."""
+        out = Retrieval(query=query, web=web)
+        kb_hits = self.kb_retriever.search(query, k=2 * k if web else k) if self.kb_retriever else []
+        if not web:
+            out.sources = assign_labels(kb_hits[:k])
+            return out
+        if self.engine is None:
+            out.notices.append("web search is not configured; answering from the knowledge base")
+            out.sources = assign_labels(kb_hits[:k])
+            return out
+        outcome = run_web_step(query, self.engine, self.web_options)
+        out.notices.extend(outcome.notices)
+        web_hits = self._web_passages(query, outcome.pages)
+        out.sources = assign_labels(self._merge(query, kb_hits, web_hits, k))
+        return out
+
+    # --- web passages ---------------------------------------------------------------------------
+    def _web_passages(self, query: str, pages: list[WebPage]) -> list[Source]:
+        passages: list[Source] = []
+        for rank, item in enumerate(pages):
+            url = item.page.url if item.page else item.result.url
+            chunks: list[str] = []
+            title = item.result.title
+            if item.page is not None:
+                try:
+                    doc = html_to_document(item.page.text, item.result.title or url)
+                    title = item.result.title or doc.title
+                    chunks = [
+                        c.text for c in self.chunker.chunk(doc, source=url, content_hash="web", kind="web")
+                    ]
+                except UnreadableFileError:
+                    chunks = []
+            if not chunks and item.result.snippet:
+                chunks = [item.result.snippet]
+            chunks = [clean_web_text(c) for c in chunks if c.strip()]
+            for text in _best_passages(query, chunks, WEB_PASSAGES_PER_PAGE):
+                passages.append(
+                    Source(
+                        kind="web",
+                        title=title or urlsplit(url).hostname or url,
+                        location=url,
+                        text=text,
+                        score=0.0,
+                        chunk_id="web:"
+                        + hashlib.blake2b(f"{url}\0{text}".encode(), digest_size=10).hexdigest(),
+                        uri=url,
+                        extra={
+                            "search_rank": rank + 1,
+                            "snippet_only": item.page is None,
+                            "suspicious": looks_like_injection(text),
+                        },
+                    )
+                )
+        return passages[:WEB_PASSAGES_MAX]
+
+    # --- merging --------------------------------------------------------------------------------
+    def _merge(self, query: str, kb_hits: list[Source], web_hits: list[Source], k: int) -> list[Source]:
+        candidates = kb_hits + web_hits
+        if not candidates:
+            return []
+        by_id = {s.chunk_id: s for s in candidates}
+        dense = self._dense_ranking(query, kb_hits, web_hits)
+        lexical = _lexical_ranking(query, candidates)
+        fused = fuse(
+            dense,
+            lexical,
+            query=query,
+            embedder_languages=self.embedder.languages if self.embedder else None,
+        )
+        for r in fused:
+            by_id[r.id].score = r.score
+        best = collapse(
+            [by_id[r.id] for r in fused],
+            text=lambda s: s.text,
+            document=lambda s: s.uri or s.chunk_id,
+            k=k,
+        )
+        return best
+
+    def _dense_ranking(self, query: str, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
+        if self.embedder is None:
+            return []
+        query_vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        vectors: dict[str, np.ndarray] = {}
+        if kb_hits and self.kb is not None:
+            got = self.kb.collection.get(ids=[s.chunk_id for s in kb_hits], include=["embeddings"])
+            vectors.update(
+                {
+                    i: np.asarray(e, dtype=np.float32)
+                    for i, e in zip(got["ids"], got["embeddings"], strict=True)
+                }
+            )
+        if web_hits:
+            embedded = self.embedder.embed_documents([s.text for s in web_hits])
+            vectors.update(
+                {s.chunk_id: np.asarray(v, dtype=np.float32) for s, v in zip(web_hits, embedded, strict=True)}
+            )
+        scored = [
+            Ranked(i, float(v @ query_vector / (np.linalg.norm(v) * np.linalg.norm(query_vector) + 1e-9)))
+            for i, v in vectors.items()
+        ]
+        return sorted(scored, key=lambda r: -r.score)
+
+
+def _best_passages(query: str, texts: list[str], n: int) -> list[str]:
+    """The `n` passages of one page that match the query best lexically (all if few)."""
+    if len(texts) <= n:
+        return texts
+    ranked = _lexical_ranking(query, [Source("web", "", "", t, 0.0, str(i)) for i, t in enumerate(texts)])
+    chosen = [int(r.id) for r in ranked[:n]]
+    if len(chosen) < n:  # no lexical overlap at all: keep the page's first passages
+        chosen += [i for i in range(len(texts)) if i not in chosen][: n - len(chosen)]
+    return [texts[i] for i in sorted(chosen)]
+
+
+def _lexical_ranking(query: str, sources: list[Source]) -> list[Ranked]:
+    """BM25 over just these passages, with the knowledge base's own segmentation (in memory)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        index = LexicalIndex(Path(tmp) / "candidates.sqlite")
+        try:
+            for s in sources:
+                index.replace_file(
+                    FileRecord(s.chunk_id, "", 0, 0, "", "", (s.chunk_id,)),
+                    [StoredChunk(s.chunk_id, s.text, {"title": s.title})],
+                    0.0,
+                )
+            return [Ranked(h.id, h.score) for h in index.search(query, len(sources))]
+        finally:
+            index.close()

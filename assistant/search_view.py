@@ -1,0 +1,26 @@
+"""Renders ranked sources as a readable table."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .retrieval import Source
+
+
+def print_sources(console: Console, sources: list[Source]) -> None:
+    if not sources:
+        console.print("no sources found")
+        return
+    table = Table(show_lines=True, expand=True)
+    table.add_column("", no_wrap=True, style="bold")
+    table.add_column("source", ratio=2, overflow="fold")
+    table.add_column("passage", ratio=5)
+    table.add_column("score", justify="right", no_wrap=True)
+    for s in sources:
+        flag = " [red]⚠ instructions?[/]" if s.extra.get("suspicious") else ""
+        snippet = " ".join(s.text.split())
+        if len(snippet) > 300:
+            snippet = snippet[:299] + "…"
+        table.add_row(s.label, f"[b]{s.title}[/]\n[dim]{s.location}[/]{flag}", snippet, f"{s.score:.3f}")
+    console.print(table)

@@ -1,0 +1,115 @@
+"""The web step of a query: search (with retries), fetch the top pages, extract their text.
+
+The whole step runs within a time budget; pages that miss it, or cannot be fetched, fall back
+to their search snippet. Failures never raise: they come back as notices so the answer can go on
+from the knowledge base.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+
+from .engines import RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .fetch import AddressPolicy, Page, fetch_all
+
+# Text that tries to give the model orders. Web text is quoted as data in any case; flagged
+# passages are also marked so the prompt and the user can see it.
+INJECTION = re.compile(
+    r"ignore (all |any )?(previous|prior|above) (instructions|prompts)|disregard (the|all) (previous|above)"
+    r"|you are now|system prompt|new instructions:|忽略(之前|以上|前面)的?(所有)?(指令|指示|提示)|你现在是",
+    re.IGNORECASE,
+)
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    max_results: int = 5
+    #: Seconds for the whole web step (search and fetching).
+    budget: float = 5.0
+    max_page_bytes: int = 2_000_000
+    retries: int = 2
+    backoff: float = 0.5
+    policy: AddressPolicy = field(default_factory=AddressPolicy)
+
+
+@dataclass
+class WebPage:
+    result: SearchResult
+    #: Extracted main text as Markdown, or None when only the snippet is available.
+    page: Page | None = None
+    error: str | None = None
+
+
+@dataclass
+class WebOutcome:
+    pages: list[WebPage] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def clean_web_text(text: str) -> str:
+    """Drop invisible control characters that can hide instructions from a human reader."""
+    return _INVISIBLE.sub("", text)
+
+
+def looks_like_injection(text: str) -> bool:
+    return INJECTION.search(text) is not None
+
+
+def search_with_retries(
+    engine: SearchEngine, query: str, options: WebOptions, deadline: float
+) -> list[SearchResult]:
+    delay = options.backoff
+    for attempt in range(options.retries + 1):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0.2:
+            raise WebSearchError(f"{engine.name} search ran out of its time budget")
+        try:
+            return engine.search(query, options.max_results, timeout=remaining)
+        except WebSearchError:
+            if attempt == options.retries or time.monotonic() + delay >= deadline:
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def run_web_step(query: str, engine: SearchEngine, options: WebOptions) -> WebOutcome:
+    """Search for `query` (the user's question only) and fetch the top results' pages."""
+    outcome = WebOutcome()
+    deadline = time.monotonic() + options.budget
+    try:
+        results = search_with_retries(engine, query, options, deadline)
+    except RateLimitedError as exc:
+        outcome.notices.append(f"web search unavailable: {exc}; answering from the knowledge base")
+        return outcome
+    except WebSearchError as exc:
+        outcome.notices.append(f"web search failed: {exc}; answering from the knowledge base")
+        return outcome
+    if not results:
+        outcome.notices.append(f"web search ({engine.name}) found nothing for this question")
+        return outcome
+
+    remaining = max(0.1, deadline - time.monotonic())
+    fetched = asyncio.run(
+        fetch_all(
+            [r.url for r in results], options.policy, budget=remaining, max_bytes=options.max_page_bytes
+        )
+    )
+    slow = 0
+    for result in results:
+        got = fetched.get(result.url)
+        if isinstance(got, Page):
+            outcome.pages.append(WebPage(result, got))
+        else:
+            if isinstance(got, TimeoutError):
+                slow += 1
+            outcome.pages.append(WebPage(result, None, str(got)))
+    if slow:
+        outcome.notices.append(
+            f"{slow} web page(s) missed the {options.budget:.0f} s budget; their search snippets are used"
+        )
+    return outcome
