@@ -64,7 +64,14 @@ def evaluate(spec: str, contexts: list[str], queries: list[tuple[str, int]]) -> 
             runs["dense"].append([int(r.id[1:]) for r in dense])
             runs["lexical"].append([int(r.id[1:]) for r in lexical])
             for name, adaptive in (("rrf", False), ("fused", True)):
-                fused = fuse(dense, lexical, query=query, embedder_languages=languages, adaptive=adaptive)
+                fused = fuse(
+                    dense,
+                    lexical,
+                    query=query,
+                    embedder_languages=languages,
+                    dense_texts=[contexts[int(r.id[1:])] for r in dense],
+                    adaptive=adaptive,
+                )
                 runs[name].append([int(r.id[1:]) for r in fused[:10]])
         kb.close()
     return [

@@ -137,3 +137,23 @@ def test_schema_is_migrated_once(tmp_path: Path) -> None:
         assert [h.id for h in again.search("reopen")] == ["/a.md:0"]
     finally:
         again.close()
+
+
+def test_outdated_tokenization_is_rebuilt_once_on_open(tmp_path: Path) -> None:
+    from vectorstore.lexical import TOKENIZER_VERSION
+
+    path = tmp_path / "kb.sqlite"
+    index = LexicalIndex(path)
+    index.replace_file(
+        FileRecord("/p.txt", "h", 1, 1, "p", "text", ("c1",)),
+        [StoredChunk("c1", "渚清沙白鸟飞回", {}, tokens="stale")],
+        0.0,
+    )
+    assert index.search("沙白") == []  # the row holds only the stale token
+    index.set_meta("tokenizer", "0")
+    index.close()
+
+    reopened = LexicalIndex(path)
+    assert reopened.get_meta("tokenizer") == TOKENIZER_VERSION
+    assert [h.id for h in reopened.search("沙白")] == ["c1"]
+    reopened.close()

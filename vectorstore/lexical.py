@@ -19,6 +19,9 @@ from typing import Any
 
 from .text import query_terms, segment
 
+#: Bump when vectorstore.text's segmentation changes: existing bases re-tokenize once on open.
+TOKENIZER_VERSION = "2"  # 1: jieba search mode; 2: plus CJK bigrams
+
 MIGRATIONS: list[str] = [
     # 1: the first schema.
     """
@@ -90,11 +93,24 @@ class LexicalIndex:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._migrate()
+        self._retokenize_if_outdated()
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def _retokenize_if_outdated(self) -> None:
+        """Rebuild the FTS rows once when the segmentation (vectorstore.text) has changed."""
+        if self.get_meta("tokenizer") == TOKENIZER_VERSION:
+            return
+        with self._transaction():
+            self.db.execute("DELETE FROM chunks_fts")
+            rows = self.db.execute("SELECT rowid, id, text, metadata FROM chunks").fetchall()
+            for rowid, chunk_id, text, metadata in rows:
+                tokens = search_tokens(StoredChunk(chunk_id, text, json.loads(metadata)))
+                self.db.execute("INSERT INTO chunks_fts (rowid, tokens) VALUES (?, ?)", (rowid, tokens))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tokenizer', ?)", (TOKENIZER_VERSION,))
 
     def close(self) -> None:
         self.db.close()

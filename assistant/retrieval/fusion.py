@@ -1,21 +1,27 @@
 """Fusing a dense and a lexical ranking into one.
 
 Plain reciprocal rank fusion (RRF) trusts both lists equally. When one retriever is weak for a
-query, that hurts: an English-only embedder on a Chinese query ranks nearly at random, and equal
-weight lets its noise push good lexical matches down (on CMRC 2018 naive RRF of all-MiniLM with
-BM25 loses about a third of BM25's recall@5; see benchmarks/RESULTS.md).
+query, that hurts: an English-only embedder on Chinese text ranks nearly at random, and equal
+weight lets its noise push good lexical matches down (on CMRC 2018, naive RRF of all-MiniLM with
+BM25 loses a quarter of BM25's recall@5: benchmarks/RESULTS.md).
 
-So each list is weighted per query by how much it can be trusted:
-- a prior: does the embedder cover the query's language at all (`language_coverage`);
-- the list's own confidence: how far its best score stands out from the rest. A retriever that
-  found something has a peaked score distribution; one that is guessing has a flat one.
-Weighted RRF then combines ranks: robust to the two lists' incomparable score scales.
+So we fuse scores, not ranks, after putting them on one scale, and only from a retriever that
+can read the text:
+- each list's scores become z-scores against the rest of that list (top excluded), so a
+  retriever that found something clearly (a peaked distribution) speaks loudly, and one that is
+  guessing (a flat distribution) barely moves the ranking;
+- the dense list takes part only when the embedder covers the language of the query and of the
+  passages it returned (`language_coverage`); an English-only model on Chinese is left out.
+The fused score of a passage is the sum of its z-scores; a passage missing from one list counts
+as below that list's last entry. On CMRC 2018 this is at least as good as the better input on
+every metric, with both a multilingual and an English-only embedder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import fmean, pstdev
 
 from vectorstore.text import CJK_RE
 
@@ -28,36 +34,39 @@ class Ranked:
     score: float
 
 
-def language_coverage(query: str, embedder_languages: frozenset[str] | None) -> float:
-    """1.0 when the embedder was trained on the query's script, else near zero.
+def _cjk_share(text: str) -> float:
+    letters = sum(ch.isalpha() for ch in text)
+    return len(CJK_RE.findall(text)) / letters if letters else 0.0
+
+
+def language_coverage(
+    query: str, embedder_languages: frozenset[str] | None, passages: Sequence[str] = ()
+) -> float:
+    """1.0 if the embedder can read the query and the passages it returned, else 0.0.
 
     `embedder_languages` None means multilingual (or unknown: assume it covers everything).
     """
-    if embedder_languages is None:
+    if embedder_languages is None or embedder_languages & {"zh", "ja", "ko"}:
         return 1.0
-    cjk = len(CJK_RE.findall(query))
-    letters = sum(ch.isalpha() for ch in query) or 1
-    share_cjk = cjk / letters
-    covers_cjk = bool(embedder_languages & {"zh", "ja", "ko"})
-    if share_cjk > 0.3 and not covers_cjk:
-        return 0.05
+    sample = " ".join(p[:200] for p in passages[:5])
+    if _cjk_share(query) > 0.3 or (sample and _cjk_share(sample) > 0.3):
+        return 0.0
     return 1.0
 
 
-def peak_confidence(scores: Sequence[float]) -> float:
-    """How much the top score stands out: (top - mean of the rest) / spread, squashed to 0..1."""
-    if not scores:
-        return 0.0
-    if len(scores) == 1:
-        return 1.0
-    top, rest = scores[0], scores[1:]
-    mean_rest = sum(rest) / len(rest)
-    spread = max(top - min(scores), 1e-9)
-    return max(0.0, min(1.0, (top - mean_rest) / spread))
+def zscores(ranked: Sequence[Ranked]) -> dict[str, float]:
+    """Each score's distance from the mean of the list's other entries, in their standard deviations."""
+    if not ranked:
+        return {}
+    if len(ranked) == 1:
+        return {ranked[0].id: 1.0}
+    rest = [r.score for r in ranked[1:]]
+    mean, spread = fmean(rest), pstdev(rest) or 1e-9
+    return {r.id: (r.score - mean) / spread for r in ranked}
 
 
 def weighted_rrf(lists: Sequence[tuple[Sequence[Ranked], float]], k: int = RRF_K) -> list[Ranked]:
-    """Reciprocal rank fusion with one weight per list; ties keep first-seen order."""
+    """Reciprocal rank fusion with one weight per list (plain RRF with all weights 1)."""
     fused: dict[str, float] = {}
     for ranked, weight in lists:
         if weight <= 0:
@@ -73,11 +82,20 @@ def fuse(
     *,
     query: str,
     embedder_languages: frozenset[str] | None,
+    dense_texts: Sequence[str] = (),
     adaptive: bool = True,
 ) -> list[Ranked]:
-    """One ranking from the dense and lexical ones; `adaptive=False` is plain RRF."""
+    """One ranking from the dense and lexical ones; `adaptive=False` gives plain RRF."""
     if not adaptive:
         return weighted_rrf([(dense, 1.0), (lexical, 1.0)])
-    w_dense = language_coverage(query, embedder_languages) * (0.5 + peak_confidence([r.score for r in dense]))
-    w_lex = 0.5 + peak_confidence([r.score for r in lexical])
-    return weighted_rrf([(dense, w_dense), (lexical, w_lex)])
+    lists = [zscores(lexical)]
+    if language_coverage(query, embedder_languages, dense_texts):
+        lists.append(zscores(dense))
+    order: dict[str, int] = {}
+    for ranked in (lexical, dense):
+        for r in ranked:
+            order.setdefault(r.id, len(order))
+    floors = [min(z.values(), default=0.0) - 1.0 for z in lists]
+    fused = {i: sum(z.get(i, floor) for z, floor in zip(lists, floors, strict=True)) for i in order}
+    # Ties (rare) keep lexical-then-dense first-seen order, so results are deterministic.
+    return [Ranked(i, s) for i, s in sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))]

@@ -57,6 +57,7 @@ class KBRetriever:
             [Ranked(h.id, h.score) for h in lexical],
             query=query,
             embedder_languages=self.kb.embedder.languages,
+            dense_texts=[h.text for h in dense],
             adaptive=self.options.adaptive_fusion,
         )
         if self.reranker is not None:

