@@ -6,6 +6,7 @@ Exit status: 0 success; 1 an error stopped the command (message on stderr); 2 ba
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -29,6 +30,8 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
+models_app = typer.Typer(help="Installed models and the R1 catalogue.", invoke_without_command=True)
+app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -180,6 +183,168 @@ def search(
     for notice in result.notices:
         err.print(f"[yellow]notice:[/] {notice}", highlight=False)
     print_sources(out, result.sources)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question")],
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+    web: Annotated[bool, typer.Option("--web", help="Also search the web for this question")] = False,
+    model: Annotated[str | None, typer.Option(help="Model tag [env: ASSISTANT_MODEL]")] = None,
+    no_think: Annotated[bool, typer.Option("--no-think", help="Ask the model not to reason")] = False,
+    hide_thinking: Annotated[
+        bool, typer.Option("--hide-thinking", help="Do not print the reasoning")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object at the end")] = False,
+) -> None:
+    """Answer a question from your knowledge base (and the web), streaming the reasoning and answer.
+
+    Example: assistant ask "杜甫的《登高》写了什么？" --web --model deepseek-r1:7b
+    """
+    from .answer_view import AnswerView
+    from .chat.events import Final
+    from .components import RetrieverCache, make_assistant
+
+    retrievers = RetrieverCache(state.settings)
+    try:
+        assistant = make_assistant(state.settings, retrievers)
+    except (RuntimeError, ValueError) as exc:
+        fail(str(exc))
+    view = None if as_json else AnswerView(out, err, show_reasoning=not hide_thinking)
+    final = None
+    try:
+        for event in assistant.ask(question, web=web, kb=kb, model=model, think=not no_think):
+            if view is not None:
+                view(event)
+            if isinstance(event, Final):
+                final = event
+    except (RuntimeError, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        retrievers.close()
+    if as_json and final is not None:
+        out.print_json(json.dumps(final.to_dict(), ensure_ascii=False))
+    if final is None or (not final.answer and final.notices):
+        raise typer.Exit(EXIT_ERROR)
+
+
+@models_app.callback()
+def models(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False
+) -> None:
+    """Installed models (size, parameters, quantisation, thinking, context) and the R1 catalogue.
+
+    Example: assistant models
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from .chat.backends import BackendError
+    from .chat.catalog import R1_CATALOG, fits, total_memory_gib
+    from .components import make_chat_backend
+
+    backend = make_chat_backend(state.settings)
+    installed = []
+    problem = None
+    try:
+        for m in backend.list_models():
+            try:
+                shown = backend.show(m.name)
+            except BackendError:
+                installed.append(m)
+                continue
+            # /api/tags knows sizes, /api/show knows capabilities and context: keep both.
+            known = {k: v for k, v in shown.__dict__.items() if v not in (None, "", 0) and k != "name"}
+            installed.append(dataclasses.replace(m, **known))
+    except BackendError as exc:
+        problem = str(exc)
+    memory = total_memory_gib()
+    catalog = [
+        {
+            "tag": c.tag,
+            "base": c.base,
+            "download_gb": c.download_gb,
+            "memory_gib": c.memory_gib(),
+            "fits": fits(c, memory),
+            "installed": any(m.name == c.tag for m in installed),
+        }
+        for c in R1_CATALOG
+    ]
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "installed": [m.__dict__ for m in installed],
+                    "catalog": catalog,
+                    "memory_gib": round(memory, 1),
+                    "error": problem,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    if problem:
+        err.print(f"[yellow]{problem}[/]", highlight=False)
+    table = Table(title=f"Installed in {backend.name} at {backend.url}")
+    for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
+        table.add_column(col, no_wrap=col == "model")
+    for m in installed:
+        table.add_row(
+            m.name,
+            _human_bytes(m.size_bytes),
+            m.parameter_size,
+            m.quantization,
+            {True: "yes", False: "no", None: "?"}[m.thinking],
+            str(m.context_length or "?"),
+        )
+    out.print(table)
+    cat = Table(title=f"DeepSeek-R1 catalogue (this machine: {memory:.0f} GiB)")
+    for col in ("tag", "base model", "download", "memory needed", "fits", "installed"):
+        cat.add_column(col, no_wrap=col == "tag")
+    for c in catalog:
+        cat.add_row(
+            c["tag"],
+            c["base"],
+            f"{c['download_gb']:g} GB",
+            f"{c['memory_gib']:g} GiB",
+            "[green]yes[/]" if c["fits"] else "[red]no[/]",
+            "yes" if c["installed"] else "",
+        )
+    out.print(cat)
+
+
+@models_app.command("pull")
+def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepseek-r1:7b")]) -> None:
+    """Download a model into Ollama, with a progress bar.  Example: assistant models pull deepseek-r1:7b"""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    from .chat.backends import BackendError
+    from .components import make_chat_backend
+
+    backend = make_chat_backend(state.settings)
+    last = ""
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            console=err,
+            disable=not err.is_terminal,
+        ) as progress:
+            task = progress.add_task(f"pulling {tag}", total=None)
+            for p in backend.pull(tag):
+                if p.total:
+                    progress.update(task, total=p.total, completed=p.completed, description=p.status[:40])
+                else:
+                    progress.update(task, description=p.status[:40])
+                if not err.is_terminal and p.status != last:
+                    err.print(p.status, highlight=False)
+                last = p.status
+    except BackendError as exc:
+        fail(str(exc))
+    if last != "success":
+        fail(f"pulling {tag} did not finish (last status: {last or 'none'})")
+    err.print(f"pulled {tag}")
 
 
 @kb_app.command("list")

@@ -53,3 +53,51 @@ def make_retriever(settings: Settings, kb) -> Retriever:
         chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
         kb_retriever=KBRetriever(kb, reranker=reranker) if kb is not None else None,
     )
+
+
+def make_chat_backend(settings: Settings):
+    from .chat.backends import make_backend
+
+    return make_backend(
+        settings.backend,
+        ollama_url=settings.ollama_host,
+        openai_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+    )
+
+
+class RetrieverCache:
+    """Opens each knowledge base once per session and keeps its retriever; closes them all."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._kbs: dict[str, object] = {}
+        self._retrievers: dict[str | None, Retriever] = {}
+
+    def __call__(self, name: str | None) -> Retriever | None:
+        from vectorstore import list_kbs
+
+        name = name or self.settings.kb
+        if name not in self._retrievers:
+            kb = None
+            if name in list_kbs(self.settings.home):
+                kb = self._kbs[name] = open_kb(self.settings, name)
+            self._retrievers[name] = make_retriever(self.settings, kb)
+        return self._retrievers[name]
+
+    def close(self) -> None:
+        for kb in self._kbs.values():
+            kb.close()
+        self._kbs.clear()
+        self._retrievers.clear()
+
+
+def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None):
+    from .chat.pipeline import AskOptions, Assistant
+
+    return Assistant(
+        make_chat_backend(settings),
+        retrievers or RetrieverCache(settings),
+        default_model=settings.model,
+        options=AskOptions(num_ctx=settings.num_ctx, max_ctx=settings.max_ctx),
+    )

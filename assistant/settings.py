@@ -52,6 +52,15 @@ class Settings:
     allow_private_urls: bool = False
     #: A sentence-transformers CrossEncoder name or path to rerank with; None: no reranking.
     reranker: str | None = None
+    #: Chat back-end: ollama (native API) or openai (any OpenAI-compatible server).
+    backend: str = "ollama"
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    #: The model to chat with; None: the largest installed R1 distill that fits this machine.
+    model: str | None = None
+    #: Context window per request; None: the model's own, capped at max_ctx.
+    num_ctx: int | None = None
+    max_ctx: int = 8192
 
     @property
     def config_file(self) -> Path:
@@ -75,6 +84,12 @@ ENV_VARS = {
     "ASSISTANT_WEB_BUDGET": "web_budget",
     "ASSISTANT_ALLOW_PRIVATE_URLS": "allow_private_urls",
     "ASSISTANT_RERANKER": "reranker",
+    "ASSISTANT_BACKEND": "backend",
+    "ASSISTANT_OPENAI_BASE_URL": "openai_base_url",
+    "ASSISTANT_OPENAI_API_KEY": "openai_api_key",
+    "ASSISTANT_MODEL": "model",
+    "ASSISTANT_NUM_CTX": "num_ctx",
+    "ASSISTANT_MAX_CTX": "max_ctx",
 }
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
@@ -103,7 +118,7 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if number <= 0:
             raise SettingsError(f"{origin}: must be positive (got {value})")
         return number
-    if kind == "int":
+    if kind in ("int", "int | None"):
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -155,6 +170,8 @@ def load_settings(
             values[name] = _coerce(name, value, where)
     values["home"] = home
     settings = replace(Settings(), **values)
+    if settings.backend not in ("ollama", "openai"):
+        raise SettingsError(f"backend: '{settings.backend}' is not ollama or openai")
     if settings.search_engine not in ("duckduckgo", "searxng"):
         raise SettingsError(f"search_engine: '{settings.search_engine}' is not duckduckgo or searxng")
     if settings.safesearch not in ("on", "moderate", "off"):

@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated home per test, the shared data folder, knowledge bases, fakes."""
+"""Shared fixtures: an isolated home per test, the shared data folder, knowledge bases, fakes
+(Ollama, a SearxNG instance, a web server with awkward pages), all on loopback."""
 
 from __future__ import annotations
 
@@ -7,21 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from assistant.settings import ENV_VARS
 from vectorstore import KnowledgeBase
 from vectorstore.embedders import Embedder, make_embedder
 
 from corpus import DATA
 from fake_ollama import FakeOllamaServer
+from fake_searxng import FakeSearxng
+from page_server import PageServer
 
-_SETTINGS_ENV = (
-    "ASSISTANT_HOME",
-    "ASSISTANT_KB",
-    "ASSISTANT_EMBEDDER",
-    "ASSISTANT_CHROMA_URL",
-    "ASSISTANT_CHUNK_SIZE",
-    "ASSISTANT_CHUNK_OVERLAP",
-    "OLLAMA_HOST",
-)
+#: Every variable the settings read (web search ones included), so the caller's never leak in.
+_SETTINGS_ENV = tuple(ENV_VARS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -64,5 +61,21 @@ def open_kb(home: Path, minilm: Embedder) -> Iterator[Callable[..., KnowledgeBas
 @pytest.fixture(scope="session")
 def fake_ollama() -> Iterator[FakeOllamaServer]:
     server = FakeOllamaServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def searxng() -> Iterator[FakeSearxng]:
+    """A fresh fake SearxNG (no results until a test sets `hits`), stopped after the test."""
+    server = FakeSearxng().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pages() -> Iterator[PageServer]:
+    """The page server; its slow page gives up when the test ends."""
+    server = PageServer().start()
     yield server
     server.stop()

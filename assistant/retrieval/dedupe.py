@@ -41,7 +41,7 @@ def collapse(
     one document, in rank order; if that leaves fewer than `k`, refill from the capped ones."""
     kept: list[T] = []
     kept_shingles: list[set[str]] = []
-    overflow: list[T] = []
+    overflow: list[tuple[T, set[str]]] = []
     per_doc: dict[str, int] = {}
     for item in items:
         sh = shingles(text(item))
@@ -49,11 +49,19 @@ def collapse(
             continue
         doc = document(item)
         if per_doc.get(doc, 0) >= per_document:
-            overflow.append(item)
+            overflow.append((item, sh))
             continue
         per_doc[doc] = per_doc.get(doc, 0) + 1
         kept.append(item)
         kept_shingles.append(sh)
         if len(kept) >= k:
             return kept
-    return (kept + overflow)[:k]
+    for item, sh in overflow:
+        if len(kept) >= k:
+            break
+        # A capped passage may duplicate one kept after it was set aside.
+        if any(similarity(sh, other) >= threshold for other in kept_shingles):
+            continue
+        kept.append(item)
+        kept_shingles.append(sh)
+    return kept

@@ -13,7 +13,9 @@ that answers differently within milliseconds (DNS rebinding) is not fully exclud
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -38,7 +40,8 @@ class AddressPolicy:
         address = ipaddress.ip_address(ip.split("%")[0])
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
-        return self.allow_private or address.is_global
+        # Python counts multicast as global; it is never a web server.
+        return self.allow_private or (address.is_global and not address.is_multicast)
 
 
 @dataclass
@@ -48,6 +51,28 @@ class Page:
     content_type: str
     text: str
     truncated: bool = False
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+def _codec(name: str | None) -> str | None:
+    """The Python codec for a charset label, or None if unknown (a typo must not fail the page)."""
+    if not name:
+        return None
+    name = name.strip().lower()
+    if name in ("gb2312", "gbk"):
+        name = "gb18030"  # as browsers do: pages labelled GB2312 routinely use GBK characters
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def _meta_charset(body: bytes) -> str | None:
+    """The charset a page declares in a <meta> tag (many Chinese sites declare GBK only there)."""
+    match = _META_CHARSET.search(body[:4096])
+    return _codec(match.group(1).decode("ascii")) if match else None
 
 
 async def _resolve(host: str, port: int) -> list[str]:
@@ -108,7 +133,7 @@ async def fetch(
                     del body[max_bytes:]
                     break
             truncated = truncated or declared > max_bytes
-            encoding = response.charset_encoding or "utf-8"
+            encoding = _codec(response.charset_encoding) or _meta_charset(body) or "utf-8"
             return Page(
                 url,
                 response.status_code,

@@ -1,0 +1,93 @@
+"""The typed events of one answer: what the CLI and the TUI render, and nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from ..retrieval import Source
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    sources: list[Source]
+    web: bool
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    level: Literal["info", "warning", "error"] = "info"
+
+
+@dataclass
+class AnswerStats:
+    #: Seconds from sending the request to the first token (reasoning or answer).
+    time_to_first_token: float | None = None
+    #: Seconds spent reasoning (first reasoning token to first answer token).
+    reasoning_seconds: float | None = None
+    #: Generation speed from the server's nanosecond counters.
+    tokens_per_second: float | None = None
+    prompt_tokens: int = 0
+    eval_tokens: int = 0
+    num_ctx: int = 0
+    total_seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CitationReport:
+    labels_used: list[str] = field(default_factory=list)
+    #: Labels the answer cites that name no source.
+    unknown_labels: list[str] = field(default_factory=list)
+    #: Sentences whose cited sources share nothing with them: {"sentence", "labels"}.
+    unsupported: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unknown_labels and not self.unsupported
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+@dataclass(frozen=True)
+class Final:
+    answer: str
+    reasoning: str
+    sources: list[Source]
+    citations: CitationReport
+    stats: AnswerStats
+    model: str
+    web: bool
+    #: True when the stream broke and `answer` is what arrived before that.
+    interrupted: bool = False
+    notices: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "reasoning": self.reasoning,
+            "sources": [s.to_dict() for s in self.sources],
+            "citations": self.citations.to_dict(),
+            "stats": self.stats.to_dict(),
+            "model": self.model,
+            "web": self.web,
+            "interrupted": self.interrupted,
+            "notices": list(self.notices),
+        }
+
+
+Event = SourcesFound | ReasoningDelta | AnswerDelta | Notice | Final
