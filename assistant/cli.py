@@ -144,13 +144,15 @@ def search(
         fail("give a QUERY or --queries FILE (one of them)")
     s = state.settings
     name = kb or s.kb
+    exists = name in list_kbs(s.home)
+    # Outside the try below: typer's Exit is a RuntimeError and would be caught there.
+    if not exists and not web:
+        fail(
+            f"no knowledge base named '{name}'; ingest one "
+            f"(`assistant ingest PATH --kb {name}`) or use --web"
+        )
     try:
-        knowledge_base = open_kb(s, name) if name in list_kbs(s.home) else None
-        if knowledge_base is None and not web:
-            fail(
-                f"no knowledge base named '{name}'; ingest one "
-                f"(`assistant ingest PATH --kb {name}`) or use --web"
-            )
+        knowledge_base = open_kb(s, name) if exists else None
         retriever = make_retriever(s, knowledge_base)
     except (RuntimeError, ValueError) as exc:
         fail(str(exc))

@@ -6,6 +6,7 @@ The fake search engine and the page server build on it, so tests can assert what
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -65,7 +66,9 @@ class RecordingHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.server.handle_request_for(self, self._record())
 
-    def reply(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def reply(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -117,3 +120,11 @@ class LoopbackServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
         self._thread.join(timeout=5)
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (the port was free a moment ago)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"

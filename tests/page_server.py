@@ -116,7 +116,7 @@ class PageServer(LoopbackServer):
         elif path == "/bad-charset":
             handler.reply(200, ENGLISH.encode("utf-8"), "text/html; charset=utf-8mb4")
         elif path == "/notes.txt":
-            handler.reply(200, "Plain notes about ducks and lakes.\n".encode(), "text/plain; charset=utf-8")
+            handler.reply(200, b"Plain notes about ducks and lakes.\n", "text/plain; charset=utf-8")
         elif path == "/slow":
             self._slow(handler)
         elif path == "/huge":

@@ -35,7 +35,11 @@ def test_near_duplicates_collapse_to_the_best_ranked() -> None:
     items = [
         P("a", "/a.md", DUCKS),
         P("b", "/b.md", "Owls hunt at night in the forest, listening for mice under the snow."),
-        P("a-copy", "/copy.md", "  MALLARD ducks migrate south in autumn, when the lakes begin to freeze over! "),
+        P(
+            "a-copy",
+            "/copy.md",
+            "  MALLARD ducks migrate south in autumn, when the lakes begin to freeze over! ",
+        ),
         P("a-part", "/c.md", "ducks migrate south in autumn when the lakes begin"),
         P("c", "/d.md", "Engines need oil changes every ten thousand kilometres."),
     ]

@@ -46,6 +46,12 @@ def test_zscores_measure_distance_from_the_rest_of_the_list() -> None:
     # Independent of the score scale and offset (BM25 and cosine are not comparable).
     assert zscores(ranked("a", "b", "c", scores=[30.0, 20.0, 10.0])) == pytest.approx(z)
     assert zscores(ranked("a", "b", "c", scores=[-7.0, -8.0, -9.0])) == pytest.approx(z)
+    # Only one other entry (or all others equal): the top's lead is the unit, as for one entry.
+    assert zscores(ranked("a", "b", scores=[5.0, 4.9])) == pytest.approx({"a": 1.0, "b": 0.0})
+    assert zscores(ranked("a", "b", "c", scores=[0.9, 0.5, 0.5])) == pytest.approx(
+        {"a": 1.0, "b": 0.0, "c": 0.0}
+    )
+    assert zscores(ranked("a", "b", "c", scores=[2.0, 2.0, 2.0])) == {"a": 0.0, "b": 0.0, "c": 0.0}
     # A peaked list (found something) speaks louder than a flat one (guessing).
     peaked = zscores(ranked("a", "b", "c", "d", scores=[0.9, 0.2, 0.19, 0.18]))
     flat = zscores(ranked("a", "b", "c", "d", scores=[0.21, 0.2, 0.19, 0.18]))
@@ -107,6 +113,18 @@ def test_adaptive_fusion_trusts_a_confident_dense_list_for_a_covered_language() 
     assert ids(fused)[0] == "d"
     # The same lists for a Chinese query and an English-only embedder: lexical decides.
     assert ids(fuse(dense, lexical, query="鸭子迁徙", embedder_languages=ENGLISH_ONLY))[0] == "a"
+
+
+def test_a_short_lexical_list_does_not_outvote_a_confident_dense_list() -> None:
+    # Two keyword matches only: the lexical list's spread is unknown, not zero.
+    dense = ranked("d", "a", "b", "c", "e", scores=[0.9, 0.3, 0.29, 0.28, 0.27])
+    lexical = ranked("a", "b", scores=[5.0, 4.9])
+    fused = fuse(dense, lexical, query="duck migration", embedder_languages=None)
+    assert ids(fused)[:2] == ["d", "a"]
+    # Same as with a third lexical match.
+    three = ranked("a", "b", "c", scores=[5.0, 4.9, 4.8])
+    assert ids(fuse(dense, three, query="duck migration", embedder_languages=None))[:2] == ["d", "a"]
+    assert max(r.score for r in fused) < 100
 
 
 def test_a_passage_missing_from_one_list_counts_below_its_last_entry() -> None:

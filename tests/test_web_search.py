@@ -3,7 +3,6 @@ failures as notices (never exceptions), and the time budget with snippet fallbac
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -21,15 +20,8 @@ from assistant.web.engines.searxng import SearxngEngine
 from assistant.web.search import clean_web_text
 
 from fake_searxng import FakeSearxng, Hit
+from loopback import closed_port_url
 from page_server import PageServer
-
-
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens (the port was just free)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def options(pages: PageServer | None = None, **kwargs) -> WebOptions:

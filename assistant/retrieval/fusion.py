@@ -61,7 +61,10 @@ def zscores(ranked: Sequence[Ranked]) -> dict[str, float]:
     if len(ranked) == 1:
         return {ranked[0].id: 1.0}
     rest = [r.score for r in ranked[1:]]
-    mean, spread = fmean(rest), pstdev(rest) or 1e-9
+    mean = fmean(rest)
+    # With one other entry (or all others equal) the spread is unknown: measure in units of the
+    # top's lead, so the top scores 1 as in a one-entry list, instead of dividing by almost zero.
+    spread = pstdev(rest) or abs(ranked[0].score - mean) or 1.0
     return {r.id: (r.score - mean) / spread for r in ranked}
 
 

@@ -28,6 +28,12 @@ class SentenceTransformerEmbedder(Embedder):
             raise EmbedderError("sentence-transformers is not installed") from exc
         self.model_name = model
         try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # "Loading weights" bars would litter our output
+        except ImportError:  # pragma: no cover - transformers is a dependency of sentence-transformers
+            pass
+        try:
             self._model = SentenceTransformer(model, device=device)
         except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...
             raise EmbedderError(

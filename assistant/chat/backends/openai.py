@@ -77,7 +77,7 @@ class OpenAIBackend(ChatBackend):
         if "num_predict" in options:
             body["max_tokens"] = options["num_predict"]
         started = time.perf_counter_ns()
-        first = last = 0
+        first = last = pieces = 0
         usage: dict = {}
         timings: dict = {}
         finish = ""
@@ -108,6 +108,7 @@ class OpenAIBackend(ChatBackend):
                             now = time.perf_counter_ns()
                             first = first or now
                             last = now
+                            pieces += 1
                             yield StreamPiece(thinking=thinking, content=content)
                 else:
                     raise StreamInterrupted(f"the stream from {self.url} ended before [DONE]")
@@ -115,7 +116,8 @@ class OpenAIBackend(ChatBackend):
             raise BackendUnavailable(f"no OpenAI-compatible server at {self.url}: {exc}") from exc
         except (httpx.HTTPError, json.JSONDecodeError) as exc:
             raise StreamInterrupted(f"the stream from {self.url} broke: {exc}") from exc
-        eval_tokens = int(usage.get("completion_tokens") or timings.get("predicted_n") or 0)
+        # Servers that send no usage stream about one token per delta: count those.
+        eval_tokens = int(usage.get("completion_tokens") or timings.get("predicted_n") or pieces)
         eval_ns = int(timings["predicted_ms"] * 1e6) if timings.get("predicted_ms") else max(0, last - first)
         yield StreamPiece(
             done=True,

