@@ -148,8 +148,7 @@ def search(
     # Outside the try below: typer's Exit is a RuntimeError and would be caught there.
     if not exists and not web:
         fail(
-            f"no knowledge base named '{name}'; ingest one "
-            f"(`assistant ingest PATH --kb {name}`) or use --web"
+            f"no knowledge base named '{name}'; ingest one (`assistant ingest PATH --kb {name}`) or use --web"
         )
     try:
         knowledge_base = open_kb(s, name) if exists else None

@@ -34,12 +34,15 @@ def make_retriever(settings: Settings, kb) -> Retriever:
     from ingest import Chunker
 
     reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
-    engine = make_engine(
-        settings.search_engine,
-        searxng_url=settings.searxng_url,
-        region=settings.search_region,
-        safesearch=settings.safesearch,
-    )
+
+    def engine():
+        return make_engine(
+            settings.search_engine,
+            searxng_url=settings.searxng_url,
+            region=settings.search_region,
+            safesearch=settings.safesearch,
+        )
+
     embedder = None
     if kb is None:
         from vectorstore.embedders import DEFAULT_EMBEDDER, make_embedder

@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from assistant.cli import app
+from assistant.components import web_options
+from assistant.settings import load_settings
 
 from corpus import english, write_files
 from fake_searxng import FakeSearxng, Hit
@@ -168,7 +170,45 @@ def test_web_only_search_and_engine_failure_notice(searxng: FakeSearxng, pages: 
     assert "no sources found" in failed.stdout
 
 
-def test_searxng_without_its_url_is_a_clear_error(notes: Path) -> None:
-    result = run("search", "ducks", "--web", env={"ASSISTANT_SEARCH_ENGINE": "searxng"})
-    assert result.exit_code == 1
+def test_searxng_without_its_url_is_a_clear_notice_and_kb_search_goes_on(notes: Path) -> None:
+    env = {"ASSISTANT_SEARCH_ENGINE": "searxng"}
+    result = run("search", "ducks", "--web", env=env)
+    assert result.exit_code == 0
+    assert "notice: web search is not available" in result.stderr
     assert "ASSISTANT_SEARXNG_URL" in result.stderr
+    assert "K1" in result.stdout  # the knowledge-base results are still there
+    assert run("search", "ducks", env=env).exit_code == 0  # a KB-only search never builds the engine
+
+
+def test_web_settings_reach_the_web_options(tmp_path: Path) -> None:
+    defaults = load_settings(environ={"ASSISTANT_HOME": str(tmp_path)})
+    assert (defaults.search_engine, defaults.safesearch, defaults.allow_private_urls) == (
+        "duckduckgo",
+        "moderate",
+        False,
+    )
+    env = {
+        "ASSISTANT_HOME": str(tmp_path),
+        "ASSISTANT_WEB_RESULTS": "3",
+        "ASSISTANT_WEB_BUDGET": "2.5",
+        "ASSISTANT_ALLOW_PRIVATE_URLS": "yes",
+    }
+    options = web_options(load_settings(environ=env), allowed_origins=frozenset({"127.0.0.1:1"}))
+    assert (options.max_results, options.budget) == (3, 2.5)
+    assert options.policy.allow_private and options.policy.allowed_origins == {"127.0.0.1:1"}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ASSISTANT_SEARCH_ENGINE", "bing", "'bing' is not duckduckgo or searxng"),
+        ("ASSISTANT_SAFESEARCH", "strict", "'strict' is not on, moderate or off"),
+        ("ASSISTANT_ALLOW_PRIVATE_URLS", "maybe", "ASSISTANT_ALLOW_PRIVATE_URLS: 'maybe' is not a yes/no"),
+        ("ASSISTANT_WEB_BUDGET", "0", "ASSISTANT_WEB_BUDGET: must be positive"),
+        ("ASSISTANT_WEB_RESULTS", "many", "ASSISTANT_WEB_RESULTS: 'many' is not a whole number"),
+    ],
+)
+def test_bad_web_settings_are_clear_errors(variable: str, value: str, message: str) -> None:
+    result = run("search", "ducks", "--web", env={variable: value})
+    assert result.exit_code == 1
+    assert message in result.stderr

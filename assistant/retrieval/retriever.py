@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +24,7 @@ from vectorstore import FileRecord, KnowledgeBase, StoredChunk
 from vectorstore.embedders import Embedder
 from vectorstore.lexical import LexicalIndex
 
-from ..web import SearchEngine, WebOptions, WebPage, looks_like_injection, run_web_step
+from ..web import SearchEngine, WebOptions, WebPage, WebSearchError, looks_like_injection, run_web_step
 from ..web.search import clean_web_text
 from .dedupe import collapse
 from .fusion import Ranked, fuse
@@ -49,17 +50,25 @@ class Retriever:
         kb: KnowledgeBase | None,
         *,
         embedder: Embedder | None = None,
-        engine: SearchEngine | None = None,
+        engine: SearchEngine | Callable[[], SearchEngine] | None = None,
         web_options: WebOptions | None = None,
         chunker: Chunker | None = None,
         kb_retriever: KBRetriever | None = None,
     ) -> None:
         self.kb = kb
         self.embedder = embedder or (kb.embedder if kb is not None else None)
-        self.engine = engine
+        # An engine, or a factory called on the first web query (so a misconfigured engine
+        # never breaks knowledge-base-only searches).
+        self._engine = engine
         self.web_options = web_options or WebOptions()
         self.chunker = chunker or Chunker()
         self.kb_retriever = kb_retriever or (KBRetriever(kb) if kb is not None else None)
+
+    @property
+    def engine(self) -> SearchEngine | None:
+        if self._engine is not None and not isinstance(self._engine, SearchEngine):
+            self._engine = self._engine()
+        return self._engine
 
     def search(self, query: str, *, k: int = 6, web: bool = False) -> Retrieval:
         """The `k` best sources for `query`; `web` decides, for this query, whether to search the web."""
@@ -68,11 +77,17 @@ class Retriever:
         if not web:
             out.sources = assign_labels(kb_hits[:k])
             return out
-        if self.engine is None:
-            out.notices.append("web search is not configured; answering from the knowledge base")
+        try:
+            engine = self.engine
+        except WebSearchError as exc:
+            out.notices.append(f"web search is not available: {exc}; answering from the knowledge base")
+            engine = None
+        if engine is None:
+            if not out.notices:
+                out.notices.append("web search is not configured; answering from the knowledge base")
             out.sources = assign_labels(kb_hits[:k])
             return out
-        outcome = run_web_step(query, self.engine, self.web_options)
+        outcome = run_web_step(query, engine, self.web_options)
         out.notices.extend(outcome.notices)
         web_hits = self._web_passages(query, outcome.pages)
         out.sources = assign_labels(self._merge(query, kb_hits, web_hits, k))

@@ -31,9 +31,8 @@ class Source:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("extra")
-        return data
+        """All fields; `extra` holds flags such as web passages' `suspicious` and `snippet_only`."""
+        return asdict(self)
 
 
 def assign_labels(sources: list[Source]) -> list[Source]:

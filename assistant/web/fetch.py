@@ -167,7 +167,9 @@ async def fetch_all(
         async def one(url: str) -> None:
             try:
                 results[url] = await fetch(client, url, policy, max_bytes=max_bytes)
-            except (FetchRefused, httpx.HTTPError, UnicodeError, ValueError) as exc:
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of one page must not stop the others
                 results[url] = exc
 
         tasks = [asyncio.create_task(one(u)) for u in urls]

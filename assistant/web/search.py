@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from .engines import RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .engines.base import EngineConfigError
 from .fetch import AddressPolicy, Page, fetch_all
 
 # Text that tries to give the model orders. Web text is quoted as data in any case; flagged
@@ -69,6 +70,8 @@ def search_with_retries(
             raise WebSearchError(f"{engine.name} search ran out of its time budget")
         try:
             return engine.search(query, options.max_results, timeout=remaining)
+        except EngineConfigError:
+            raise
         except WebSearchError:
             if attempt == options.retries or time.monotonic() + delay >= deadline:
                 raise

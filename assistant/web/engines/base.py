@@ -13,6 +13,10 @@ class WebSearchError(RuntimeError):
     """The engine failed (after retries); the message names the engine and what to do."""
 
 
+class EngineConfigError(WebSearchError):
+    """The engine refuses us until its configuration changes: retrying is pointless."""
+
+
 class RateLimitedError(WebSearchError):
     """The engine asked us to slow down (DuckDuckGo's "202 Ratelimit", HTTP 429)."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from .base import RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .base import EngineConfigError, RateLimitedError, SearchEngine, SearchResult, WebSearchError
 
 
 class SearxngEngine(SearchEngine):
@@ -32,7 +32,7 @@ class SearxngEngine(SearchEngine):
         if response.status_code == 429:
             raise RateLimitedError(f"SearxNG at {self.base_url} rate-limited the search (HTTP 429)")
         if response.status_code == 403:
-            raise WebSearchError(
+            raise EngineConfigError(
                 f"SearxNG at {self.base_url} refused JSON (HTTP 403): enable `json` under "
                 "search.formats in its settings.yml"
             )
