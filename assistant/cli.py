@@ -24,7 +24,7 @@ EXIT_SOME_FILES_FAILED = 3
 app = typer.Typer(
     name="assistant",
     help="A local assistant for DeepSeek-R1 distills, with a private knowledge base.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -35,6 +35,11 @@ app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+
+
+#: What plain `assistant` does on a terminal; the TUI's entry point (tui/cli.py) sets it, so
+#: nothing here imports the TUI.
+on_no_command = None
 
 
 class _State:
@@ -51,6 +56,7 @@ def fail(message: str) -> None:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="Home folder for all state [env: ASSISTANT_HOME]")] = None,
     chroma_url: Annotated[
         str | None,
@@ -67,6 +73,13 @@ def main_options(
         state.settings = load_settings({"home": home, "chroma_url": chroma_url, "embedder": embedder})
     except SettingsError as exc:
         fail(str(exc))
+    if ctx.invoked_subcommand is None:
+        # Plain `assistant`: the chat app on a terminal, the help otherwise.
+        if on_no_command is not None and sys.stdin.isatty() and sys.stdout.isatty():
+            on_no_command()
+        else:
+            out.print(ctx.get_help(), highlight=False)
+        raise typer.Exit()
 
 
 def _open_kb(name: str | None, *, create: bool):

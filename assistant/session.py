@@ -1,0 +1,171 @@
+"""One user session: everything a front-end (the CLI, the TUI) needs, behind plain methods.
+
+Front-ends hold a Session and render what it yields; they never talk to Chroma, the model
+server or the web themselves. Heavy parts (embedder, Chroma) load on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .chat.backends import BackendError, ModelInfo, PullProgress
+from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
+from .chat.events import Event
+from .chat.prompt import Turn
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A row of the model picker: an installed model, a catalogue entry, or both."""
+
+    name: str
+    installed: bool
+    size_bytes: int = 0
+    parameter_size: str = ""
+    quantization: str = ""
+    thinking: bool | None = None
+    context_length: int | None = None
+    memory_gib: float | None = None
+    fits: bool | None = None
+
+
+class Session:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._retrievers = None
+        self._assistant = None
+
+    # --- answering ------------------------------------------------------------------------
+    @property
+    def assistant(self):
+        if self._assistant is None:
+            from .components import RetrieverCache, make_assistant
+
+            self._retrievers = RetrieverCache(self.settings)
+            self._assistant = make_assistant(self.settings, self._retrievers)
+        return self._assistant
+
+    def warm_up(self, kb: str | None = None) -> None:
+        """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""
+        retriever = self.assistant.retriever_for(kb)
+        if retriever is not None and retriever.embedder is not None:
+            retriever.embedder.embed_query("warm up")
+
+    def ask(
+        self,
+        question: str,
+        *,
+        web: bool = False,
+        kb: str | None = None,
+        model: str | None = None,
+        history: Sequence[Turn] = (),
+        think: bool = True,
+    ) -> Iterator[Event]:
+        return self.assistant.ask(question, web=web, kb=kb, model=model, history=history, think=think)
+
+    def default_model(self) -> str | None:
+        try:
+            return self.assistant.resolve_model(None)
+        except BackendError:
+            return None
+
+    # --- models ---------------------------------------------------------------------------
+    def models(self) -> tuple[list[ModelChoice], str | None]:
+        """Installed models and the R1 catalogue, and an error message if the server is down."""
+        backend = self.assistant.backend
+        memory = total_memory_gib()
+        rows: list[ModelChoice] = []
+        problem = None
+        try:
+            installed: list[ModelInfo] = backend.list_models()
+        except BackendError as exc:
+            installed, problem = [], str(exc)
+        names = set()
+        for m in installed:
+            info = m
+            try:
+                shown = backend.show(m.name)
+                info = ModelInfo(
+                    m.name,
+                    m.size_bytes,
+                    shown.parameter_size or m.parameter_size,
+                    shown.quantization or m.quantization,
+                    shown.family or m.family,
+                    shown.thinking,
+                    shown.context_length,
+                )
+            except BackendError:
+                pass
+            entry = _catalog(m.name)
+            rows.append(
+                ModelChoice(
+                    info.name,
+                    True,
+                    info.size_bytes,
+                    info.parameter_size,
+                    info.quantization,
+                    info.thinking,
+                    info.context_length,
+                    entry.memory_gib() if entry else None,
+                    fits(entry, memory) if entry else None,
+                )
+            )
+            names.add(m.name)
+        for c in R1_CATALOG:
+            if c.tag not in names:
+                rows.append(
+                    ModelChoice(
+                        c.tag,
+                        False,
+                        int(c.download_gb * 1e9),
+                        thinking=True,
+                        memory_gib=c.memory_gib(),
+                        fits=fits(c, memory),
+                    )
+                )
+        return rows, problem
+
+    def pull(self, tag: str) -> Iterator[PullProgress]:
+        return self.assistant.backend.pull(tag)
+
+    # --- knowledge bases ------------------------------------------------------------------
+    def knowledge_bases(self) -> list[str]:
+        from vectorstore import list_kbs
+
+        return list_kbs(self.settings.home)
+
+    def kb_stats(self, name: str):
+        from .components import open_kb
+
+        with open_kb(self.settings, name) as kb:
+            return kb.stats()
+
+    def ingest(self, path: Path, kb: str, on_event: Callable | None = None):
+        """Sync `path` into base `kb` (created if new); returns the SyncSummary."""
+        from ingest import Chunker, sync
+
+        from .components import open_kb
+
+        with open_kb(self.settings, kb, create=True) as base:
+            summary = sync(
+                base,
+                path,
+                chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
+                on_event=on_event,
+            )
+        if self._retrievers is not None:
+            self._retrievers.close()  # reopen with the new content on the next question
+        return summary
+
+    def close(self) -> None:
+        if self._retrievers is not None:
+            self._retrievers.close()
+
+
+def _catalog(name: str) -> CatalogModel | None:
+    from .chat.catalog import catalog_entry
+
+    return catalog_entry(name)

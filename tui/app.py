@@ -1,0 +1,192 @@
+"""The Textual chat app: `assistant chat`. It renders the answer pipeline's events and holds no
+retrieval or model logic of its own (that is `assistant.session.Session`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+
+from assistant.session import Session
+from assistant.settings import Settings
+
+from .screens.chat import ChatScreen
+from .screens.help import HelpScreen
+from .screens.history import HistoryScreen
+from .screens.kb import KnowledgeBaseScreen
+from .screens.models import ModelScreen
+from .store import ConversationStore, Exchange
+
+
+class AssistantApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "R1 assistant"
+    BINDINGS = [
+        Binding("ctrl+w", "toggle_web", "Web", priority=True),
+        Binding("ctrl+n", "new_chat", "New"),
+        Binding("ctrl+t", "toggle_reasoning", "Reasoning"),
+        Binding("f2", "models", "Model"),
+        Binding("f3", "knowledge", "Knowledge"),
+        Binding("f4", "history", "History"),
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, settings: Settings, session: Session | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.session = session or Session(settings)
+        self.store = ConversationStore(settings.home / "conversations.sqlite")
+        self.model: str | None = settings.model
+        self.kb: str = settings.kb
+        self.conversation_id: int | None = None
+        self.exchanges: list[Exchange] = []
+
+    async def on_mount(self) -> None:
+        await self.push_screen(ChatScreen())
+        self.chat.status.model = self.model or "…"
+        self.chat.status.kb = self.kb
+        self.warm_up()
+
+    @property
+    def chat(self) -> ChatScreen:
+        return next(s for s in self.screen_stack if isinstance(s, ChatScreen))
+
+    @work(thread=True, group="warm-up")
+    def warm_up(self) -> None:
+        """Load the embedder and the base, and find the default model, off the UI thread."""
+        status = self.chat.status
+        try:
+            if self.kb in self.session.knowledge_bases():
+                self.session.warm_up(self.kb)
+            model = self.model or self.session.default_model()
+        except Exception as exc:  # shown as a notification; the app stays usable
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            model = self.model
+
+        def ready() -> None:
+            if not self.model and model:
+                self.model = model
+            status.model = self.model or "none installed (F2)"
+            status.state = ""
+
+        self.call_from_thread(ready)
+
+    # --- conversations ----------------------------------------------------------------------
+    def save_exchange(self, exchange: Exchange) -> None:
+        if self.conversation_id is None:
+            title = exchange.question.splitlines()[0][:60]
+            self.conversation_id = self.store.create(title, exchange.model, self.kb).id
+        exchange.id = self.store.add(self.conversation_id, exchange)
+        self.exchanges.append(exchange)
+
+    async def action_new_chat(self) -> None:
+        self.chat.action_stop()
+        self.conversation_id = None
+        self.exchanges = []
+        await self.chat.show_history([])
+        self.notify("new conversation")
+
+    def action_history(self) -> None:
+        async def opened(conversation_id: int | None) -> None:
+            if conversation_id is None:
+                return
+            conversation = self.store.get(conversation_id)
+            if conversation is None:
+                return
+            self.conversation_id = conversation_id
+            self.exchanges = self.store.exchanges(conversation_id)
+            await self.chat.show_history(self.exchanges)
+
+        self.push_screen(HistoryScreen(self.store, self.settings.home / "exports"), opened)
+
+    # --- model, knowledge base, web -----------------------------------------------------------
+    def action_models(self) -> None:
+        def chosen(model: str | None) -> None:
+            if model:
+                self.model = model
+                self.chat.status.model = model
+                self.notify(f"model: {model}")
+
+        self.push_screen(ModelScreen(self.session, self.model), chosen)
+
+    def action_knowledge(self) -> None:
+        def chosen(name: str | None) -> None:
+            if name:
+                self.kb = name
+                self.chat.status.kb = name
+                self.notify(f"knowledge base: {name}")
+
+        self.push_screen(KnowledgeBaseScreen(self.session, self.kb), chosen)
+
+    def action_toggle_web(self) -> None:
+        self.chat.toggle_web()
+
+    def action_toggle_reasoning(self) -> None:
+        from .widgets.message import Reasoning
+
+        blocks = list(self.chat.query(Reasoning))
+        fold = any(not b.collapsed for b in blocks)
+        for block in blocks:
+            block.collapsed = fold
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def start_ingest(self, path: Path, kb: str) -> None:
+        self.ingest(path, kb)
+
+    @work(thread=True, group="ingest")
+    def ingest(self, path: Path, kb: str) -> None:
+        from ingest import FileDone, SyncStarted
+
+        def forward(kind: str, **data) -> None:
+            screen = self.screen
+            if isinstance(screen, KnowledgeBaseScreen):
+                screen.ingest_event(kind, **data)
+
+        def on_event(event) -> None:
+            if isinstance(event, SyncStarted):
+                self.call_from_thread(forward, "started", root=event.root, total=event.total_files, kb=kb)
+            elif isinstance(event, FileDone):
+                self.call_from_thread(
+                    forward, "file", path=event.path, status=event.status, error=event.error
+                )
+
+        try:
+            summary = self.session.ingest(path, kb, on_event)
+        except Exception as exc:  # a busy base, a bad path: a notification, not a traceback
+            self.call_from_thread(
+                self.notify, f"ingest into '{kb}' failed: {exc}", severity="error", timeout=10
+            )
+            return
+        text = (
+            f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
+            f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
+        )
+        self.call_from_thread(forward, "done", summary=text)
+        severity = "warning" if summary.files_failed else "information"
+        self.call_from_thread(self.notify, f"ingested {path} into '{kb}': {text}", severity=severity)
+
+    def get_system_commands(self, screen):
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Toggle web search", "Search the web for the next question", self.action_toggle_web
+        )
+        yield SystemCommand("New conversation", "Start a new conversation", self.action_new_chat)
+        yield SystemCommand("Pick a model", "Installed models and the R1 catalogue", self.action_models)
+        yield SystemCommand("Knowledge bases", "Pick, create, ingest a folder", self.action_knowledge)
+        yield SystemCommand("Conversations", "Open, rename, delete, export", self.action_history)
+        yield SystemCommand(
+            "Fold reasoning", "Fold or unfold all reasoning blocks", self.action_toggle_reasoning
+        )
+        yield SystemCommand("Keys", "Every key", self.action_help)
+        yield SystemCommand("Stop answer", "Stop the answer being streamed", self.chat.action_stop)
+
+    def on_unmount(self) -> None:
+        self.session.close()
+        self.store.close()

@@ -1,0 +1,34 @@
+"""The `assistant` console command: the CLI of `assistant.cli` plus `assistant chat`, which opens
+this app (and plain `assistant` on a terminal does too). It lives here because nothing outside
+`tui/` may import the TUI."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+
+from assistant import cli
+
+
+def run_chat(model: str | None = None, kb: str | None = None) -> None:
+    from .app import AssistantApp
+
+    settings = cli.state.settings
+    settings = dataclasses.replace(settings, model=model or settings.model, kb=kb or settings.kb)
+    AssistantApp(settings).run()
+
+
+@cli.app.command()
+def chat(
+    model: Annotated[str | None, typer.Option(help="Model tag [env: ASSISTANT_MODEL]")] = None,
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+) -> None:
+    """Open the terminal chat app.  Example: assistant chat --model deepseek-r1:14b --kb notes"""
+    run_chat(model, kb)
+
+
+def main() -> None:
+    cli.on_no_command = run_chat
+    cli.app()

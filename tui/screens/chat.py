@@ -1,0 +1,146 @@
+"""The main screen: the conversation, the prompt with its web switch, and the status bar."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Switch
+from textual.worker import Worker, WorkerState
+
+from assistant.chat.events import AnswerDelta, Final, Notice, ReasoningDelta, SourcesFound
+from assistant.chat.prompt import Turn
+
+from ..store import Exchange
+from ..widgets.message import ChatMessage, SourceSelected
+from ..widgets.prompt import PromptInput
+from ..widgets.status import StatusBar
+from .source import SourceScreen
+
+
+class ChatScreen(Screen):
+    BINDINGS = [("escape", "stop", "Stop answer")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield VerticalScroll(id="transcript")
+        with Horizontal(id="input-row"):
+            yield PromptInput(id="prompt")
+            yield Label("web", id="web-label")
+            yield Switch(
+                value=False, id="web-toggle", tooltip="Search the web for the next question (Ctrl+W)"
+            )
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(PromptInput).focus()
+        self.answering: Worker | None = None
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @on(Switch.Changed, "#web-toggle")
+    def web_changed(self, event: Switch.Changed) -> None:
+        self.status.web = event.value
+
+    def toggle_web(self) -> None:
+        toggle = self.query_one("#web-toggle", Switch)
+        toggle.value = not toggle.value
+
+    async def show_history(self, exchanges: list[Exchange]) -> None:
+        transcript = self.query_one("#transcript", VerticalScroll)
+        await transcript.remove_children()
+        for ex in exchanges:
+            message = ChatMessage(ex.question, web=ex.web)
+            await transcript.mount(message)
+            await message.finish(ex.answer, ex.reasoning, ex.sources, ex.stats, ex.citations, ex.model)
+        transcript.scroll_end(animate=False)
+
+    @on(PromptInput.Submitted)
+    async def submitted(self, event: PromptInput.Submitted) -> None:
+        if self.answering is not None and self.answering.state == WorkerState.RUNNING:
+            self.notify("an answer is still streaming: Escape stops it", severity="warning")
+            return
+        event.prompt.clear()
+        web = self.query_one("#web-toggle", Switch).value
+        message = ChatMessage(event.text, web=web)
+        transcript = self.query_one("#transcript", VerticalScroll)
+        await transcript.mount(message)
+        transcript.scroll_end(animate=False)
+        self.answering = self.answer(event.text, web, message)
+
+    @work(exclusive=True, group="answer")
+    async def answer(self, question: str, web: bool, message: ChatMessage) -> None:
+        app = self.app
+        transcript = self.query_one("#transcript", VerticalScroll)
+        history = [Turn(ex.question, ex.answer) for ex in app.exchanges if ex.answer]
+        self.status.state = "answering…"
+        events = app.session.ask(question, web=web, kb=app.kb, model=app.model, history=history)
+        started = time.perf_counter()
+        first_reasoning: float | None = None
+        final: Final | None = None
+        stopped = False
+        # One thread steps through the pipeline's generator, so closing it (on Escape) runs after
+        # the step in flight, never during it.
+        stepper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answer")
+        try:
+            while True:
+                event = await asyncio.wrap_future(stepper.submit(next, events, None))
+                if event is None:
+                    break
+                if isinstance(event, ReasoningDelta):
+                    first_reasoning = first_reasoning or time.perf_counter()
+                    await message.add_reasoning(event.text)
+                elif isinstance(event, AnswerDelta):
+                    seconds = time.perf_counter() - first_reasoning if first_reasoning else None
+                    await message.add_answer(event.text, seconds)
+                elif isinstance(event, Notice):
+                    severity = {"info": "information", "warning": "warning", "error": "error"}[event.level]
+                    self.notify(event.text, severity=severity, timeout=8)
+                elif isinstance(event, SourcesFound):
+                    self.status.state = f"{len(event.sources)} sources · thinking…"
+                elif isinstance(event, Final):
+                    final = event
+                if transcript.max_scroll_y - transcript.scroll_y < 5:
+                    transcript.scroll_end(animate=False)
+        except asyncio.CancelledError:
+            stopped = True
+            stepper.submit(events.close)  # closes the model's stream once the current step returns
+        finally:
+            stepper.shutdown(wait=False)
+        answer = final.answer if final else message.answer_text
+        sources = [s.to_dict() for s in final.sources] if final else []
+        stats = final.stats.to_dict() if final else {"total_seconds": time.perf_counter() - started}
+        citations = final.citations.to_dict() if final else {}
+        model = final.model if final else (app.model or "")
+        await message.finish(
+            answer, final.reasoning if final else "", sources, stats, citations, model, stopped=stopped
+        )
+        if final and final.stats.num_ctx:
+            self.status.tokens_per_second = final.stats.tokens_per_second
+            self.status.first_token = final.stats.time_to_first_token
+            self.status.context = f"{final.stats.prompt_tokens}/{final.stats.num_ctx}"
+            if not app.model:
+                app.model = final.model
+        self.status.state = "stopped" if stopped else ""
+        if answer or stopped:
+            app.save_exchange(
+                Exchange(
+                    question, answer, final.reasoning if final else "", web, sources, stats, citations, model
+                )
+            )
+
+    def action_stop(self) -> None:
+        if self.answering is not None and self.answering.state == WorkerState.RUNNING:
+            self.answering.cancel()
+
+    @on(SourceSelected)
+    def open_source(self, event: SourceSelected) -> None:
+        self.app.push_screen(SourceScreen(event.source))

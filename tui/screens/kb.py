@@ -1,0 +1,101 @@
+"""Knowledge bases: pick or create one, ingest a folder in the background, see stats and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichLog, Static
+
+from assistant.session import Session
+
+
+class KnowledgeBaseScreen(ModalScreen[str | None]):
+    BINDINGS = [("escape", "dismiss(None)", "Close")]
+
+    def __init__(self, session: Session, current: str) -> None:
+        super().__init__()
+        self.session = session
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("[b]Knowledge bases[/] — Enter uses the selected base")
+            yield OptionList(id="kbs")
+            yield Static("", id="kb-stats")
+            with Horizontal(classes="row"):
+                yield Input(placeholder="base name (new or existing)", id="kb-name", value=self.current)
+                yield Input(placeholder="folder or file to ingest, e.g. ~/Documents/notes", id="kb-path")
+                yield Button("Ingest", id="ingest", variant="primary")
+            yield ProgressBar(id="ingest-progress", show_eta=True)
+            yield RichLog(id="ingest-log", markup=True, wrap=True, max_lines=500)
+
+    def on_mount(self) -> None:
+        self.query_one("#ingest-progress", ProgressBar).display = False
+        self.refresh_list()
+
+    @work(thread=True, exclusive=True, group="kb-list")
+    def refresh_list(self) -> None:
+        names = self.session.knowledge_bases()
+        self.app.call_from_thread(self._fill, names)
+
+    def _fill(self, names: list[str]) -> None:
+        options = self.query_one("#kbs", OptionList)
+        options.clear_options()
+        options.add_options(names or ["(none yet: name one and ingest a folder)"])
+        if self.current in names:
+            options.highlighted = names.index(self.current)
+            self.show_stats(self.current)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        name = str(event.option.prompt)
+        if not name.startswith("("):
+            self.query_one("#kb-name", Input).value = name
+            self.show_stats(name)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        name = str(event.option.prompt)
+        if not name.startswith("("):
+            self.dismiss(name)
+
+    @work(thread=True, exclusive=True, group="kb-stats")
+    def show_stats(self, name: str) -> None:
+        try:
+            s = self.session.kb_stats(name)
+            text = (
+                f"[b]{s.name}[/]: {s.documents} documents · {s.chunks} chunks · {s.embedder} · "
+                f"{s.bytes / 2**20:.1f} MiB · {s.location}"
+            )
+        except Exception as exc:  # a broken or busy base: say so, never crash the screen
+            text = f"[red]{exc}[/]"
+        self.app.call_from_thread(self.query_one("#kb-stats", Static).update, text)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "ingest":
+            name = self.query_one("#kb-name", Input).value.strip() or "default"
+            path = Path(self.query_one("#kb-path", Input).value.strip()).expanduser()
+            if not str(path) or not path.exists():
+                self.notify(f"{path} does not exist: give a folder or file to ingest", severity="error")
+                return
+            self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
+            self.query_one("#ingest-progress", ProgressBar).display = True
+
+    def ingest_event(self, kind: str, **data) -> None:
+        """Progress from the app's ingest worker, while this screen is open."""
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        log = self.query_one("#ingest-log", RichLog)
+        if kind == "started":
+            bar.update(total=data["total"], progress=0)
+            log.write(f"ingesting {data['root']} into [b]{data['kb']}[/]: {data['total']} files")
+        elif kind == "file":
+            bar.advance(1)
+            if data["status"] == "failed":
+                log.write(f"[red]failed[/] {data['path']}: {data['error']}")
+            elif data["status"] in ("added", "updated", "removed"):
+                log.write(f"{data['status']} {data['path']}")
+        elif kind == "done":
+            log.write(f"[green]done[/]: {data['summary']}")
+            self.refresh_list()

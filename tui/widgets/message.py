@@ -1,0 +1,147 @@
+"""One exchange in the transcript: the question, the reasoning (collapsible), the streamed
+answer, its sources and stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Collapsible, Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class SourceSelected(Message):
+    def __init__(self, source: dict[str, Any]) -> None:
+        super().__init__()
+        self.source = source
+
+
+class Reasoning(Collapsible):
+    """The model's thinking: live and open while it thinks, folded once the answer starts."""
+
+    def __init__(self) -> None:
+        self.body = Markdown("", classes="reasoning-text")
+        super().__init__(self.body, title="Thinking…", collapsed=False, classes="reasoning")
+        self.stream = None
+
+    async def add(self, text: str) -> None:
+        if self.stream is None:
+            self.stream = Markdown.get_stream(self.body)
+        await self.stream.write(text)
+
+    async def finish(self, seconds: float | None) -> None:
+        if self.stream is not None:
+            await self.stream.stop()
+            self.stream = None
+        self.title = f"Thought for {seconds:.1f} s" if seconds is not None else "Thoughts"
+        self.collapsed = True
+
+
+class SourceList(OptionList):
+    def __init__(self, sources: list[dict[str, Any]], flagged: set[str]) -> None:
+        self.sources = sources
+        options = []
+        for s in sources:
+            mark = " [red]⚑ citation flagged[/]" if s.get("label") in flagged else ""
+            warn = " [red]⚠ instructions?[/]" if s.get("extra", {}).get("suspicious") else ""
+            options.append(
+                Option(f"[b]\\[{s['label']}][/] {s['title']} [dim]{_where(s)}[/]{mark}{warn}", id=s["label"])
+            )
+        super().__init__(*options, classes="sources")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        source = next(s for s in self.sources if s["label"] == event.option.id)
+        self.post_message(SourceSelected(source))
+
+
+def _where(source: dict[str, Any]) -> str:
+    if source.get("kind") == "web":
+        from urllib.parse import urlsplit
+
+        return urlsplit(source.get("uri") or source.get("location", "")).hostname or source.get(
+            "location", ""
+        )
+    location = source.get("location", "")
+    return location.rsplit("/", 1)[-1] if "/" in location else location
+
+
+class ChatMessage(Vertical):
+    """Built empty and filled as events arrive, or filled at once from history."""
+
+    def __init__(self, question: str, *, web: bool) -> None:
+        super().__init__(classes="exchange")
+        self.question = question
+        self.web = web
+        self.reasoning: Reasoning | None = None
+        self.answer = Markdown("", classes="answer")
+        self.answer_stream = None
+        self.answer_text = ""
+        self.stats = Static("", classes="stats")
+
+    def compose(self) -> ComposeResult:
+        badge = " [green]🌐 web[/]" if self.web else ""
+        yield Static(f"[b]You[/]{badge}\n{_escape(self.question)}", classes="question")
+        yield self.answer
+        yield self.stats
+
+    async def add_reasoning(self, text: str) -> None:
+        if self.reasoning is None:
+            self.reasoning = Reasoning()
+            await self.mount(self.reasoning, before=self.answer)
+        await self.reasoning.add(text)
+
+    async def add_answer(self, text: str, reasoning_seconds: float | None) -> None:
+        if self.reasoning is not None and not self.reasoning.collapsed:
+            await self.reasoning.finish(reasoning_seconds)
+        if self.answer_stream is None:
+            self.answer_stream = Markdown.get_stream(self.answer)
+        self.answer_text += text
+        await self.answer_stream.write(text)
+
+    async def finish(
+        self,
+        answer: str,
+        reasoning: str,
+        sources: list[dict],
+        stats: dict,
+        citations: dict,
+        model: str,
+        *,
+        stopped: bool = False,
+    ) -> None:
+        if self.answer_stream is not None:
+            await self.answer_stream.stop()
+            self.answer_stream = None
+        if self.reasoning is not None and (self.reasoning.stream is not None or not self.reasoning.collapsed):
+            await self.reasoning.finish(stats.get("reasoning_seconds"))
+        if answer != self.answer_text:  # reclassified or loaded from history
+            await self.answer.update(answer + ("\n\n*(stopped)*" if stopped else ""))
+        elif stopped:
+            await self.answer.update(answer + "\n\n*(stopped)*")
+        if reasoning and self.reasoning is None:
+            self.reasoning = Reasoning()
+            await self.mount(self.reasoning, before=self.answer)
+            await self.reasoning.body.update(reasoning)
+            await self.reasoning.finish(stats.get("reasoning_seconds"))
+        flagged = set(citations.get("unknown_labels", [])) | {
+            label for item in citations.get("unsupported", []) for label in item.get("labels", [])
+        }
+        if sources:
+            await self.mount(SourceList(sources, flagged), before=self.stats)
+        parts = [model] if model else []
+        if stats.get("tokens_per_second"):
+            parts.append(f"{stats['tokens_per_second']:.1f} tok/s")
+        if stats.get("time_to_first_token") is not None:
+            parts.append(f"first token {stats['time_to_first_token']:.1f} s")
+        if citations.get("unknown_labels"):
+            parts.append("[red]cites missing sources: " + ", ".join(citations["unknown_labels"]) + "[/]")
+        if citations.get("unsupported"):
+            parts.append(f"[red]{len(citations['unsupported'])} unsupported citation(s)[/]")
+        self.stats.update(" · ".join(parts))
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
