@@ -22,7 +22,7 @@ class ModelScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("[b]Models[/] — Enter picks; a model that is not installed is pulled first")
+            yield Label("[b]Models[/] (✓ installed) — Enter picks; one not installed is pulled first")
             yield Static("", id="model-problem")
             yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
             yield ProgressBar(id="pull", show_eta=True)
@@ -30,7 +30,7 @@ class ModelScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("model", "installed", "size", "params", "quant", "thinking", "memory", "fits")
+        table.add_columns("model", "size", "params", "quant", "think", "memory", "fits")
         self.query_one("#pull", ProgressBar).display = False
         self.load()
 
