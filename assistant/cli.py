@@ -361,6 +361,109 @@ def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepsee
     err.print(f"pulled {tag}")
 
 
+bench_app = typer.Typer(help="Measure R1 sizes on your machine.", invoke_without_command=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.callback()
+def bench(
+    ctx: typer.Context,
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated model tags [default: the chat model]")
+    ] = None,
+    suite: Annotated[str, typer.Option(help="Suite name (builtin, docs-kb) or a YAML/JSON file")] = "builtin",
+    repeat: Annotated[int, typer.Option(min=1, max=20, help="Runs of each task, for stability")] = 1,
+    web: Annotated[bool, typer.Option("--web/--no-web", help="Allow the tasks that search the web")] = True,
+    kb: Annotated[str | None, typer.Option(help="Knowledge base for tasks marked kb: true")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Report folder (reuse one to resume)")] = None,
+) -> None:
+    """Run a suite of graded tasks against each model and write a report.
+
+    Example: assistant bench --models deepseek-r1:7b,deepseek-r1:14b --repeat 3
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import time as _time
+
+    from rich.live import Live
+
+    from .bench.report import write_report
+    from .bench.runner import run_bench
+    from .bench.suite import SuiteError, load_suite
+    from .session import Session
+
+    try:
+        loaded = load_suite(suite)
+    except SuiteError as exc:
+        fail(str(exc))
+    session = Session(state.settings)
+    names = [m.strip() for m in models.split(",") if m.strip()] if models else [session.default_model()]
+    if not names or names == [None]:
+        fail("no model to bench: pass --models or install one (`assistant models pull deepseek-r1:7b`)")
+    folder = out_dir or state.settings.home / "bench" / _time.strftime("%Y%m%d-%H%M%S")
+    table = Table(
+        title=f"{loaded.name}: {len(loaded.tasks)} tasks × {repeat} on {', '.join(names)} → {folder}"
+    )
+    for col in ("model", "task", "run", "result", "score", "tok/s", "first token", "detail"):
+        table.add_column(col, overflow="fold")
+
+    def on_record(record, resumed: bool) -> None:
+        mark = "[green]pass[/]" if record.passed else "[red]fail[/]"
+        table.add_row(
+            record.model,
+            record.task,
+            str(record.repeat) + (" (kept)" if resumed else ""),
+            mark,
+            f"{record.score:.2f}",
+            f"{record.tokens_per_second:.1f}" if record.tokens_per_second else "–",
+            f"{record.time_to_first_token:.1f} s" if record.time_to_first_token is not None else "–",
+            (record.error or record.detail)[:80],
+        )
+
+    try:
+        with Live(table, console=err, refresh_per_second=4, transient=False, auto_refresh=err.is_terminal):
+            records = run_bench(
+                session, names, loaded, folder, repeat=repeat, kb=kb, web=web, on_record=on_record
+            )
+    except KeyboardInterrupt:
+        err.print(f"interrupted: finished results are kept in {folder}; rerun with --out {folder} to resume")
+        write_report(folder)
+        raise typer.Exit(130) from None
+    finally:
+        session.close()
+    if not err.is_terminal:
+        err.print(table)
+    summary = write_report(folder, records)
+    for model, s in summary.items():
+        speed = f"{s['tokens_per_second']:.1f} tok/s" if s["tokens_per_second"] else "speed unknown"
+        out.print(
+            f"{model}: quality {s['quality']:.2f}, {s['pass_rate']:.0%} passed, {speed}", highlight=False
+        )
+    out.print(f"report: {folder / 'summary.md'} · chart: {folder / 'chart.svg'}", highlight=False)
+
+
+@bench_app.command("report")
+def bench_report(
+    folder: Annotated[Path, typer.Argument(help="A report folder")],
+    against: Annotated[Path | None, typer.Option(help="An earlier report folder to compare with")] = None,
+) -> None:
+    """Reopen a finished report, or compare it with an earlier one.
+
+    Example: assistant bench report ~/.local/share/r1-assistant/bench/20261129-1200 --against OTHER
+    """
+    from .bench.report import compare, write_report
+    from .bench.runner import RESULTS
+
+    for path in (folder, against):
+        if path is not None and not (path / RESULTS).is_file():
+            fail(f"{path} is not a bench report folder (no {RESULTS})")
+    if against is not None:
+        out.print(compare(folder, against), highlight=False)
+        return
+    write_report(folder)
+    out.print((folder / "summary.md").read_text(encoding="utf-8"), highlight=False)
+
+
 @kb_app.command("list")
 def kb_list() -> None:
     """List knowledge bases.  Example: assistant kb list"""

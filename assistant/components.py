@@ -83,7 +83,8 @@ class RetrieverCache:
         name = name or self.settings.kb
         if name not in self._retrievers:
             kb = None
-            if name in list_kbs(self.settings.home):
+            # "-" names no knowledge base: web-only retrieval (or none).
+            if name != "-" and name in list_kbs(self.settings.home):
                 kb = self._kbs[name] = open_kb(self.settings, name)
             self._retrievers[name] = make_retriever(self.settings, kb)
         return self._retrievers[name]
@@ -102,5 +103,7 @@ def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None)
         make_chat_backend(settings),
         retrievers or RetrieverCache(settings),
         default_model=settings.model,
-        options=AskOptions(num_ctx=settings.num_ctx, max_ctx=settings.max_ctx),
+        options=AskOptions(
+            num_ctx=settings.num_ctx, max_ctx=settings.max_ctx, num_predict=settings.num_predict
+        ),
     )

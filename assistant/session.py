@@ -128,6 +128,13 @@ class Session:
                 )
         return rows, problem
 
+    def loaded_memory(self, model: str) -> int | None:
+        """Bytes the server holds for `model` right now, where the back-end reports it."""
+        try:
+            return self.assistant.backend.loaded_memory(model)
+        except BackendError:
+            return None
+
     def pull(self, tag: str) -> Iterator[PullProgress]:
         return self.assistant.backend.pull(tag)
 

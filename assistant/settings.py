@@ -61,6 +61,8 @@ class Settings:
     #: Context window per request; None: the model's own, capped at max_ctx.
     num_ctx: int | None = None
     max_ctx: int = 8192
+    #: Most tokens one reply may generate (reasoning included); None: the server's default.
+    num_predict: int | None = None
 
     @property
     def config_file(self) -> Path:
@@ -90,6 +92,7 @@ ENV_VARS = {
     "ASSISTANT_MODEL": "model",
     "ASSISTANT_NUM_CTX": "num_ctx",
     "ASSISTANT_MAX_CTX": "max_ctx",
+    "ASSISTANT_NUM_PREDICT": "num_predict",
 }
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}

@@ -106,3 +106,43 @@ def test_real_model_answers_over_an_ingested_folder(llama_server: str, open_kb, 
     assert not final.interrupted
     assert final.stats.eval_tokens > 0 and final.stats.tokens_per_second and final.stats.tokens_per_second > 0
     assert final.stats.time_to_first_token is not None
+
+
+def test_bench_against_the_real_model_writes_a_complete_report(
+    llama_server: str, home: Path, tmp_path: Path
+) -> None:
+    from assistant.bench.report import write_report
+    from assistant.bench.runner import run_bench
+    from assistant.bench.suite import load_suite
+    from assistant.session import Session
+    from assistant.settings import load_settings
+
+    suite_file = tmp_path / "tiny.yaml"
+    suite_file.write_text(
+        "name: tiny\ntasks:\n"
+        "  - {id: add, prompt: 'What is 2 + 3? Answer with the number only.', grader: number,\n"
+        "     expected: {value: 5}}\n"
+        "  - {id: capital, prompt: 'What is the capital of France?', grader: contains,\n"
+        "     expected: {any_of: [Paris]}}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        environ={
+            "ASSISTANT_HOME": str(home),
+            "ASSISTANT_BACKEND": "openai",
+            "ASSISTANT_OPENAI_BASE_URL": llama_server,
+            "ASSISTANT_NUM_PREDICT": "96",
+        }
+    )
+    session = Session(settings)
+    out = tmp_path / "report"
+    records = run_bench(session, ["smollm2"], load_suite(str(suite_file)), out, repeat=2, web=False)
+    session.close()
+    assert len(records) == 4 and all(r.error is None for r in records), [r.error for r in records]
+    assert all(r.answer and r.tokens_per_second for r in records)
+    summary = write_report(out)
+    task_rows = summary["smollm2"]["tasks"]
+    assert set(task_rows) == {"add", "capital"}
+    assert all(0 <= row["stability"] <= 1 for row in task_rows.values())
+    for name in ("results.json", "summary.md", "chart.svg"):
+        assert (out / name).stat().st_size > 0

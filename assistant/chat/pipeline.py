@@ -54,6 +54,8 @@ class AskOptions:
     num_ctx: int | None = None
     #: Largest context the machine is asked to hold (memory grows with it).
     max_ctx: int = 8192
+    #: Most tokens one reply may generate; None: the server's default.
+    num_predict: int | None = None
     keep_alive: str | None = None
 
 

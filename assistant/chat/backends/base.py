@@ -102,5 +102,9 @@ class ChatBackend(ABC):
     def chat(self, request: ChatRequest) -> Iterator[StreamPiece]:
         """Stream one reply; the last piece has done=True and stats, or StreamInterrupted is raised."""
 
+    def loaded_memory(self, model: str) -> int | None:
+        """Memory the server uses for `model` now (None: not reported by this back-end)."""
+        return None
+
     def pull(self, model: str) -> Iterator[PullProgress]:
         raise BackendError(f"{self.name} cannot pull models; install '{model}' on the server yourself")

@@ -86,6 +86,16 @@ class OllamaBackend(ChatBackend):
             context_length=context,
         )
 
+    def loaded_memory(self, model: str) -> int | None:
+        try:
+            running = self._client.ps()
+        except Exception as exc:
+            raise self._translate(exc, model) from exc
+        for m in running.models:
+            if m.model == model or m.name == model:
+                return int(m.size or 0) or None
+        return None
+
     def pull(self, model: str) -> Iterator[PullProgress]:
         try:
             for p in self._client.pull(model, stream=True):
