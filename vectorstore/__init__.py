@@ -1,27 +1,32 @@
-"""The knowledge base: embedded Chroma or a Chroma server, with a lexical index beside it."""
+"""The knowledge base: embedded Chroma or a Chroma server, with a lexical index beside it.
 
-from .kb import (
-    DenseHit,
-    EmbedderMismatchError,
-    KBStats,
-    KnowledgeBase,
-    KnowledgeBaseBusyError,
-    KnowledgeBaseError,
-    list_kbs,
-    remove_kb,
-)
-from .lexical import FileRecord, LexicalHit, StoredChunk
+Names are loaded on first use (PEP 562), so `import vectorstore.text` does not pull in Chroma:
+the chat app must open in under a second.
+"""
 
-__all__ = [
-    "DenseHit",
-    "EmbedderMismatchError",
-    "FileRecord",
-    "KBStats",
-    "KnowledgeBase",
-    "KnowledgeBaseBusyError",
-    "KnowledgeBaseError",
-    "LexicalHit",
-    "StoredChunk",
-    "list_kbs",
-    "remove_kb",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "DenseHit": "kb",
+    "EmbedderMismatchError": "kb",
+    "KBStats": "kb",
+    "KnowledgeBase": "kb",
+    "KnowledgeBaseBusyError": "kb",
+    "KnowledgeBaseError": "kb",
+    "list_kbs": "kb",
+    "remove_kb": "kb",
+    "FileRecord": "lexical",
+    "LexicalHit": "lexical",
+    "StoredChunk": "lexical",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,7 +6,7 @@ import re
 
 from vectorstore.text import STOPWORDS, segment
 
-from ..retrieval import Source
+from ..retrieval.sources import Source
 from .events import CitationReport
 
 # [K1], [W2], [K1, K3], 【K1】 and [K1][W2].

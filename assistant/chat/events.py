@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from ..retrieval import Source
+from ..retrieval.sources import Source
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from vectorstore.text import CJK_RE
 
-from ..retrieval import Source
+from ..retrieval.sources import Source
 
 INSTRUCTIONS_ZH = (
     "请根据下面的资料回答问题。引用资料时，在相应句子后用方括号标注资料编号，例如 [K1] 或 [W2]。"

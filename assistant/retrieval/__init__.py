@@ -1,7 +1,26 @@
-"""Retrieval: hybrid knowledge-base search and web results merged into one cited set of sources."""
+"""Retrieval: hybrid knowledge-base search and web results merged into one cited set of sources.
 
-from .kb_retriever import KBRetriever, RetrievalOptions
-from .retriever import Retrieval, Retriever
-from .sources import Source, assign_labels
+Names are loaded on first use (PEP 562) to keep start-up of the front-ends fast.
+"""
 
-__all__ = ["KBRetriever", "Retrieval", "RetrievalOptions", "Retriever", "Source", "assign_labels"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "KBRetriever": "kb_retriever",
+    "RetrievalOptions": "kb_retriever",
+    "Retrieval": "retriever",
+    "Retriever": "retriever",
+    "Source": "sources",
+    "assign_labels": "sources",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -87,34 +87,56 @@ class ChatScreen(Screen):
         first_reasoning: float | None = None
         final: Final | None = None
         stopped = False
-        # One thread steps through the pipeline's generator, so closing it (on Escape) runs after
-        # the step in flight, never during it.
-        stepper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answer")
+        # A thread runs the pipeline and queues its events; the UI takes whatever has arrived in
+        # one go and merges consecutive deltas, so a fast stream costs a few screen updates per
+        # frame instead of one per token. The thread also closes the pipeline (on Escape), so the
+        # generator is never touched from two threads.
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for item in events:
+                    loop.call_soon_threadsafe(queue.put_nowait, item)
+                    if stop.is_set():
+                        break
+            except Exception as exc:  # the pipeline reports failures as events; this is a bug
+                loop.call_soon_threadsafe(queue.put_nowait, Notice(f"internal error: {exc}", "error"))
+            finally:
+                events.close()
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        threading.Thread(target=produce, name="answer", daemon=True).start()
+        finished = False
         try:
-            while True:
-                event = await asyncio.wrap_future(stepper.submit(next, events, None))
-                if event is None:
-                    break
-                if isinstance(event, ReasoningDelta):
-                    first_reasoning = first_reasoning or time.perf_counter()
-                    await message.add_reasoning(event.text)
-                elif isinstance(event, AnswerDelta):
-                    seconds = time.perf_counter() - first_reasoning if first_reasoning else None
-                    await message.add_answer(event.text, seconds)
-                elif isinstance(event, Notice):
-                    severity = {"info": "information", "warning": "warning", "error": "error"}[event.level]
-                    self.notify(event.text, severity=severity, timeout=8)
-                elif isinstance(event, SourcesFound):
-                    self.status.state = f"{len(event.sources)} sources · thinking…"
-                elif isinstance(event, Final):
-                    final = event
+            while not finished:
+                batch = [await queue.get()]
+                while not queue.empty():
+                    batch.append(queue.get_nowait())
+                for event in _merge_deltas(batch):
+                    if event is None:
+                        finished = True
+                    elif isinstance(event, ReasoningDelta):
+                        first_reasoning = first_reasoning or time.perf_counter()
+                        await message.add_reasoning(event.text)
+                    elif isinstance(event, AnswerDelta):
+                        seconds = time.perf_counter() - first_reasoning if first_reasoning else None
+                        await message.add_answer(event.text, seconds)
+                    elif isinstance(event, Notice):
+                        severity = {"info": "information", "warning": "warning", "error": "error"}[
+                            event.level
+                        ]
+                        self.notify(event.text, severity=severity, timeout=8)
+                    elif isinstance(event, SourcesFound):
+                        self.status.state = f"{len(event.sources)} sources · thinking…"
+                    elif isinstance(event, Final):
+                        final = event
                 if transcript.max_scroll_y - transcript.scroll_y < 5:
                     transcript.scroll_end(animate=False)
         except asyncio.CancelledError:
             stopped = True
-            stepper.submit(events.close)  # closes the model's stream once the current step returns
-        finally:
-            stepper.shutdown(wait=False)
+            stop.set()  # the thread stops at the next event and closes the model's stream
         answer = final.answer if final else message.answer_text
         sources = [s.to_dict() for s in final.sources] if final else []
         stats = final.stats.to_dict() if final else {"total_seconds": time.perf_counter() - started}
@@ -144,3 +166,15 @@ class ChatScreen(Screen):
     @on(SourceSelected)
     def open_source(self, event: SourceSelected) -> None:
         self.app.push_screen(SourceScreen(event.source))
+
+
+def _merge_deltas(batch: list) -> list:
+    """Consecutive reasoning or answer deltas joined into one; everything else kept in order."""
+    merged: list = []
+    for event in batch:
+        last = merged[-1] if merged else None
+        if isinstance(event, ReasoningDelta | AnswerDelta) and type(last) is type(event):
+            merged[-1] = type(event)(last.text + event.text)
+        else:
+            merged.append(event)
+    return merged

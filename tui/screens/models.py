@@ -48,10 +48,10 @@ class ModelScreen(ModalScreen[str | None]):
             size = f"{r.size_bytes / 1e9:.1f} GB" if r.size_bytes else ""
             memory = f"{r.memory_gib:g} GiB" if r.memory_gib else ""
             fit = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[r.fits]
-            name = f"[b]{r.name}[/]" if r.name == self.current else r.name
+            name = ("✓ " if r.installed else "  ") + r.name
+            name = f"[b]{name}[/]" if r.name == self.current else name
             table.add_row(
                 name,
-                "yes" if r.installed else "",
                 size,
                 r.parameter_size,
                 r.quantization,
