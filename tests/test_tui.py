@@ -299,3 +299,7 @@ async def test_wide_terminal_and_screenshot(settings) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await ask(pilot, "杜甫的《登高》写了什么？")
         app.save_screenshot(str(DOCS / "tui-chat.svg"))
+        app.theme = "textual-light"  # colours come from the theme: both must read
+        await pilot.pause(0.1)
+        assert app.screen.query_one(StatusBar).styles.background != app.screen.styles.background
+        app.save_screenshot(str(DOCS / "tui-chat-light.svg"))
