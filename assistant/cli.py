@@ -407,7 +407,16 @@ def bench(
     for col in ("model", "task", "run", "result", "score", "tok/s", "first token", "detail"):
         table.add_column(col, overflow="fold")
 
+    from rich.console import Group
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+    )
+    bars = {name: progress.add_task(name, total=len(loaded.tasks) * repeat) for name in names}
+
     def on_record(record, resumed: bool) -> None:
+        progress.advance(bars[record.model])
         mark = "[green]pass[/]" if record.passed else "[red]fail[/]"
         table.add_row(
             record.model,
@@ -421,7 +430,13 @@ def bench(
         )
 
     try:
-        with Live(table, console=err, refresh_per_second=4, transient=False, auto_refresh=err.is_terminal):
+        with Live(
+            Group(table, progress),
+            console=err,
+            refresh_per_second=4,
+            transient=False,
+            auto_refresh=err.is_terminal,
+        ):
             records = run_bench(
                 session, names, loaded, folder, repeat=repeat, kb=kb, web=web, on_record=on_record
             )
