@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.bench.browser import chromium, grade_snake
 from assistant.bench.graders import (
     evaluate,
     grade_acrostic,
@@ -111,10 +112,11 @@ WORKING_SNAKE = """```html
 <!DOCTYPE html><html><body><canvas id="c" width="400" height="400"></canvas><div id="score">0</div>
 <script>
 const ctx = document.getElementById('c').getContext('2d'); let score = 0; let dir = {x:1,y:0};
-let snake = [{x:5,y:5}];
+let snake = [{x:20,y:20}];
 document.addEventListener('keydown', e => { if (e.key === 'ArrowUp') dir = {x:0,y:-1}; });
 setInterval(() => { const head = {x: snake[0].x + dir.x, y: snake[0].y + dir.y}; snake.unshift(head);
-  snake.pop(); score++; document.getElementById('score').textContent = score; }, 100);
+  snake.pop(); score++; document.getElementById('score').textContent = score;
+  ctx.clearRect(0, 0, 400, 400); snake.forEach(p => ctx.fillRect(p.x * 10, p.y * 10, 10, 10)); }, 100);
 </script></body></html>
 ```"""
 
@@ -138,3 +140,21 @@ def test_snake_static_checks() -> None:
 def test_contains() -> None:
     assert grade_contains("The capital of France is Paris.", ["Paris"]).passed
     assert not grade_contains("It is Lyon.", ["Paris"]).passed
+
+
+@pytest.mark.skipif(
+    chromium() is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+def test_snake_runs_in_headless_chromium() -> None:
+    moving = grade_snake(WORKING_SNAKE)
+    assert moving.passed and "drawing changed=True" in moving.detail and not moving.unverified
+    frozen = grade_snake(FROZEN_SNAKE)
+    assert not frozen.passed and "drawing changed=False" in frozen.detail
+
+
+def test_snake_without_chromium_says_what_was_not_verified(monkeypatch) -> None:
+    import assistant.bench.browser as browser
+
+    monkeypatch.setattr(browser, "chromium", lambda: None)
+    grade = browser.grade_snake(WORKING_SNAKE)
+    assert grade.passed and grade.unverified

@@ -27,13 +27,20 @@ window.addEventListener('load', () => {
     {key: 'ArrowUp', code: 'ArrowUp', keyCode: 38, which: 38, bubbles: true});
   document.dispatchEvent(up());
   window.dispatchEvent(up());
-  setTimeout(() => {
-    const after = snapshot();
+  const samples = [];
+  let n = 0;
+  const timer = setInterval(() => {
+    samples.push(snapshot());
+    if (++n < 8) return;
+    clearInterval(timer);
     const out = document.createElement('pre');
     out.id = '__bench__';
-    out.textContent = JSON.stringify({moved: before[0] !== after[0], text_changed: before[1] !== after[1]});
+    out.textContent = JSON.stringify({
+      moved: samples.some(s => s[0] !== before[0]),
+      text_changed: samples.some(s => s[1] !== before[1]),
+    });
     document.body.appendChild(out);
-  }, 1500);
+  }, 200);
 });
 </script>
 """
