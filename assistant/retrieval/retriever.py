@@ -10,7 +10,6 @@ with the same adaptive fusion as KB retrieval.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,15 +194,14 @@ def _best_passages(query: str, texts: list[str], n: int) -> list[str]:
 
 def _lexical_ranking(query: str, sources: list[Source]) -> list[Ranked]:
     """BM25 over just these passages, with the knowledge base's own segmentation (in memory)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        index = LexicalIndex(Path(tmp) / "candidates.sqlite")
-        try:
-            for s in sources:
-                index.replace_file(
-                    FileRecord(s.chunk_id, "", 0, 0, "", "", (s.chunk_id,)),
-                    [StoredChunk(s.chunk_id, s.text, {"title": s.title})],
-                    0.0,
-                )
-            return [Ranked(h.id, h.score) for h in index.search(query, len(sources))]
-        finally:
-            index.close()
+    index = LexicalIndex(Path(":memory:"))  # a throwaway index: SQLite in memory, no file
+    try:
+        for s in sources:
+            index.replace_file(
+                FileRecord(s.chunk_id, "", 0, 0, "", "", (s.chunk_id,)),
+                [StoredChunk(s.chunk_id, s.text, {"title": s.title})],
+                0.0,
+            )
+        return [Ranked(h.id, h.score) for h in index.search(query, len(sources))]
+    finally:
+        index.close()
