@@ -6,7 +6,6 @@ Exit status: 0 success; 1 an error stopped the command (message on stderr); 2 ba
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -83,19 +82,12 @@ def main_options(
 
 
 def _open_kb(name: str | None, *, create: bool):
-    from vectorstore import KnowledgeBase
     from vectorstore.embedders import EmbedderError
 
-    s = state.settings
+    from .components import open_kb
+
     try:
-        return KnowledgeBase.open(
-            s.home,
-            name or s.kb,
-            embedder=s.embedder,
-            chroma_url=s.chroma_url,
-            ollama_url=s.ollama_host,
-            create=create,
-        )
+        return open_kb(state.settings, name, create=create)
     except (EmbedderError, RuntimeError, ValueError) as exc:
         fail(str(exc))
 
@@ -252,25 +244,12 @@ def models(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from .chat.backends import BackendError
     from .chat.catalog import R1_CATALOG, fits, total_memory_gib
-    from .components import make_chat_backend
+    from .session import Session
 
-    backend = make_chat_backend(state.settings)
-    installed = []
-    problem = None
-    try:
-        for m in backend.list_models():
-            try:
-                shown = backend.show(m.name)
-            except BackendError:
-                installed.append(m)
-                continue
-            # /api/tags knows sizes, /api/show knows capabilities and context: keep both.
-            known = {k: v for k, v in shown.__dict__.items() if v not in (None, "", 0) and k != "name"}
-            installed.append(dataclasses.replace(m, **known))
-    except BackendError as exc:
-        problem = str(exc)
+    session = Session(state.settings)
+    backend = session.assistant.backend
+    installed, problem = session.installed_models()
     memory = total_memory_gib()
     catalog = [
         {

@@ -6,6 +6,7 @@ server or the web themselves. Heavy parts (embedder, Chroma) load on first use.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,33 +74,33 @@ class Session:
             return None
 
     # --- models ---------------------------------------------------------------------------
-    def models(self) -> tuple[list[ModelChoice], str | None]:
-        """Installed models and the R1 catalogue, and an error message if the server is down."""
+    def installed_models(self) -> tuple[list[ModelInfo], str | None]:
+        """Installed models with what both /api/tags (sizes) and /api/show (capabilities,
+        context) know, and an error message if the server is down."""
         backend = self.assistant.backend
-        memory = total_memory_gib()
-        rows: list[ModelChoice] = []
-        problem = None
         try:
-            installed: list[ModelInfo] = backend.list_models()
+            listed = backend.list_models()
         except BackendError as exc:
-            installed, problem = [], str(exc)
-        names = set()
-        for m in installed:
-            info = m
+            return [], str(exc)
+        installed = []
+        for m in listed:
             try:
                 shown = backend.show(m.name)
-                info = ModelInfo(
-                    m.name,
-                    m.size_bytes,
-                    shown.parameter_size or m.parameter_size,
-                    shown.quantization or m.quantization,
-                    shown.family or m.family,
-                    shown.thinking,
-                    shown.context_length,
-                )
             except BackendError:
-                pass
-            entry = _catalog(m.name)
+                installed.append(m)
+                continue
+            known = {k: v for k, v in shown.__dict__.items() if v not in (None, "", 0) and k != "name"}
+            installed.append(dataclasses.replace(m, **known))
+        return installed, None
+
+    def models(self) -> tuple[list[ModelChoice], str | None]:
+        """Installed models and the R1 catalogue, and an error message if the server is down."""
+        memory = total_memory_gib()
+        rows: list[ModelChoice] = []
+        installed, problem = self.installed_models()
+        names = set()
+        for info in installed:
+            entry = _catalog(info.name)
             rows.append(
                 ModelChoice(
                     info.name,
@@ -113,7 +114,7 @@ class Session:
                     fits(entry, memory) if entry else None,
                 )
             )
-            names.add(m.name)
+            names.add(info.name)
         for c in R1_CATALOG:
             if c.tag not in names:
                 rows.append(
