@@ -7,8 +7,11 @@ The fake search engine and the page server build on it, so tests can assert what
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -122,9 +125,46 @@ class LoopbackServer(ThreadingHTTPServer):
         self._thread.join(timeout=5)
 
 
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens (the port was free a moment ago)."""
+def free_port() -> int:
+    """A loopback port nothing listens on (free a moment ago)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+        return s.getsockname()[1]
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@contextmanager
+def served_process(
+    command: list[str], ready_url: str, *, timeout: float, name: str, log=subprocess.DEVNULL
+) -> Iterator[subprocess.Popen]:
+    """Run a real server process until `ready_url` answers 200 (bounded by `timeout`), then stop
+    it when the block ends; fail the test, naming the server, if it exits or never answers."""
+    import httpx
+    import pytest
+
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"{name} exited with {proc.returncode}")
+            try:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{name} did not answer {ready_url} within {timeout:.0f} s")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
