@@ -15,6 +15,7 @@ from .chat.backends import BackendError, ModelInfo, PullProgress
 from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
 from .chat.events import Event
 from .chat.prompt import Turn
+from .overview import Overview, example_questions, model_status
 from .settings import Settings
 
 
@@ -144,6 +145,27 @@ class Session:
         from vectorstore import list_kbs
 
         return list_kbs(self.settings.home)
+
+    def overview(self, kb: str, model: str | None = None) -> Overview:
+        """What the first-run screen shows: the model in use or the command that gets one, the
+        base's size, and example questions from its documents' titles."""
+        from .chat.pipeline import pick_default_model
+
+        installed, problem = self.installed_models()
+        default = None if problem or model else pick_default_model(installed)
+        chosen, model_problem = model_status(
+            model, installed, problem, default, backend=self.settings.backend
+        )
+        documents = chunks = None
+        examples: list[str] = []
+        if kb in self.knowledge_bases():
+            from .components import open_kb
+
+            with open_kb(self.settings, kb) as base:
+                stats = base.stats()
+                documents, chunks = stats.documents, stats.chunks
+                examples = example_questions(base.document_titles())
+        return Overview(kb, chosen, model_problem, documents, chunks, examples)
 
     def kb_stats(self, name: str):
         from .components import open_kb

@@ -303,3 +303,65 @@ async def test_wide_terminal_and_screenshot(settings) -> None:
         await pilot.pause(0.1)
         assert app.screen.query_one(StatusBar).styles.background != app.screen.styles.background
         app.save_screenshot(str(DOCS / "tui-chat-light.svg"))
+
+
+# --- first run (issue 9) ------------------------------------------------------------------------
+def welcome_text(app) -> str:
+    from tui.widgets.welcome import Welcome
+
+    welcome = app.chat.welcome
+    assert isinstance(welcome, Welcome), "an empty conversation shows the first-run panel"
+    facts = str(welcome.query_one("#welcome-facts").render())
+    options = welcome.query_one("#welcome-examples", OptionList)
+    examples = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+    return "\n".join([facts, *examples])
+
+
+async def test_first_run_panel_names_model_base_web_and_examples_from_titles(settings) -> None:
+    app = make_app(settings)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_until(pilot, lambda: app.chat.welcome.overview is not None)
+        text = welcome_text(app)
+        assert R1 in text
+        assert "1 documents" in text and "chunks" in text
+        assert "Web search" in text and "off" in text
+        assert "《登高》的要点是什么？" in text  # drawn from the base's own document title
+
+        app.action_toggle_web()
+        await pilot.pause()
+        assert "on for the next question" in welcome_text(app)
+
+        # ↑ in the empty prompt moves to the examples; their number asks one.
+        app.screen.query_one(PromptInput).focus()
+        await pilot.press("up")
+        await pilot.press("1")
+        await wait_for_answer(pilot)
+        message = list(app.screen.query(ChatMessage))[-1]
+        assert message.question == "《登高》的要点是什么？"
+        assert app.chat.welcome is None, "the panel leaves once the conversation starts"
+
+        await app.action_new_chat()
+        await wait_until(pilot, lambda: app.chat.welcome is not None and app.chat.welcome.overview)
+
+
+async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_path: Path) -> None:
+    from loopback import free_port
+
+    settings = load_settings(
+        environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": f"http://127.0.0.1:{free_port()}"}
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_until(pilot, lambda: app.chat.welcome.overview is not None)
+        text = welcome_text(app)
+        assert "ollama serve" in text
+        assert "assistant ingest" in text and "F3" in text  # no base yet: how to add documents
+
+
+async def test_first_run_with_no_model_installed_names_the_pull_command(home: Path) -> None:
+    with FakeOllamaServer() as server:
+        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url})
+        app = make_app(settings)
+        async with app.run_test(size=(110, 36)) as pilot:
+            await wait_until(pilot, lambda: app.chat.welcome.overview is not None)
+            assert "assistant models pull deepseek-r1:" in welcome_text(app)

@@ -9,6 +9,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from assistant.overview import Overview
 from assistant.session import Session
 from assistant.settings import Settings
 
@@ -57,23 +58,43 @@ class AssistantApp(App):
 
     @work(thread=True, group="warm-up")
     def warm_up(self) -> None:
-        """Load the embedder and the base, and find the default model, off the UI thread."""
-        status = self.chat.status
+        """Say what the first screen shows, then load the embedder and the base, off the UI thread."""
+        overview = self._overview()
+        model = overview.model if overview else None
         try:
             if self.kb in self.session.knowledge_bases():
                 self.session.warm_up(self.kb)
-            model = self.model or self.session.default_model()
         except Exception as exc:  # shown as a notification; the app stays usable
             self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
-            model = self.model
 
         def ready() -> None:
             if not self.model and model:
                 self.model = model
-            status.model = self.model or "none installed (F2)"
-            status.state = ""
+            self.chat.status.model = self.model or "none (F2)"
+            self.chat.status.state = ""
 
         self.call_from_thread(ready)
+
+    @work(thread=True, group="overview", exclusive=True)
+    def refresh_overview(self) -> None:
+        """Refresh the first-run panel (after a new chat, a model or base change, an ingest)."""
+        self._overview()
+
+    def _overview(self) -> Overview | None:
+        """Fill the first-run panel and return what it shows. Runs on a worker thread."""
+        try:
+            overview = self.session.overview(self.kb, self.model)
+        except Exception as exc:  # a broken base must not keep the app from starting
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            return None
+
+        def show() -> None:
+            welcome = self.chat.welcome
+            if welcome is not None:
+                welcome.show(overview)
+
+        self.call_from_thread(show)
+        return overview
 
     # --- conversations ----------------------------------------------------------------------
     def save_exchange(self, exchange: Exchange) -> None:
@@ -110,6 +131,7 @@ class AssistantApp(App):
                 self.model = model
                 self.chat.status.model = model
                 self.notify(f"model: {model}")
+                self.refresh_overview()
 
         self.push_screen(ModelScreen(self.session, self.model), chosen)
 
@@ -119,6 +141,7 @@ class AssistantApp(App):
                 self.kb = name
                 self.chat.status.kb = name
                 self.notify(f"knowledge base: {name}")
+            self.refresh_overview()
 
         self.push_screen(KnowledgeBaseScreen(self.session, self.kb), chosen)
 
@@ -169,6 +192,7 @@ class AssistantApp(App):
             f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
         )
         self.call_from_thread(forward, "done", summary=text)
+        self.call_from_thread(self.refresh_overview)
         severity = "warning" if summary.files_failed else "information"
         self.call_from_thread(self.notify, f"ingested {path} into '{kb}': {text}", severity=severity)
 

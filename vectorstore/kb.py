@@ -348,6 +348,10 @@ class KnowledgeBase:
             location=self.chroma_url or str(self.folder),
         )
 
+    def document_titles(self, limit: int = 50) -> list[str]:
+        """Titles of up to `limit` of the base's documents, the most recently ingested first."""
+        return self.index.titles(limit)
+
     def as_langchain(self):
         """This base as a LangChain `VectorStore` (langchain_chroma.Chroma), same collection and embedder."""
         from langchain_chroma import Chroma

@@ -242,6 +242,11 @@ class LexicalIndex:
         chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return files, chunks
 
+    def titles(self, limit: int) -> list[str]:
+        """Titles of up to `limit` documents, the most recently ingested first."""
+        rows = self.db.execute("SELECT title FROM files ORDER BY ingested_at DESC LIMIT ?", (limit,))
+        return [row[0] for row in rows]
+
     def search(self, query: str, k: int = 10) -> list[LexicalHit]:
         """BM25 over segmented tokens: any query term may match, more and rarer terms rank higher."""
         terms = query_terms(query)

@@ -20,6 +20,7 @@ from ..store import Exchange
 from ..widgets.message import ChatMessage, SourceSelected
 from ..widgets.prompt import PromptInput
 from ..widgets.status import StatusBar
+from ..widgets.welcome import ExamplePicked, Welcome
 from .source import SourceScreen
 
 
@@ -28,7 +29,8 @@ class ChatScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield VerticalScroll(id="transcript")
+        with VerticalScroll(id="transcript"):
+            yield Welcome()
         with Horizontal(id="input-row"):
             yield PromptInput(id="prompt")
             yield Label("web", id="web-label")
@@ -49,6 +51,23 @@ class ChatScreen(Screen):
     @on(Switch.Changed, "#web-toggle")
     def web_changed(self, event: Switch.Changed) -> None:
         self.status.web = event.value
+        for welcome in self.query(Welcome):
+            welcome.set_web(event.value)
+
+    @property
+    def welcome(self) -> Welcome | None:
+        found = self.query(Welcome)
+        return found.first() if found else None
+
+    @on(PromptInput.UpFromEmpty)
+    def examples_focus(self) -> None:
+        if self.welcome is not None:
+            self.welcome.focus_examples()
+
+    @on(ExamplePicked)
+    async def example_picked(self, event: ExamplePicked) -> None:
+        self.query_one(PromptInput).focus()
+        await self.ask(event.question)
 
     def toggle_web(self) -> None:
         toggle = self.query_one("#web-toggle", Switch)
@@ -57,6 +76,9 @@ class ChatScreen(Screen):
     async def show_history(self, exchanges: list[Exchange]) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
         await transcript.remove_children()
+        if not exchanges:
+            await transcript.mount(Welcome(self.query_one("#web-toggle", Switch).value))
+            self.app.refresh_overview()
         for ex in exchanges:
             message = ChatMessage(ex.question, web=ex.web)
             await transcript.mount(message)
@@ -65,16 +87,23 @@ class ChatScreen(Screen):
 
     @on(PromptInput.Submitted)
     async def submitted(self, event: PromptInput.Submitted) -> None:
+        if await self.ask(event.text):
+            event.prompt.clear()
+
+    async def ask(self, question: str) -> bool:
+        """Start answering `question`; False if an answer is still streaming."""
         if self.answering is not None and self.answering.state == WorkerState.RUNNING:
             self.notify("an answer is still streaming: Escape stops it", severity="warning")
-            return
-        event.prompt.clear()
+            return False
+        if self.welcome is not None:
+            await self.welcome.remove()
         web = self.query_one("#web-toggle", Switch).value
-        message = ChatMessage(event.text, web=web)
+        message = ChatMessage(question, web=web)
         transcript = self.query_one("#transcript", VerticalScroll)
         await transcript.mount(message)
         transcript.scroll_end(animate=False)
-        self.answering = self.answer(event.text, web, message)
+        self.answering = self.answer(question, web, message)
+        return True
 
     @work(exclusive=True, group="answer")
     async def answer(self, question: str, web: bool, message: ChatMessage) -> None:

@@ -14,6 +14,9 @@ class PromptInput(TextArea):
             self.prompt = prompt
             self.text = text
 
+    class UpFromEmpty(Message):
+        """↑ pressed in an empty prompt: the screen may move focus to what sits above it."""
+
     def __init__(self, **kwargs) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
 
@@ -24,6 +27,11 @@ class PromptInput(TextArea):
             text = self.text.strip()
             if text:
                 self.post_message(self.Submitted(self, text))
+            return
+        if event.key == "up" and not self.text:
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.UpFromEmpty())
             return
         if event.key in ("shift+enter", "ctrl+j"):
             event.prevent_default()
