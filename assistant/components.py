@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from .retrieval import KBRetriever, Retriever
 from .retrieval.rerank import CrossEncoderReranker
 from .settings import Settings
@@ -70,30 +72,97 @@ def make_chat_backend(settings: Settings):
 
 
 class RetrieverCache:
-    """Opens each knowledge base once per session and keeps its retriever; closes them all."""
+    """Opens each knowledge base once per session and hands out its retriever, safely shared by
+    threads (the TUI's warm-up, answer and ingest workers).
+
+    `invalidate(name)` (after an ingest) retires a base's retriever: the next caller gets a fresh
+    one that sees the new content, and the retired one is closed once no search is using it, so
+    an ingest never closes a retriever under a running answer."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._kbs: dict[str, object] = {}
-        self._retrievers: dict[str | None, Retriever] = {}
+        self._lock = threading.Lock()
+        self._live: dict[str, _Shared] = {}
+        self._closed = False
 
     def __call__(self, name: str | None) -> Retriever | None:
         from vectorstore import list_kbs
 
         name = name or self.settings.kb
-        if name not in self._retrievers:
-            kb = None
-            # "-" names no knowledge base: web-only retrieval (or none).
-            if name != "-" and name in list_kbs(self.settings.home):
-                kb = self._kbs[name] = open_kb(self.settings, name)
-            self._retrievers[name] = make_retriever(self.settings, kb)
-        return self._retrievers[name]
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this session is closed")
+            shared = self._live.get(name)
+            if shared is None:
+                kb = None
+                # "-" names no knowledge base: web-only retrieval (or none).
+                if name != "-" and name in list_kbs(self.settings.home):
+                    kb = open_kb(self.settings, name)
+                try:
+                    shared = self._live[name] = _Shared(make_retriever(self.settings, kb), kb)
+                except BaseException:
+                    if kb is not None:
+                        kb.close()
+                    raise
+            return shared  # type: ignore[return-value]
+
+    def invalidate(self, name: str | None = None) -> None:
+        """Retire the retriever of base `name` (all of them if None); see the class docstring."""
+        with self._lock:
+            names = list(self._live) if name is None else [name]
+            retired = [self._live.pop(n) for n in names if n in self._live]
+        for shared in retired:
+            shared.retire()
 
     def close(self) -> None:
-        for kb in self._kbs.values():
-            kb.close()
-        self._kbs.clear()
-        self._retrievers.clear()
+        with self._lock:
+            self._closed = True
+        self.invalidate()
+
+
+class _Shared:
+    """A retriever with a count of the searches running on it, closed (with its base) when retired
+    and idle. Everything else is the retriever's own."""
+
+    def __init__(self, retriever: Retriever, kb) -> None:
+        self._retriever = retriever
+        self._kb = kb
+        self._lock = threading.Lock()
+        self._running = 0
+        self._retired = False
+        self.closed = False
+
+    def __getattr__(self, name: str):
+        return getattr(self._retriever, name)
+
+    def search(self, *args, **kwargs):
+        with self._lock:
+            self._running += 1
+        try:
+            return self._retriever.search(*args, **kwargs)
+        finally:
+            with self._lock:
+                self._running -= 1
+                close = self._retired and self._running == 0
+            if close:
+                self._close()
+
+    def retire(self) -> None:
+        with self._lock:
+            self._retired = True
+            close = self._running == 0
+        if close:
+            self._close()
+
+    def _close(self) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        if self._retriever.kb_retriever is not None:
+            self._retriever.kb_retriever.close()
+        if self._kb is not None:
+            self._kb.close()
 
 
 def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None):

@@ -7,6 +7,7 @@ server or the web themselves. Heavy parts (embedder, Chroma) load on first use.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,16 +40,20 @@ class Session:
         self.settings = settings
         self._retrievers = None
         self._assistant = None
+        # The TUI's warm-up, answer and ingest workers share one Session: set-up happens once.
+        self._setup = threading.Lock()
 
     # --- answering ------------------------------------------------------------------------
     @property
     def assistant(self):
-        if self._assistant is None:
-            from .components import RetrieverCache, make_assistant
+        with self._setup:
+            if self._assistant is None:
+                from .components import RetrieverCache, make_assistant
 
-            self._retrievers = RetrieverCache(self.settings)
-            self._assistant = make_assistant(self.settings, self._retrievers)
-        return self._assistant
+                retrievers = RetrieverCache(self.settings)
+                self._assistant = make_assistant(self.settings, retrievers)
+                self._retrievers = retrievers
+            return self._assistant
 
     def warm_up(self, kb: str | None = None) -> None:
         """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""
@@ -187,7 +192,9 @@ class Session:
                 on_event=on_event,
             )
         if self._retrievers is not None:
-            self._retrievers.close()  # reopen with the new content on the next question
+            # The next question opens the base afresh and sees the new content; a question
+            # being answered keeps its retriever until its search is done.
+            self._retrievers.invalidate(kb)
         return summary
 
     def close(self) -> None:
