@@ -42,7 +42,7 @@ class AnswerView:
             self.out.print()
 
     def _final(self, final: Final) -> None:
-        if final.stats.num_ctx == 0:
+        if not final.asked:
             return  # the model was never asked: the error notice said why
         if not self._answer_started and final.answer:
             # Reclassified output: the "reasoning" was the answer.

@@ -8,41 +8,46 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .settings import Settings, SettingsError, load_settings
+from .errors import AssistantError, log_unexpected
+from .settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .session import Session
 
 EXIT_ERROR = 1
 EXIT_SOME_FILES_FAILED = 3
-
-app = typer.Typer(
-    name="assistant",
-    help="A local assistant for DeepSeek-R1 distills, with a private knowledge base.",
-    invoke_without_command=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
-app.add_typer(kb_app, name="kb")
-models_app = typer.Typer(help="Installed models and the R1 catalogue.", invoke_without_command=True)
-app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 
-#: What plain `assistant` does on a terminal; the TUI's entry point (tui/cli.py) sets it, so
-#: nothing here imports the TUI.
-on_no_command = None
-
-
 class _State:
     settings: Settings
+    #: What plain `assistant` does on a terminal (the chat app, given by tui/cli.py).
+    on_no_command: Callable[[], None] | None = None
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The one way into the core: every command goes through this Session."""
+        if self._session is None:
+            from .session import Session  # loaded on first use: `assistant --help` stays quick
+
+            self._session = Session(self.settings)
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
 
 state = _State()
@@ -53,7 +58,6 @@ def fail(message: str) -> None:
     raise typer.Exit(EXIT_ERROR)
 
 
-@app.callback()
 def main_options(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="Home folder for all state [env: ASSISTANT_HOME]")] = None,
@@ -68,31 +72,21 @@ def main_options(
         ),
     ] = None,
 ) -> None:
+    state.close()
     try:
         state.settings = load_settings({"home": home, "chroma_url": chroma_url, "embedder": embedder})
-    except SettingsError as exc:
+    except AssistantError as exc:
         fail(str(exc))
+    ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
         # Plain `assistant`: the chat app on a terminal, the help otherwise.
-        if on_no_command is not None and sys.stdin.isatty() and sys.stdout.isatty():
-            on_no_command()
+        if state.on_no_command is not None and sys.stdin.isatty() and sys.stdout.isatty():
+            state.on_no_command()
         else:
             out.print(ctx.get_help(), highlight=False)
         raise typer.Exit()
 
 
-def _open_kb(name: str | None, *, create: bool):
-    from vectorstore.embedders import EmbedderError
-
-    from .components import open_kb
-
-    try:
-        return open_kb(state.settings, name, create=create)
-    except (EmbedderError, RuntimeError, ValueError) as exc:
-        fail(str(exc))
-
-
-@app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="A folder (read recursively) or a single file")],
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
@@ -102,30 +96,24 @@ def ingest(
 
     Example: assistant ingest ~/Documents/notes --kb notes
     """
-    from ingest import Chunker, sync
-
     from .ingest_view import PlainView, ProgressView, print_summary
 
     if not path.exists():
         fail(f"{path} does not exist; give a folder or a file to ingest")
-    s = state.settings
-    chunker = Chunker(s.chunk_size, s.chunk_overlap)
-    knowledge_base = _open_kb(kb, create=True)
+    name = kb or state.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     try:
-        with knowledge_base:
-            summary = sync(knowledge_base, path, chunker=chunker, on_event=view)
-    except (OSError, RuntimeError) as exc:
+        summary = state.session.ingest(path, name, view)
+    except (AssistantError, OSError) as exc:
         fail(str(exc))
     if as_json:
         out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
-        print_summary(err, summary, knowledge_base.name)
+        print_summary(err, summary, name)
     if summary.files_failed:
         raise typer.Exit(EXIT_SOME_FILES_FAILED)
 
 
-@app.command()
 def search(
     query: Annotated[str | None, typer.Argument(help="The question to find sources for")] = None,
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
@@ -140,43 +128,28 @@ def search(
 
     Example: assistant search "杜甫的《登高》写了什么？" --web -k 8
     """
-    from vectorstore import list_kbs
-
-    from .components import make_retriever, open_kb
     from .search_view import print_sources
 
     if (query is None) == (queries is None):
         fail("give a QUERY or --queries FILE (one of them)")
-    s = state.settings
-    name = kb or s.kb
-    exists = name in list_kbs(s.home)
-    # Outside the try below: typer's Exit is a RuntimeError and would be caught there.
-    if not exists and not web:
-        fail(
-            f"no knowledge base named '{name}'; ingest one (`assistant ingest PATH --kb {name}`) or use --web"
-        )
-    try:
-        knowledge_base = open_kb(s, name) if exists else None
-        retriever = make_retriever(s, knowledge_base)
-    except (RuntimeError, ValueError) as exc:
-        fail(str(exc))
-    try:
-        if queries is not None:
+    session = state.session
+    if queries is not None:
+        try:
+            lines = [q.strip() for q in queries.read_text(encoding="utf-8").splitlines() if q.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            fail(f"cannot read queries from {queries}: {exc}")
+        for line in lines:
             try:
-                lines = [q.strip() for q in queries.read_text(encoding="utf-8").splitlines() if q.strip()]
-            except (OSError, UnicodeDecodeError) as exc:
-                fail(f"cannot read queries from {queries}: {exc}")
-            for line in lines:
-                result = retriever.search(line, k=k, web=web)
-                hits = [src.to_dict() for src in result.sources]
-                print(
-                    json.dumps({"query": line, "hits": hits, "notices": result.notices}, ensure_ascii=False)
-                )
-            return
-        result = retriever.search(query, k=k, web=web)
-    finally:
-        if knowledge_base is not None:
-            knowledge_base.close()
+                result = session.search(line, kb=kb, k=k, web=web)
+            except AssistantError as exc:
+                fail(str(exc))
+            hits = [src.to_dict() for src in result.sources]
+            print(json.dumps({"query": line, "hits": hits, "notices": result.notices}, ensure_ascii=False))
+        return
+    try:
+        result = session.search(query, kb=kb, k=k, web=web)
+    except AssistantError as exc:
+        fail(str(exc))
     if as_json:
         payload = {
             "query": query,
@@ -191,7 +164,6 @@ def search(
     print_sources(out, result.sources)
 
 
-@app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="Your question")],
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
@@ -209,32 +181,23 @@ def ask(
     """
     from .answer_view import AnswerView
     from .chat.events import Final
-    from .components import RetrieverCache, make_assistant
 
-    retrievers = RetrieverCache(state.settings)
-    try:
-        assistant = make_assistant(state.settings, retrievers)
-    except (RuntimeError, ValueError) as exc:
-        fail(str(exc))
     view = None if as_json else AnswerView(out, err, show_reasoning=not hide_thinking)
     final = None
     try:
-        for event in assistant.ask(question, web=web, kb=kb, model=model, think=not no_think):
+        for event in state.session.ask(question, web=web, kb=kb, model=model, think=not no_think):
             if view is not None:
                 view(event)
             if isinstance(event, Final):
                 final = event
-    except (RuntimeError, ValueError) as exc:
+    except AssistantError as exc:
         fail(str(exc))
-    finally:
-        retrievers.close()
     if as_json and final is not None:
         out.print_json(json.dumps(final.to_dict(), ensure_ascii=False))
     if final is None or (not final.answer and final.notices):
         raise typer.Exit(EXIT_ERROR)
 
 
-@models_app.callback()
 def models(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False
 ) -> None:
@@ -245,10 +208,8 @@ def models(
     if ctx.invoked_subcommand is not None:
         return
     from .chat.catalog import R1_CATALOG, fits, total_memory_gib
-    from .session import Session
 
-    session = Session(state.settings)
-    backend = session.assistant.backend
+    session = state.session
     installed, problem = session.installed_models()
     memory = total_memory_gib()
     catalog = [
@@ -277,7 +238,7 @@ def models(
         return
     if problem:
         err.print(f"[yellow]{problem}[/]", highlight=False)
-    table = Table(title=f"Installed in {backend.name} at {backend.url}")
+    table = Table(title=f"Installed in {session.backend_location()}")
     for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
         table.add_column(col, no_wrap=col == "model")
     for m in installed:
@@ -305,15 +266,10 @@ def models(
     out.print(cat)
 
 
-@models_app.command("pull")
 def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepseek-r1:7b")]) -> None:
     """Download a model into Ollama, with a progress bar.  Example: assistant models pull deepseek-r1:7b"""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
-    from .chat.backends import BackendError
-    from .components import make_chat_backend
-
-    backend = make_chat_backend(state.settings)
     last = ""
     try:
         with Progress(
@@ -325,7 +281,7 @@ def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepsee
             disable=not err.is_terminal,
         ) as progress:
             task = progress.add_task(f"pulling {tag}", total=None)
-            for p in backend.pull(tag):
+            for p in state.session.pull(tag):
                 if p.total:
                     progress.update(task, total=p.total, completed=p.completed, description=p.status[:40])
                 else:
@@ -333,18 +289,13 @@ def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepsee
                 if not err.is_terminal and p.status != last:
                     err.print(p.status, highlight=False)
                 last = p.status
-    except BackendError as exc:
+    except AssistantError as exc:
         fail(str(exc))
     if last != "success":
         fail(f"pulling {tag} did not finish (last status: {last or 'none'})")
     err.print(f"pulled {tag}")
 
 
-bench_app = typer.Typer(help="Measure R1 sizes on your machine.", invoke_without_command=True)
-app.add_typer(bench_app, name="bench")
-
-
-@bench_app.callback()
 def bench(
     ctx: typer.Context,
     models: Annotated[
@@ -368,14 +319,13 @@ def bench(
 
     from .bench.report import write_report
     from .bench.runner import run_bench
-    from .bench.suite import SuiteError, load_suite
-    from .session import Session
+    from .bench.suite import load_suite
 
     try:
         loaded = load_suite(suite)
-    except SuiteError as exc:
+    except AssistantError as exc:
         fail(str(exc))
-    session = Session(state.settings)
+    session = state.session
     names = [m.strip() for m in models.split(",") if m.strip()] if models else [session.default_model()]
     if not names or names == [None]:
         fail("no model to bench: pass --models or install one (`assistant models pull deepseek-r1:7b`)")
@@ -423,8 +373,6 @@ def bench(
         err.print(f"interrupted: finished results are kept in {folder}; rerun with --out {folder} to resume")
         write_report(folder)
         raise typer.Exit(130) from None
-    finally:
-        session.close()
     if not err.is_terminal:
         err.print(table)
     summary = write_report(folder, records)
@@ -436,7 +384,6 @@ def bench(
     out.print(f"report: {folder / 'summary.md'} · chart: {folder / 'chart.svg'}", highlight=False)
 
 
-@bench_app.command("report")
 def bench_report(
     folder: Annotated[Path, typer.Argument(help="A report folder")],
     against: Annotated[Path | None, typer.Option(help="An earlier report folder to compare with")] = None,
@@ -458,12 +405,9 @@ def bench_report(
     out.print((folder / "summary.md").read_text(encoding="utf-8"), highlight=False)
 
 
-@kb_app.command("list")
 def kb_list() -> None:
     """List knowledge bases.  Example: assistant kb list"""
-    from vectorstore import list_kbs
-
-    names = list_kbs(state.settings.home)
+    names = state.session.knowledge_bases()
     if not names:
         err.print(f"no knowledge bases yet in {state.settings.home}; create one with `assistant ingest PATH`")
         return
@@ -471,15 +415,15 @@ def kb_list() -> None:
         out.print(name, highlight=False)
 
 
-@kb_app.command("stats")
 def kb_stats(
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Documents, chunks, embedder and size of a knowledge base.  Example: assistant kb stats --kb notes"""
-    knowledge_base = _open_kb(kb, create=False)
-    with knowledge_base:
-        stats = knowledge_base.stats()
+    try:
+        stats = state.session.kb_stats(kb or state.settings.kb)
+    except AssistantError as exc:
+        fail(str(exc))
     if as_json:
         out.print_json(
             json.dumps(
@@ -505,7 +449,6 @@ def kb_stats(
     out.print(table)
 
 
-@kb_app.command("remove")
 def kb_remove(
     name: Annotated[str, typer.Argument(help="Knowledge base to delete")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
@@ -514,17 +457,16 @@ def kb_remove(
 
     Example: assistant kb remove notes --yes
     """
-    from vectorstore import KnowledgeBaseError, list_kbs, remove_kb
-
-    if name not in list_kbs(state.settings.home):
+    session = state.session
+    if name not in session.knowledge_bases():
         fail(f"no knowledge base named '{name}'; `assistant kb list` shows the existing ones")
     if not yes:
         if not sys.stdin.isatty():
             fail("refusing to delete without confirmation; pass --yes")
         typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
     try:
-        remove_kb(state.settings.home, name, state.settings.chroma_url)
-    except (KnowledgeBaseError, RuntimeError) as exc:
+        session.remove_kb(name)
+    except AssistantError as exc:
         fail(str(exc))
     err.print(f"removed knowledge base '{name}'")
 
@@ -538,5 +480,58 @@ def _human_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def build_app(
+    extra_commands: Sequence[Callable] = (), on_no_command: Callable[[], None] | None = None
+) -> typer.Typer:
+    """The `assistant` command: the commands above plus `extra_commands` (the TUI adds `chat`);
+    plain `assistant` on a terminal runs `on_no_command`. Nothing here imports the TUI."""
+    state.on_no_command = on_no_command
+    app = typer.Typer(
+        name="assistant",
+        help="A local assistant for DeepSeek-R1 distills, with a private knowledge base.",
+        invoke_without_command=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(main_options)
+    for command in (ingest, search, ask, *extra_commands):
+        app.command()(command)
+
+    kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
+    kb_app.command("list")(kb_list)
+    kb_app.command("stats")(kb_stats)
+    kb_app.command("remove")(kb_remove)
+    app.add_typer(kb_app, name="kb")
+
+    models_app = typer.Typer(help="Installed models and the R1 catalogue.", invoke_without_command=True)
+    models_app.callback()(models)
+    models_app.command("pull")(models_pull)
+    app.add_typer(models_app, name="models")
+
+    bench_app = typer.Typer(help="Measure R1 sizes on your machine.", invoke_without_command=True)
+    bench_app.callback()(bench)
+    bench_app.command("report")(bench_report)
+    app.add_typer(bench_app, name="bench")
+    return app
+
+
+#: The command without the chat app (tests, `python -m`); the console script is tui.cli:main.
+app = build_app()
+
+
+def run(app: typer.Typer) -> None:
+    """Run the command. An error the user can act on that reached this far is one line; anything
+    else is one line naming the log file that holds its traceback. Never a raw traceback."""
+    try:
+        app()
+    except AssistantError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, markup=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a bug: the traceback goes to the log, one line to the user
+        home = getattr(state, "settings", None)
+        err.print(f"[red]error:[/] {log_unexpected(exc, home.home if home else None)}", highlight=False)
+        sys.exit(EXIT_ERROR)
+
+
 def main() -> None:
-    app()
+    run(app)

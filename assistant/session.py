@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .chat.backends import BackendError, ModelInfo, PullProgress
 from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
@@ -18,6 +19,9 @@ from .chat.events import Event
 from .chat.prompt import Turn
 from .overview import Overview, example_questions, model_status
 from .settings import Settings
+
+if TYPE_CHECKING:  # loaded on first use: the chat app must open fast
+    from .retrieval import Retrieval
 
 
 @dataclass(frozen=True)
@@ -50,10 +54,31 @@ class Session:
             if self._assistant is None:
                 from .components import RetrieverCache, make_assistant
 
-                retrievers = RetrieverCache(self.settings)
-                self._assistant = make_assistant(self.settings, retrievers)
-                self._retrievers = retrievers
+                self._retrievers = self._retrievers or RetrieverCache(self.settings)
+                self._assistant = make_assistant(self.settings, self._retrievers)
             return self._assistant
+
+    @property
+    def retrievers(self):
+        """The retriever of each knowledge base, opened once and shared (see RetrieverCache)."""
+        with self._setup:
+            if self._retrievers is None:
+                from .components import RetrieverCache
+
+                self._retrievers = RetrieverCache(self.settings)
+            return self._retrievers
+
+    def search(self, query: str, *, kb: str | None = None, k: int = 6, web: bool = False) -> Retrieval:
+        """The ranked, labelled sources for `query` from base `kb` (and the web if `web`)."""
+        name = kb or self.settings.kb
+        if not web and name not in self.knowledge_bases():
+            from vectorstore import KnowledgeBaseError
+
+            raise KnowledgeBaseError(
+                f"no knowledge base named '{name}'; ingest one (`assistant ingest PATH --kb {name}`) "
+                "or use --web"
+            )
+        return self.retrievers(name).search(query, k=k, web=web)
 
     def warm_up(self, kb: str | None = None) -> None:
         """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""
@@ -145,6 +170,11 @@ class Session:
     def pull(self, tag: str) -> Iterator[PullProgress]:
         return self.assistant.backend.pull(tag)
 
+    def backend_location(self) -> str:
+        """Which model server this session talks to, e.g. "ollama at http://127.0.0.1:11434"."""
+        backend = self.assistant.backend
+        return f"{backend.name} at {backend.url}"
+
     # --- knowledge bases ------------------------------------------------------------------
     def knowledge_bases(self) -> list[str]:
         from vectorstore import list_kbs
@@ -171,6 +201,14 @@ class Session:
                 documents, chunks = stats.documents, stats.chunks
                 examples = example_questions(base.document_titles())
         return Overview(kb, chosen, model_problem, documents, chunks, examples)
+
+    def remove_kb(self, name: str) -> None:
+        """Delete base `name` (vectors, index, manifest; never the user's files)."""
+        from vectorstore import remove_kb
+
+        if self._retrievers is not None:
+            self._retrievers.invalidate(name)
+        remove_kb(self.settings.home, name, self.settings.chroma_url)
 
     def kb_stats(self, name: str):
         from .components import open_kb

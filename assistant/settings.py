@@ -16,8 +16,10 @@ from typing import Any
 
 from platformdirs import user_data_dir
 
+from vectorstore.errors import AssistantError
 
-class SettingsError(ValueError):
+
+class SettingsError(AssistantError, ValueError):
     """A setting has a value we cannot use; the message names the setting and the fix."""
 
 

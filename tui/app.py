@@ -9,6 +9,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from assistant.errors import AssistantError, log_unexpected
 from assistant.overview import Overview
 from assistant.session import Session
 from assistant.settings import Settings
@@ -65,7 +66,7 @@ class AssistantApp(App):
             if self.kb in self.session.knowledge_bases():
                 self.session.warm_up(self.kb)
         except Exception as exc:  # shown as a notification; the app stays usable
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            self.call_from_thread(self.notify, self.describe(exc), severity="error", timeout=10)
 
         def ready() -> None:
             if not self.model and model:
@@ -85,7 +86,7 @@ class AssistantApp(App):
         try:
             overview = self.session.overview(self.kb, self.model)
         except Exception as exc:  # a broken base must not keep the app from starting
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            self.call_from_thread(self.notify, self.describe(exc), severity="error", timeout=10)
             return None
 
         def show() -> None:
@@ -95,6 +96,13 @@ class AssistantApp(App):
 
         self.call_from_thread(show)
         return overview
+
+    def describe(self, exc: BaseException) -> str:
+        """One line for the user: an actionable error's own message; for anything else (a bug),
+        the traceback goes to the log file under the home folder and the line names it."""
+        if isinstance(exc, AssistantError):
+            return str(exc)
+        return log_unexpected(exc, self.settings.home)
 
     # --- conversations ----------------------------------------------------------------------
     def save_exchange(self, exchange: Exchange) -> None:
@@ -184,7 +192,7 @@ class AssistantApp(App):
             summary = self.session.ingest(path, kb, on_event)
         except Exception as exc:  # a busy base, a bad path: a notification, not a traceback
             self.call_from_thread(
-                self.notify, f"ingest into '{kb}' failed: {exc}", severity="error", timeout=10
+                self.notify, f"ingest into '{kb}' failed: {self.describe(exc)}", severity="error", timeout=10
             )
             return
         text = (

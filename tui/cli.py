@@ -20,7 +20,6 @@ def run_chat(model: str | None = None, kb: str | None = None) -> None:
     AssistantApp(settings).run()
 
 
-@cli.app.command()
 def chat(
     model: Annotated[str | None, typer.Option(help="Model tag [env: ASSISTANT_MODEL]")] = None,
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
@@ -30,5 +29,4 @@ def chat(
 
 
 def main() -> None:
-    cli.on_no_command = run_chat
-    cli.app()
+    cli.run(cli.build_app([chat], on_no_command=run_chat))

@@ -15,9 +15,10 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 
 from .embedders import Embedder
+from .errors import AssistantError
 
 
-class ChromaConnectionError(RuntimeError):
+class ChromaConnectionError(AssistantError):
     """The Chroma server could not be reached or answered with an error."""
 
 

@@ -25,13 +25,14 @@ from typing import Any
 
 from .chroma import ChromaConnectionError, ChromaEmbeddingFunction, embedded_client, server_client
 from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
+from .errors import AssistantError
 from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _CHROMA_BATCH = 512
 
 
-class KnowledgeBaseError(RuntimeError):
+class KnowledgeBaseError(AssistantError):
     """A knowledge base cannot be used as asked; the message says why and what to do."""
 
 

@@ -9,12 +9,14 @@ from typing import Any
 
 import yaml
 
+from vectorstore.errors import AssistantError
+
 from .graders import GRADERS
 
 BUILTIN = Path(__file__).parent / "suites"
 
 
-class SuiteError(ValueError):
+class SuiteError(AssistantError, ValueError):
     pass
 
 
@@ -63,6 +65,10 @@ def load_suite(name_or_path: str) -> Suite:
         if raw["grader"] not in GRADERS:
             raise SuiteError(
                 f"{path}: task {number} has unknown grader '{raw['grader']}' (known: {', '.join(GRADERS)})"
+            )
+        if not isinstance(raw.get("expected") or {}, dict):
+            raise SuiteError(
+                f'{path}: task {number}\'s `expected` must be a mapping, e.g. expected: {{any_of: ["2021"]}}'
             )
         tasks.append(
             Task(

@@ -63,18 +63,32 @@ class CitationReport:
         return {**asdict(self), "ok": self.ok}
 
 
+#: What happened to a question: answered; interrupted (the stream broke and the answer is what
+#: arrived before that); not_asked (the model was never asked: no model, a server down, retrieval
+#: failed; the notices say why).
+Outcome = Literal["answered", "interrupted", "not_asked"]
+
+
 @dataclass(frozen=True)
 class Final:
-    answer: str
-    reasoning: str
-    sources: list[Source]
-    citations: CitationReport
-    stats: AnswerStats
     model: str
     web: bool
-    #: True when the stream broke and `answer` is what arrived before that.
-    interrupted: bool = False
+    outcome: Outcome
+    answer: str = ""
+    reasoning: str = ""
+    sources: list[Source] = field(default_factory=list)
+    citations: CitationReport = field(default_factory=CitationReport)
+    stats: AnswerStats = field(default_factory=AnswerStats)
     notices: tuple[str, ...] = ()
+
+    @property
+    def interrupted(self) -> bool:
+        return self.outcome == "interrupted"
+
+    @property
+    def asked(self) -> bool:
+        """False when the model was never asked (the notices say why)."""
+        return self.outcome != "not_asked"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +99,7 @@ class Final:
             "stats": self.stats.to_dict(),
             "model": self.model,
             "web": self.web,
+            "outcome": self.outcome,
             "interrupted": self.interrupted,
             "notices": list(self.notices),
         }

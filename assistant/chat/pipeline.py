@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from vectorstore.errors import AssistantError
 
 from ..retrieval import Retrieval, Retriever
 from .backends import (
@@ -27,10 +29,10 @@ from .citations import check_citations
 from .events import (
     AnswerDelta,
     AnswerStats,
-    CitationReport,
     Event,
     Final,
     Notice,
+    Outcome,
     ReasoningDelta,
     SourcesFound,
 )
@@ -128,50 +130,74 @@ class Assistant:
         history: Sequence[Turn] = (),
         think: bool = True,
     ) -> Iterator[Event]:
-        started = time.perf_counter()
-        notices: list[str] = []
+        """Answer `question`: retrieve, fit the prompt, stream the model's reply, check it.
 
-        def notice(text: str, level: str = "info") -> Notice:
-            notices.append(text)
-            return Notice(text, level)  # type: ignore[arg-type]
-
-        empty_stats = AnswerStats()
+        Every failure a user can act on (no model, a server down, a broken knowledge base,
+        embedder or reranker) ends in a `Notice` and a `Final` saying what happened; this
+        generator raises only for bugs."""
+        run = _Run(question=question, web=web, history=tuple(history))
         try:
             model = self.resolve_model(model)
             info = self.model_info(model)
-        except BackendError as exc:
-            yield notice(str(exc), "error")
-            yield Final("", "", [], CitationReport(), empty_stats, model or "", web, False, tuple(notices))
+            retrieval = self._retrieve(run, kb)
+        except AssistantError as exc:
+            run.notice(str(exc), "error")
+            yield from run.pending()
+            yield run.final(model=model or "", outcome="not_asked")
             return
-
-        retriever = self.retriever_for(kb)
-        if retriever is not None:
-            retrieval = retriever.search(retrieval_query(question, history), k=self.options.k, web=web)
-        else:
-            retrieval = Retrieval(query=question, web=web)
-            if web:
-                retrieval.notices.append("web search is not configured")
-        for text in retrieval.notices:
-            yield notice(text, "warning")
+        yield from run.pending()
         yield SourcesFound(retrieval.sources, web)
 
+        fitted, num_ctx = self._fit(run, info, retrieval)
+        request = self._request(run, model, info, fitted, num_ctx, think)
+        yield from run.pending()
+
+        reply = yield from self._stream(run, request)
+        self._check_truncation(run, reply, fitted, num_ctx)
+        yield from run.pending()
+        yield run.final(
+            model=model,
+            outcome="interrupted" if reply.interrupted else "answered",
+            answer=reply.answer,
+            reasoning=reply.reasoning,
+            sources=fitted.sources,
+            citations=check_citations(reply.split_answer, fitted.sources),
+            stats=reply.stats(run, fitted, num_ctx),
+        )
+
+    # --- the steps, in order --------------------------------------------------------------
+    def _retrieve(self, run: _Run, kb: str | None) -> Retrieval:
+        retriever = self.retriever_for(kb)
+        if retriever is None:
+            retrieval = Retrieval(query=run.question, web=run.web)
+            if run.web:
+                retrieval.notices.append("web search is not configured")
+        else:
+            query = retrieval_query(run.question, run.history)
+            retrieval = retriever.search(query, k=self.options.k, web=run.web)
+        for text in retrieval.notices:
+            run.notice(text, "warning")
+        return retrieval
+
+    def _fit(self, run: _Run, info: ModelInfo, retrieval: Retrieval):
         num_ctx = self.options.num_ctx or min(info.context_length or 4096, self.options.max_ctx)
         reserve = max(1024, num_ctx // 4)
-        fitted = fit_prompt(question, retrieval.sources, list(history), num_ctx=num_ctx, reserve=reserve)
+        fitted = fit_prompt(
+            run.question, retrieval.sources, list(run.history), num_ctx=num_ctx, reserve=reserve
+        )
         for text in fitted.notices:
-            yield notice(text, "warning")
+            run.notice(text, "warning")
+        return fitted, num_ctx
 
-        request_think: bool | None
-        if info.thinking:
-            request_think = bool(think)
-        else:
-            request_think = None
-            if is_r1(model) and info.thinking is False and self.backend.native_thinking:
-                yield notice(
-                    f"{model}'s template does not separate its reasoning; reasoning is parsed from the "
-                    f"text instead. Re-pull the model to update it: `ollama pull {model}`"
-                )
-        request = ChatRequest(
+    def _request(self, run: _Run, model: str, info: ModelInfo, fitted, num_ctx: int, think: bool):
+        """The request, with thinking asked for where the model's template can separate it."""
+        request_think: bool | None = bool(think) if info.thinking else None
+        if info.thinking is False and is_r1(model) and self.backend.native_thinking:
+            run.notice(
+                f"{model}'s template does not separate its reasoning; reasoning is parsed from the "
+                f"text instead. Re-pull the model to update it: `ollama pull {model}`"
+            )
+        return ChatRequest(
             model=model,
             messages=fitted.messages,
             think=request_think,
@@ -183,82 +209,138 @@ class Assistant:
             keep_alive=self.options.keep_alive,
         )
 
-        splitter = ReasoningSplitter(expect_inline_reasoning=is_r1(model) and request_think is None)
-        first_token = first_reasoning = first_answer = None
-        stats = GenerationStats()
-        interrupted = False
-        sent_at = time.perf_counter()
+    def _stream(self, run: _Run, request: ChatRequest) -> Iterator[Event]:
+        """Stream the reply as deltas; retry once without `think` if the model cannot separate
+        reasoning. Returns the `_Reply`."""
+        reply = _Reply(
+            ReasoningSplitter(expect_inline_reasoning=is_r1(request.model) and request.think is None)
+        )
         attempts = [request]
         while attempts:
             current = attempts.pop()
             try:
                 for piece in self.backend.chat(current):
-                    for kind, text in splitter.feed(thinking=piece.thinking, content=piece.content):
-                        now = time.perf_counter()
-                        first_token = first_token or now
-                        if kind == "reasoning":
-                            first_reasoning = first_reasoning or now
-                            yield ReasoningDelta(text)
-                        else:
-                            first_answer = first_answer or now
-                            yield AnswerDelta(text)
+                    for kind, text in reply.splitter.feed(thinking=piece.thinking, content=piece.content):
+                        yield reply.delta(kind, text)
                     if piece.done and piece.stats:
-                        stats = piece.stats
+                        reply.server_stats = piece.stats
             except ThinkingUnsupported as exc:
-                if current.think is None or first_token:
-                    yield notice(str(exc), "error")
+                if current.think is None or reply.first_token:
+                    run.notice(str(exc), "error")
+                    yield from run.pending()
                     continue
-                yield notice(
-                    f"{model} does not support separate reasoning ({exc}); retried without it. "
-                    f"Re-pull the model to fix this: `ollama pull {model}`",
+                run.notice(
+                    f"{current.model} does not support separate reasoning ({exc}); retried without it. "
+                    f"Re-pull the model to fix this: `ollama pull {current.model}`",
                     "warning",
                 )
-                splitter = ReasoningSplitter(expect_inline_reasoning=is_r1(model))
+                yield from run.pending()
+                reply.restart(ReasoningSplitter(expect_inline_reasoning=is_r1(current.model)))
                 attempts.append(replace(current, think=None))
-                sent_at = time.perf_counter()
             except StreamInterrupted as exc:
-                interrupted = True
-                yield notice(f"the answer was cut off ({exc}); what arrived is kept", "error")
+                reply.interrupted = True
+                run.notice(f"the answer was cut off ({exc}); what arrived is kept", "error")
             except BackendError as exc:
-                yield notice(str(exc), "error")
-                interrupted = first_token is not None
-
-        split = splitter.finish()
-        if split.reclassified:
-            yield notice(
+                run.notice(str(exc), "error")
+                reply.interrupted = reply.first_token is not None
+            yield from run.pending()
+        reply.finish()
+        if reply.reclassified:
+            run.notice(
                 "the model never closed its reasoning (no </think>); its whole output is shown as the answer"
             )
-        if (
-            stats.prompt_tokens
-            and stats.prompt_tokens >= num_ctx - 8
-            and fitted.estimated_tokens > stats.prompt_tokens
-        ):
-            yield notice(
+        yield from run.pending()
+        return reply
+
+    def _check_truncation(self, run: _Run, reply: _Reply, fitted, num_ctx: int) -> None:
+        """A prompt the server cut to its context window anyway (it says so only by its count)."""
+        prompt_tokens = reply.server_stats.prompt_tokens
+        if prompt_tokens and prompt_tokens >= num_ctx - 8 and fitted.estimated_tokens > prompt_tokens:
+            run.notice(
                 f"the server cut the prompt to its {num_ctx}-token context window; "
                 "some sources were not seen",
                 "warning",
             )
-        answer = split.answer + ("\n\n[answer interrupted]" if interrupted and split.answer else "")
-        citations = check_citations(split.answer, fitted.sources)
-        answer_stats = AnswerStats(
-            time_to_first_token=(first_token - sent_at) if first_token else None,
-            reasoning_seconds=((first_answer or time.perf_counter()) - first_reasoning)
-            if first_reasoning
-            else None,
-            tokens_per_second=stats.tokens_per_second,
-            prompt_tokens=stats.prompt_tokens or fitted.estimated_tokens,
-            eval_tokens=stats.eval_tokens or estimate_tokens(split.reasoning + split.answer),
-            num_ctx=num_ctx,
-            total_seconds=time.perf_counter() - started,
+
+
+@dataclass
+class _Run:
+    """One question's state across the steps: what it asked, when it started, what was noticed."""
+
+    question: str
+    web: bool
+    history: tuple[Turn, ...]
+    started: float = field(default_factory=time.perf_counter)
+    notices: list[str] = field(default_factory=list)
+    _unsent: list[Notice] = field(default_factory=list)
+
+    def notice(self, text: str, level: str = "info") -> Notice:
+        """Record a notice; the step's caller yields it with `pending()`."""
+        self.notices.append(text)
+        event = Notice(text, level)  # type: ignore[arg-type]
+        self._unsent.append(event)
+        return event
+
+    def pending(self) -> Iterator[Notice]:
+        """The notices recorded by steps that do not stream, not yet yielded."""
+        unsent, self._unsent = self._unsent, []
+        yield from unsent
+
+    def final(self, *, model: str, outcome: Outcome, **fields) -> Final:
+        self._unsent.clear()
+        fields.setdefault("stats", AnswerStats(total_seconds=time.perf_counter() - self.started))
+        return Final(model=model, web=self.web, outcome=outcome, notices=tuple(self.notices), **fields)
+
+
+class _Reply:
+    """The model's reply as it streams: reasoning kept apart, first-token times, server counters."""
+
+    def __init__(self, splitter: ReasoningSplitter) -> None:
+        self.splitter = splitter
+        self.sent_at = time.perf_counter()
+        self.first_token: float | None = None
+        self.first_reasoning: float | None = None
+        self.first_answer: float | None = None
+        self.server_stats = GenerationStats()
+        self.interrupted = False
+        self.reasoning = self.split_answer = ""
+        self.reclassified = False
+
+    def delta(self, kind: str, text: str) -> Event:
+        now = time.perf_counter()
+        self.first_token = self.first_token or now
+        if kind == "reasoning":
+            self.first_reasoning = self.first_reasoning or now
+            return ReasoningDelta(text)
+        self.first_answer = self.first_answer or now
+        return AnswerDelta(text)
+
+    def restart(self, splitter: ReasoningSplitter) -> None:
+        """A retry: a new splitter, and the clock starts again from the new request."""
+        self.splitter = splitter
+        self.sent_at = time.perf_counter()
+
+    def finish(self) -> None:
+        split = self.splitter.finish()
+        self.reasoning, self.split_answer, self.reclassified = (
+            split.reasoning,
+            split.answer,
+            split.reclassified,
         )
-        yield Final(
-            answer=answer,
-            reasoning=split.reasoning,
-            sources=fitted.sources,
-            citations=citations,
-            stats=answer_stats,
-            model=model,
-            web=web,
-            interrupted=interrupted,
-            notices=tuple(notices),
+
+    @property
+    def answer(self) -> str:
+        marked = self.interrupted and self.split_answer
+        return self.split_answer + ("\n\n[answer interrupted]" if marked else "")
+
+    def stats(self, run: _Run, fitted, num_ctx: int) -> AnswerStats:
+        reasoning_end = self.first_answer or time.perf_counter()
+        return AnswerStats(
+            time_to_first_token=(self.first_token - self.sent_at) if self.first_token else None,
+            reasoning_seconds=(reasoning_end - self.first_reasoning) if self.first_reasoning else None,
+            tokens_per_second=self.server_stats.tokens_per_second,
+            prompt_tokens=self.server_stats.prompt_tokens or fitted.estimated_tokens,
+            eval_tokens=self.server_stats.eval_tokens or estimate_tokens(self.reasoning + self.split_answer),
+            num_ctx=num_ctx,
+            total_seconds=time.perf_counter() - run.started,
         )

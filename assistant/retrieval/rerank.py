@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vectorstore.errors import AssistantError
 
-class RerankerError(RuntimeError):
-    pass
+
+class RerankerError(AssistantError):
+    """The reranker could not be loaded or failed; the message names the model and the setting."""
 
 
 class CrossEncoderReranker:

@@ -131,7 +131,7 @@ class ChatScreen(Screen):
                     if stop.is_set():
                         break
             except Exception as exc:  # the pipeline reports failures as events; this is a bug
-                loop.call_soon_threadsafe(queue.put_nowait, Notice(f"internal error: {exc}", "error"))
+                loop.call_soon_threadsafe(queue.put_nowait, Notice(app.describe(exc), "error"))
             finally:
                 events.close()
                 loop.call_soon_threadsafe(queue.put_nowait, None)
@@ -174,7 +174,7 @@ class ChatScreen(Screen):
         await message.finish(
             answer, final.reasoning if final else "", sources, stats, citations, model, stopped=stopped
         )
-        if final and final.stats.num_ctx:
+        if final and final.asked:
             self.status.tokens_per_second = final.stats.tokens_per_second
             self.status.first_token = final.stats.time_to_first_token
             self.status.context = f"{final.stats.prompt_tokens}/{final.stats.num_ctx}"

@@ -70,7 +70,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
                 f"{s.bytes / 2**20:.1f} MiB · {s.location}"
             )
         except Exception as exc:  # a broken or busy base: say so, never crash the screen
-            text = f"[red]{exc}[/]"
+            text = f"[red]{self.app.describe(exc)}[/]"
         self.app.call_from_thread(self.query_one("#kb-stats", Static).update, text)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -81,7 +81,7 @@ class ModelScreen(ModalScreen[str | None]):
                 if p.total:
                     self.app.call_from_thread(bar.update, total=p.total, progress=p.completed)
         except Exception as exc:  # BackendError and connection failures: shown, never raised
-            self.app.call_from_thread(status.update, f"[red]{exc}[/]")
+            self.app.call_from_thread(status.update, f"[red]{self.app.describe(exc)}[/]")
             return
         if last == "success":
             self.app.call_from_thread(self.dismiss, tag)

@@ -11,8 +11,10 @@ from abc import abstractmethod
 
 from langchain_core.embeddings import Embeddings
 
+from ..errors import AssistantError
 
-class EmbedderError(RuntimeError):
+
+class EmbedderError(AssistantError):
     """An embedder could not be created or failed to embed."""
 
 

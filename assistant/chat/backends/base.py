@@ -7,8 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from vectorstore.errors import AssistantError
 
-class BackendError(RuntimeError):
+
+class BackendError(AssistantError):
     """A back-end failed; the message says what happened and what to do."""
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from vectorstore.errors import AssistantError
 
-class WebSearchError(RuntimeError):
+
+class WebSearchError(AssistantError):
     """The engine failed (after retries); the message names the engine and what to do."""
 
 
