@@ -61,12 +61,7 @@ def make_retriever(settings: Settings, kb) -> Retriever:
 def make_chat_backend(settings: Settings):
     from .chat.backends import make_backend
 
-    return make_backend(
-        settings.backend,
-        ollama_url=settings.ollama_host,
-        openai_url=settings.openai_base_url,
-        api_key=settings.openai_api_key,
-    )
+    return make_backend(settings)
 
 
 class RetrieverCache:
@@ -103,7 +98,5 @@ def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None)
         make_chat_backend(settings),
         retrievers or RetrieverCache(settings),
         default_model=settings.model,
-        options=AskOptions(
-            num_ctx=settings.num_ctx, max_ctx=settings.max_ctx, num_predict=settings.num_predict
-        ),
+        options=AskOptions.from_settings(settings),
     )
