@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .retrieval import KBRetriever, Retriever
 from .retrieval.rerank import CrossEncoderReranker
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .web import AddressPolicy, WebOptions, make_engine
+from .web.engines import ALIASES, ENGINES
 
 
 def open_kb(settings: Settings, name: str | None = None, *, create: bool = False):
@@ -33,6 +34,12 @@ def make_retriever(settings: Settings, kb) -> Retriever:
     """A retriever over `kb` (None: web only) with the configured engine and reranker."""
     from ingest import Chunker
 
+    if ALIASES.get(settings.search_engine, settings.search_engine) not in ENGINES:
+        # Checked here, before any search, so that a typo fails the command instead of each search.
+        raise SettingsError(
+            f"search_engine: '{settings.search_engine}' is not {' or '.join(ENGINES)} "
+            "(ASSISTANT_SEARCH_ENGINE)"
+        )
     reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
 
     def engine():

@@ -182,8 +182,8 @@ def load_settings(
             values[name] = _coerce(name, value, where)
     values["home"] = home
     settings = replace(Settings(), **values)
-    # The back-end and search engine names are checked by their registries (assistant.chat.backends,
-    # assistant.web.engines) when they are made: listing them here too would be a second source.
+    # Back-end and search engine names are checked against their registries (assistant.chat.backends,
+    # assistant.web.engines) where those parts are made: importing them here would slow every command.
     if settings.keep_alive is not None and not _KEEP_ALIVE.fullmatch(settings.keep_alive):
         raise SettingsError(
             f"keep_alive: '{settings.keep_alive}' is not seconds or a duration like 30m or 1h "

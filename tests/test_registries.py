@@ -6,12 +6,14 @@ import dataclasses
 
 import pytest
 from fake_openai import FakeOpenAI
+from typer.testing import CliRunner
 
 from assistant.bench.graders import GRADERS
 from assistant.bench.suite import load_suite
 from assistant.chat.backends import BACKENDS, BackendError, ChatBackend, make_backend
 from assistant.chat.backends.openai import OpenAIBackend
 from assistant.chat.catalog import R1_CATALOG, is_r1
+from assistant.cli import app
 from assistant.settings import load_settings
 from assistant.web.engines import ENGINES, SearchEngine, WebSearchError, make_engine
 
@@ -75,3 +77,11 @@ def test_openai_backend_uses_the_same_r1_test() -> None:
         assert [backend.show(m).thinking for m in server.models] == [True, None, True]
     finally:
         server.stop()
+
+
+def test_unknown_names_fail_the_command_with_the_registrys_names() -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["ask", "hi"], env={"ASSISTANT_BACKEND": "olama"})
+    assert result.exit_code == 1 and "use ollama or openai" in result.stderr
+    result = runner.invoke(app, ["search", "ducks", "--web"], env={"ASSISTANT_SEARCH_ENGINE": "bingo"})
+    assert result.exit_code == 1 and "'bingo' is not duckduckgo or searxng" in result.stderr

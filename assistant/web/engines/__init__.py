@@ -18,6 +18,7 @@ ENGINES: dict[str, type[SearchEngine]] = {
 ALIASES = {"ddg": "duckduckgo", "ddgs": "duckduckgo"}
 
 __all__ = [
+    "ALIASES",
     "ENGINES",
     "EngineConfig",
     "RateLimitedError",
