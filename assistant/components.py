@@ -6,8 +6,9 @@ import threading
 
 from .retrieval import KBRetriever, Retriever
 from .retrieval.rerank import CrossEncoderReranker
-from .settings import Settings
+from .settings import Settings, SettingsError
 from .web import AddressPolicy, WebOptions, make_engine
+from .web.engines import ALIASES, ENGINES
 
 
 def open_kb(settings: Settings, name: str | None = None, *, create: bool = False):
@@ -35,6 +36,12 @@ def make_retriever(settings: Settings, kb) -> Retriever:
     """A retriever over `kb` (None: web only) with the configured engine and reranker."""
     from ingest import Chunker
 
+    if ALIASES.get(settings.search_engine, settings.search_engine) not in ENGINES:
+        # Checked here, before any search, so that a typo fails the command instead of each search.
+        raise SettingsError(
+            f"search_engine: '{settings.search_engine}' is not {' or '.join(ENGINES)} "
+            "(ASSISTANT_SEARCH_ENGINE)"
+        )
     reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
 
     def engine():
@@ -63,12 +70,7 @@ def make_retriever(settings: Settings, kb) -> Retriever:
 def make_chat_backend(settings: Settings):
     from .chat.backends import make_backend
 
-    return make_backend(
-        settings.backend,
-        ollama_url=settings.ollama_host,
-        openai_url=settings.openai_base_url,
-        api_key=settings.openai_api_key,
-    )
+    return make_backend(settings)
 
 
 class RetrieverCache:
@@ -172,7 +174,5 @@ def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None)
         make_chat_backend(settings),
         retrievers or RetrieverCache(settings),
         default_model=settings.model,
-        options=AskOptions(
-            num_ctx=settings.num_ctx, max_ctx=settings.max_ctx, num_predict=settings.num_predict
-        ),
+        options=AskOptions.from_settings(settings),
     )

@@ -8,6 +8,7 @@ CLI reads the environment.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -65,6 +66,10 @@ class Settings:
     max_ctx: int = 8192
     #: Most tokens one reply may generate (reasoning included); None: the server's default.
     num_predict: int | None = None
+    #: How long Ollama keeps the model in memory after a reply: a duration ("30m", "1h") or
+    #: seconds ("-1": for ever, "0": unload at once). None: not sent, so the server's own
+    #: default (5 minutes, or its OLLAMA_KEEP_ALIVE) applies.
+    keep_alive: str | None = None
 
     @property
     def config_file(self) -> Path:
@@ -95,7 +100,11 @@ ENV_VARS = {
     "ASSISTANT_NUM_CTX": "num_ctx",
     "ASSISTANT_MAX_CTX": "max_ctx",
     "ASSISTANT_NUM_PREDICT": "num_predict",
+    "ASSISTANT_KEEP_ALIVE": "keep_alive",
 }
+
+# What Ollama accepts for keep_alive: seconds, or a Go duration such as "1h30m" or "-1m".
+_KEEP_ALIVE = re.compile(r"[-+]?\d+(\.\d+)?|[-+]?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h))+")
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 
@@ -175,10 +184,13 @@ def load_settings(
             values[name] = _coerce(name, value, where)
     values["home"] = home
     settings = replace(Settings(), **values)
-    if settings.backend not in ("ollama", "openai"):
-        raise SettingsError(f"backend: '{settings.backend}' is not ollama or openai")
-    if settings.search_engine not in ("duckduckgo", "searxng"):
-        raise SettingsError(f"search_engine: '{settings.search_engine}' is not duckduckgo or searxng")
+    # Back-end and search engine names are checked against their registries (assistant.chat.backends,
+    # assistant.web.engines) where those parts are made: importing them here would slow every command.
+    if settings.keep_alive is not None and not _KEEP_ALIVE.fullmatch(settings.keep_alive):
+        raise SettingsError(
+            f"keep_alive: '{settings.keep_alive}' is not seconds or a duration like 30m or 1h "
+            "(ASSISTANT_KEEP_ALIVE)"
+        )
     if settings.safesearch not in ("on", "moderate", "off"):
         raise SettingsError(f"safesearch: '{settings.safesearch}' is not on, moderate or off")
     if settings.chunk_overlap >= settings.chunk_size:

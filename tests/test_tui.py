@@ -4,6 +4,7 @@ and the page server: every user-facing behaviour of issue 5."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,7 +29,9 @@ from fake_ollama import FakeOllamaServer, Reply
 from fake_searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+#: Where `docs/screenshots.py` asks for the README's pictures; a plain test run writes its
+#: screenshots under tmp_path, never into the tree.
+SCREENSHOTS_ENV = "R1_ASSISTANT_SCREENSHOTS"
 
 
 @pytest.fixture
@@ -62,6 +65,21 @@ def settings(home: Path, ollama: FakeOllamaServer, searxng: FakeSearxng, open_kb
             "ASSISTANT_WEB_BUDGET": "4",
         }
     )
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path):
+    """`screenshot(app, "name.svg")` saves the screen and checks the file is a non-empty SVG."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(app: AssistantApp, name: str) -> Path:
+        path = folder / name
+        app.save_screenshot(name, path=str(folder))
+        assert path.read_text(encoding="utf-8").lstrip().startswith("<svg")
+        return path
+
+    return save
 
 
 def make_app(settings) -> AssistantApp:
@@ -138,7 +156,9 @@ async def test_question_streams_answer_with_folded_reasoning_and_sources(setting
         assert sent[1]["content"] == "《登高》写秋天登高所见 [K1]。"
 
 
-async def test_networked_summary_scenario_with_web_search(settings, ollama, searxng, pages) -> None:
+async def test_networked_summary_scenario_with_web_search(
+    settings, ollama, searxng, pages, screenshot
+) -> None:
     searxng.hits = [Hit(pages.url("/denggao"), "杜甫《登高》赏析", "《登高》是杜甫的七言律诗")]
     ollama.script(R1, Reply(reasoning="网页说这是七律。", answer="《登高》是杜甫的七言律诗，写秋景 [W1]。"))
     app = make_app(settings)
@@ -157,7 +177,7 @@ async def test_networked_summary_scenario_with_web_search(settings, ollama, sear
         assert any("[W1]" in label.replace("\\", "") and "127.0.0.1" in label for label in labels)
         assert [r.params.get("q") for r in searxng.searches] == [["杜甫的《登高》写了什么？"]]
         assert "W1" in ollama.last_chat.prompt
-        app.save_screenshot(str(DOCS / "tui-web-answer.svg"))
+        screenshot(app, "tui-web-answer.svg")
 
 
 async def test_escape_stops_the_answer_and_keeps_what_arrived(settings, ollama) -> None:
@@ -176,7 +196,7 @@ async def test_escape_stops_the_answer_and_keeps_what_arrived(settings, ollama) 
         assert app.store.exchanges(app.conversation_id)[0].answer.startswith("一 二")
 
 
-async def test_new_chat_help_and_reasoning_toggle(settings) -> None:
+async def test_new_chat_help_and_reasoning_toggle(settings, screenshot) -> None:
     app = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
         await ask(pilot, "hello")
@@ -186,7 +206,7 @@ async def test_new_chat_help_and_reasoning_toggle(settings) -> None:
         assert app.screen.query_one(Reasoning).collapsed
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
-        app.save_screenshot(str(DOCS / "tui-help.svg"))
+        screenshot(app, "tui-help.svg")
         await pilot.press("escape")
         await pilot.press("ctrl+n")
         await pilot.pause(0.1)
@@ -208,7 +228,7 @@ async def test_selecting_a_source_shows_its_passage(settings) -> None:
         await pilot.press("escape")
 
 
-async def test_model_picker_lists_catalogue_and_pulls(settings, ollama) -> None:
+async def test_model_picker_lists_catalogue_and_pulls(settings, ollama, screenshot) -> None:
     app = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f2")
@@ -218,7 +238,7 @@ async def test_model_picker_lists_catalogue_and_pulls(settings, ollama) -> None:
         await wait_until(pilot, lambda: table.row_count >= 7)
         keys = [row.value for row in table.rows]
         assert keys[0] == R1 and "deepseek-r1:1.5b" in keys and "deepseek-r1:671b" in keys
-        app.save_screenshot(str(DOCS / "tui-models.svg"))
+        screenshot(app, "tui-models.svg")
         table.focus()
         table.move_cursor(row=keys.index("deepseek-r1:1.5b"))
         await pilot.press("enter")
@@ -227,7 +247,7 @@ async def test_model_picker_lists_catalogue_and_pulls(settings, ollama) -> None:
         assert "deepseek-r1:1.5b" in [m.name for m in Session(settings).assistant.backend.list_models()]
 
 
-async def test_knowledge_base_screen_ingests_in_the_background(settings, tmp_path) -> None:
+async def test_knowledge_base_screen_ingests_in_the_background(settings, tmp_path, screenshot) -> None:
     folder = write_files(tmp_path / "more", {"ducks.md": "# Ducks\n\nDucks swim.\n", "empty.txt": b""})
     app = make_app(settings)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -244,7 +264,7 @@ async def test_knowledge_base_screen_ingests_in_the_background(settings, tmp_pat
         await pilot.pause(0.2)
         log = "\n".join(str(line) for line in screen.query_one("#ingest-log").lines)
         assert "failed" in log and "empty.txt" in log
-        app.save_screenshot(str(DOCS / "tui-knowledge.svg"))
+        screenshot(app, "tui-knowledge.svg")
         options = screen.query_one("#kbs", OptionList)
         names = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert names == ["default", "more"]
@@ -294,15 +314,15 @@ async def test_ollama_not_running_is_a_notification_and_keeps_the_conversation(s
         assert app.screen.query(ChatMessage)  # the question stays on screen
 
 
-async def test_wide_terminal_and_screenshot(settings) -> None:
+async def test_wide_terminal_and_screenshot(settings, screenshot) -> None:
     app = make_app(settings)
     async with app.run_test(size=(160, 45)) as pilot:
         await ask(pilot, "杜甫的《登高》写了什么？")
-        app.save_screenshot(str(DOCS / "tui-chat.svg"))
+        screenshot(app, "tui-chat.svg")
         app.theme = "textual-light"  # colours come from the theme: both must read
         await pilot.pause(0.1)
         assert app.screen.query_one(StatusBar).styles.background != app.screen.styles.background
-        app.save_screenshot(str(DOCS / "tui-chat-light.svg"))
+        screenshot(app, "tui-chat-light.svg")
 
 
 # --- first run (issue 9) ------------------------------------------------------------------------

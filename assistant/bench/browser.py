@@ -12,7 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .graders import Grade, extract_html, grade_snake_static
+from .graders.base import Grade
+from .graders.snake import extract_html, grade_snake_static
 
 PROBE = """
 <script>

@@ -16,14 +16,7 @@ from typing import Any
 
 from ..chat.events import Final, Notice
 from ..session import Session
-from .graders import (
-    Grade,
-    grade_acrostic,
-    grade_contains,
-    grade_named_numbers,
-    grade_number,
-    grade_quotes_sources,
-)
+from .graders import GRADERS, Grade
 from .suite import Suite, Task
 
 RESULTS = "results.jsonl"
@@ -50,25 +43,8 @@ class Record:
 
 
 def grade(task: Task, final: Final) -> Grade:
-    e = task.expected
-    answer = final.answer
-    if task.grader == "acrostic":
-        return grade_acrostic(answer, e.get("heads", ""))
-    if task.grader == "number":
-        return grade_number(answer, float(e["value"]), float(e.get("tolerance", 0.01)))
-    if task.grader == "named_numbers":
-        return grade_named_numbers(answer, {k: float(v) for k, v in e.items()})
-    if task.grader == "quotes_sources":
-        return grade_quotes_sources(answer, [s.to_dict() for s in final.sources])
-    if task.grader == "snake":
-        from .browser import grade_snake
-
-        return grade_snake(answer)
-    if task.grader == "contains":
-        if "any_of" in e:
-            return grade_contains(answer, e["any_of"], any_of=True)
-        return grade_contains(answer, e.get("all_of", []))
-    raise ValueError(f"unknown grader {task.grader}")
+    """Grade one answer with the task's registered grader."""
+    return GRADERS[task.grader](final.answer, task.expected, [s.to_dict() for s in final.sources])
 
 
 def load_records(out: Path) -> list[Record]:

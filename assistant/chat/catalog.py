@@ -8,6 +8,7 @@ Memory needed is estimated as the weights plus 20% (runtime buffers) plus the KV
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 GIB = 1024**3
@@ -35,6 +36,13 @@ R1_CATALOG: tuple[CatalogModel, ...] = (
     CatalogModel("deepseek-r1:70b", "DeepSeek-R1-Distill-Llama-70B", 43.0, 0.31),
     CatalogModel("deepseek-r1:671b", "DeepSeek-R1", 404.0, 4.8),
 )
+
+
+def is_r1(model: str) -> bool:
+    """Whether a model name is DeepSeek-R1 or one of its distills: deepseek-r1:7b,
+    DeepSeek-R1-Distill-Qwen-7B-GGUF, hf.co/unsloth/r1-1776 (the one test everywhere)."""
+    lowered = model.lower()
+    return "deepseek-r1" in lowered or re.search(r"(^|[^a-z0-9])r1([^a-z0-9]|$)", lowered) is not None
 
 
 def total_memory_gib() -> float:

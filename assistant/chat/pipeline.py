@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from vectorstore.errors import AssistantError
 
@@ -19,12 +20,13 @@ from .backends import (
     BackendError,
     ChatBackend,
     ChatRequest,
+    GenerationOptions,
     GenerationStats,
     ModelInfo,
     StreamInterrupted,
     ThinkingUnsupported,
 )
-from .catalog import R1_CATALOG, fits
+from .catalog import R1_CATALOG, fits, is_r1
 from .citations import check_citations
 from .events import (
     AnswerDelta,
@@ -38,6 +40,9 @@ from .events import (
 )
 from .prompt import Turn, estimate_tokens, fit_prompt
 from .reasoning import ReasoningSplitter
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 # Words that point back at an earlier turn: a question using them is retrieved together with the
 # previous question ("他还写了哪些诗？" after a question about 杜甫).
@@ -58,15 +63,34 @@ class AskOptions:
     max_ctx: int = 8192
     #: Most tokens one reply may generate; None: the server's default.
     num_predict: int | None = None
+    #: How long Ollama keeps the model loaded after a reply; None: the server's default.
     keep_alive: str | None = None
+    #: Memory (GiB) the default model must fit in; None: this machine's.
+    memory_gib: float | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AskOptions:
+        """The one place settings become answer and request options."""
+        return cls(
+            num_ctx=settings.num_ctx,
+            max_ctx=settings.max_ctx,
+            num_predict=settings.num_predict,
+            keep_alive=settings.keep_alive,
+        )
+
+    def generation(self, num_ctx: int) -> GenerationOptions:
+        """What every request for an answer asks of the model server."""
+        return GenerationOptions(
+            num_ctx=num_ctx,
+            num_predict=self.num_predict,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            keep_alive=self.keep_alive,
+        )
 
 
 class NoModelError(BackendError):
     pass
-
-
-def is_r1(model: str) -> bool:
-    return "deepseek-r1" in model.lower() or re.search(r"(^|[^a-z])r1([^a-z]|$)", model.lower()) is not None
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
@@ -78,10 +102,11 @@ def retrieval_query(question: str, history: Sequence[Turn]) -> str:
     return question
 
 
-def pick_default_model(installed: Sequence[ModelInfo]) -> str | None:
-    """The largest installed R1 distill that fits this machine, else any installed model."""
+def pick_default_model(installed: Sequence[ModelInfo], memory_gib: float | None = None) -> str | None:
+    """The largest installed R1 distill that fits in `memory_gib` (None: this machine's memory),
+    else any installed R1, else any installed model."""
     names = [m.name for m in installed]
-    fitting = [c.tag for c in R1_CATALOG if fits(c) and c.tag in names]
+    fitting = [c.tag for c in R1_CATALOG if fits(c, memory_gib) and c.tag in names]
     if fitting:
         return fitting[-1]
     r1 = [n for n in names if is_r1(n)]
@@ -107,7 +132,7 @@ class Assistant:
     def resolve_model(self, model: str | None) -> str:
         if model or self.default_model:
             return model or self.default_model  # type: ignore[return-value]
-        picked = pick_default_model(self.backend.list_models())
+        picked = pick_default_model(self.backend.list_models(), self.options.memory_gib)
         if picked is None:
             raise NoModelError(
                 f"no model is installed in {self.backend.name} at {self.backend.url}: pull one, e.g. "
@@ -201,12 +226,7 @@ class Assistant:
             model=model,
             messages=fitted.messages,
             think=request_think,
-            options={
-                "num_ctx": num_ctx,
-                "temperature": self.options.temperature,
-                "top_p": self.options.top_p,
-            },
-            keep_alive=self.options.keep_alive,
+            options=self.options.generation(num_ctx),
         )
 
     def _stream(self, run: _Run, request: ChatRequest) -> Iterator[Event]:

@@ -1,12 +1,19 @@
-"""Chat back-ends behind one interface; `make_backend` picks one from settings."""
+"""Chat back-ends behind one interface, by the name the `backend` setting uses.
+
+Adding a back-end is adding a module with a `ChatBackend` subclass (its `from_settings` reads
+what it needs) and a line in BACKENDS.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from .base import (
     BackendError,
     BackendUnavailable,
     ChatBackend,
     ChatRequest,
+    GenerationOptions,
     GenerationStats,
     ModelInfo,
     ModelNotFound,
@@ -15,12 +22,24 @@ from .base import (
     StreamPiece,
     ThinkingUnsupported,
 )
+from .ollama import OllamaBackend
+from .openai import OpenAIBackend
+
+if TYPE_CHECKING:
+    from ...settings import Settings
+
+BACKENDS: dict[str, type[ChatBackend]] = {
+    "ollama": OllamaBackend,
+    "openai": OpenAIBackend,
+}
 
 __all__ = [
+    "BACKENDS",
     "BackendError",
     "BackendUnavailable",
     "ChatBackend",
     "ChatRequest",
+    "GenerationOptions",
     "GenerationStats",
     "ModelInfo",
     "ModelNotFound",
@@ -32,19 +51,11 @@ __all__ = [
 ]
 
 
-def make_backend(
-    name: str, *, ollama_url: str, openai_url: str | None = None, api_key: str | None = None
-) -> ChatBackend:
-    if name == "ollama":
-        from .ollama import OllamaBackend
-
-        return OllamaBackend(ollama_url)
-    if name == "openai":
-        if not openai_url:
-            raise BackendError(
-                "the openai back-end needs ASSISTANT_OPENAI_BASE_URL (e.g. https://api.deepseek.com)"
-            )
-        from .openai import OpenAIBackend
-
-        return OpenAIBackend(openai_url, api_key=api_key)
-    raise BackendError(f"unknown back-end '{name}': use ollama or openai")
+def make_backend(settings: Settings) -> ChatBackend:
+    """The back-end named by `settings.backend`, configured from `settings`."""
+    backend = BACKENDS.get(settings.backend)
+    if backend is None:
+        raise BackendError(
+            f"unknown back-end '{settings.backend}' (ASSISTANT_BACKEND): use {' or '.join(BACKENDS)}"
+        )
+    return backend.from_settings(settings)

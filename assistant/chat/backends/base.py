@@ -5,7 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ...settings import Settings
 
 from vectorstore.errors import AssistantError
 
@@ -78,14 +81,33 @@ class StreamPiece:
 
 
 @dataclass(frozen=True)
+class GenerationOptions:
+    """How to generate one reply. None everywhere means "the server's default", and is never sent.
+
+    Each back-end puts these on the wire in one method of its own (Ollama: `options` and a
+    top-level `keep_alive`; OpenAI-compatible servers: body fields, `max_tokens` for num_predict).
+    """
+
+    #: Context window (Ollama only; an OpenAI-compatible server fixes it when it loads the model).
+    num_ctx: int | None = None
+    #: Most tokens the reply may generate, reasoning included.
+    num_predict: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    #: How long Ollama keeps the model loaded after the reply: a duration ("5m", "1h") or seconds
+    #: ("300"; "-1" for ever, "0" to unload at once). Not sent to OpenAI-compatible servers.
+    keep_alive: str | None = None
+
+
+@dataclass(frozen=True)
 class ChatRequest:
     model: str
     #: [{"role": "user" | "assistant", "content": ...}]; no system prompt for R1 (DeepSeek's advice).
     messages: list[dict[str, str]]
     #: True: ask the server to separate reasoning; False: ask it not to reason; None: server default.
     think: bool | None = None
-    options: dict[str, Any] = field(default_factory=dict)
-    keep_alive: str | None = None
+    options: GenerationOptions = field(default_factory=GenerationOptions)
 
 
 class ChatBackend(ABC):
@@ -93,6 +115,11 @@ class ChatBackend(ABC):
     url: str
     #: Whether this back-end can separate reasoning itself (Ollama's `think`).
     native_thinking: bool = False
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Settings) -> ChatBackend:
+        """The back-end configured by `settings`; BackendError names the setting that is missing."""
 
     @abstractmethod
     def list_models(self) -> list[ModelInfo]: ...

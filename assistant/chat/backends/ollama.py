@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import ollama
@@ -12,6 +14,7 @@ from .base import (
     BackendUnavailable,
     ChatBackend,
     ChatRequest,
+    GenerationOptions,
     GenerationStats,
     ModelInfo,
     ModelNotFound,
@@ -21,6 +24,24 @@ from .base import (
     ThinkingUnsupported,
 )
 
+if TYPE_CHECKING:
+    from ...settings import Settings
+
+#: The generation options Ollama takes in its `options` object, by the same names.
+_OPTION_FIELDS = ("num_ctx", "num_predict", "temperature", "top_p", "seed")
+_SECONDS = re.compile(r"[-+]?\d+(\.\d+)?")
+
+
+def wire_options(options: GenerationOptions) -> tuple[dict[str, Any] | None, float | str | None]:
+    """Ollama's `options` object and top-level `keep_alive` for a request (None: not sent)."""
+    sent = {name: value for name in _OPTION_FIELDS if (value := getattr(options, name)) is not None}
+    keep_alive: float | str | None = options.keep_alive
+    # Ollama reads a JSON string as a Go duration, which needs a unit: send bare seconds as a number.
+    if keep_alive is not None and _SECONDS.fullmatch(keep_alive):
+        number = float(keep_alive)
+        keep_alive = int(number) if number.is_integer() else number
+    return sent or None, keep_alive
+
 
 class OllamaBackend(ChatBackend):
     name = "ollama"
@@ -29,6 +50,10 @@ class OllamaBackend(ChatBackend):
     def __init__(self, url: str = "http://127.0.0.1:11434", *, timeout: float = 600.0) -> None:
         self.url = url.rstrip("/")
         self._client = ollama.Client(host=self.url, timeout=timeout)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OllamaBackend:
+        return cls(settings.ollama_host)
 
     def _unavailable(self) -> BackendUnavailable:
         return BackendUnavailable(
@@ -104,14 +129,15 @@ class OllamaBackend(ChatBackend):
             raise self._translate(exc, model) from exc
 
     def chat(self, request: ChatRequest) -> Iterator[StreamPiece]:
+        options, keep_alive = wire_options(request.options)
         try:
             stream = self._client.chat(
                 model=request.model,
                 messages=request.messages,
                 stream=True,
                 think=request.think,
-                options=request.options or None,
-                keep_alive=request.keep_alive,
+                options=options,
+                keep_alive=keep_alive,
             )
             for part in stream:
                 message = part.message

@@ -11,20 +11,38 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ..catalog import is_r1
 from .base import (
     BackendError,
     BackendUnavailable,
     ChatBackend,
     ChatRequest,
+    GenerationOptions,
     GenerationStats,
     ModelInfo,
     ModelNotFound,
     StreamInterrupted,
     StreamPiece,
 )
+
+if TYPE_CHECKING:
+    from ...settings import Settings
+
+
+def wire_options(options: GenerationOptions) -> dict[str, Any]:
+    """The body fields for `options` (None: not sent). num_ctx and keep_alive have no equivalent:
+    an OpenAI-compatible server fixes its context and memory when it loads the model."""
+    fields = {
+        "temperature": options.temperature,
+        "top_p": options.top_p,
+        "seed": options.seed,
+        "max_tokens": options.num_predict,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 class OpenAIBackend(ChatBackend):
@@ -36,6 +54,14 @@ class OpenAIBackend(ChatBackend):
             self.url += "/v1"
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=5.0))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OpenAIBackend:
+        if not settings.openai_base_url:
+            raise BackendError(
+                "the openai back-end needs ASSISTANT_OPENAI_BASE_URL (e.g. https://api.deepseek.com)"
+            )
+        return cls(settings.openai_base_url, api_key=settings.openai_api_key)
 
     def _get(self, path: str) -> dict:
         try:
@@ -59,23 +85,18 @@ class OpenAIBackend(ChatBackend):
             raise ModelNotFound(
                 f"model '{model}' is not served at {self.url} (it serves: {', '.join(names)})"
             )
-        lowered = model.lower()
-        thinking = True if ("r1" in lowered or "reason" in lowered) else None
+        # The server cannot say; R1 and "reasoner" models reason (inline or in reasoning_content).
+        thinking = True if (is_r1(model) or "reason" in model.lower()) else None
         return ModelInfo(name=model, thinking=thinking)
 
     def chat(self, request: ChatRequest) -> Iterator[StreamPiece]:
-        options = request.options
         body = {
             "model": request.model,
             "messages": request.messages,
             "stream": True,
             "stream_options": {"include_usage": True},
+            **wire_options(request.options),
         }
-        for key in ("temperature", "top_p", "seed"):
-            if key in options:
-                body[key] = options[key]
-        if "num_predict" in options:
-            body["max_tokens"] = options["num_predict"]
         started = time.perf_counter_ns()
         first = last = pieces = 0
         usage: dict = {}

@@ -1,10 +1,32 @@
-"""Web search engines behind one interface; `make_engine` picks one from settings."""
+"""Web search engines behind one interface, by the name the `search_engine` setting uses.
+
+Adding an engine is adding a module with a `SearchEngine` subclass (its `configured` reads what
+it needs from EngineConfig) and a line in ENGINES.
+"""
 
 from __future__ import annotations
 
-from .base import RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .base import EngineConfig, RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .duckduckgo import DuckDuckGoEngine
+from .searxng import SearxngEngine
 
-__all__ = ["RateLimitedError", "SearchEngine", "SearchResult", "WebSearchError", "make_engine"]
+ENGINES: dict[str, type[SearchEngine]] = {
+    "duckduckgo": DuckDuckGoEngine,
+    "searxng": SearxngEngine,
+}
+#: Other names people use for an engine.
+ALIASES = {"ddg": "duckduckgo", "ddgs": "duckduckgo"}
+
+__all__ = [
+    "ALIASES",
+    "ENGINES",
+    "EngineConfig",
+    "RateLimitedError",
+    "SearchEngine",
+    "SearchResult",
+    "WebSearchError",
+    "make_engine",
+]
 
 
 def make_engine(
@@ -14,16 +36,10 @@ def make_engine(
     region: str = "wt-wt",
     safesearch: str = "moderate",
 ) -> SearchEngine:
-    if name in ("duckduckgo", "ddg", "ddgs"):
-        from .duckduckgo import DuckDuckGoEngine
-
-        return DuckDuckGoEngine(region=region, safesearch=safesearch)
-    if name == "searxng":
-        if not searxng_url:
-            raise WebSearchError(
-                "the searxng engine needs ASSISTANT_SEARXNG_URL (e.g. http://127.0.0.1:8888)"
-            )
-        from .searxng import SearxngEngine
-
-        return SearxngEngine(searxng_url, safesearch={"off": 0, "moderate": 1, "on": 2}.get(safesearch, 1))
-    raise WebSearchError(f"unknown search engine '{name}': use duckduckgo or searxng")
+    """The engine called `name`, set up with the given settings."""
+    engine = ENGINES.get(ALIASES.get(name, name))
+    if engine is None:
+        raise WebSearchError(
+            f"unknown search engine '{name}' (ASSISTANT_SEARCH_ENGINE): use {' or '.join(ENGINES)}"
+        )
+    return engine.configured(EngineConfig(searxng_url=searxng_url, region=region, safesearch=safesearch))

@@ -30,8 +30,24 @@ class SearchResult:
     snippet: str
 
 
+@dataclass(frozen=True)
+class EngineConfig:
+    """What the settings say about web search; each engine reads the fields it needs."""
+
+    searxng_url: str | None = None
+    #: DuckDuckGo region (wt-wt: none).
+    region: str = "wt-wt"
+    #: on, moderate or off.
+    safesearch: str = "moderate"
+
+
 class SearchEngine(ABC):
     name: str
+
+    @classmethod
+    @abstractmethod
+    def configured(cls, config: EngineConfig) -> SearchEngine:
+        """The engine set up from `config`; WebSearchError names a setting that is missing."""
 
     @abstractmethod
     def search(self, query: str, max_results: int, timeout: float) -> list[SearchResult]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from .base import RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .base import EngineConfig, RateLimitedError, SearchEngine, SearchResult, WebSearchError
 
 #: DuckDuckGo's `kp` parameter for each safe-search setting.
 SAFESEARCH_KP = {"on": "1", "moderate": "-1", "off": "-2"}
@@ -22,6 +22,10 @@ class DuckDuckGoEngine(SearchEngine):
         if safesearch not in SAFESEARCH_KP:
             raise ValueError(f"safe-search must be on, moderate or off, not '{safesearch}'")
         self.region, self.safesearch = region, safesearch
+
+    @classmethod
+    def configured(cls, config: EngineConfig) -> DuckDuckGoEngine:
+        return cls(region=config.region, safesearch=config.safesearch)
 
     def search(self, query: str, max_results: int, timeout: float) -> list[SearchResult]:
         from ddgs.exceptions import DDGSException, TimeoutException

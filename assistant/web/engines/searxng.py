@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import httpx
 
-from .base import EngineConfigError, RateLimitedError, SearchEngine, SearchResult, WebSearchError
+from .base import (
+    EngineConfig,
+    EngineConfigError,
+    RateLimitedError,
+    SearchEngine,
+    SearchResult,
+    WebSearchError,
+)
 
 
 class SearxngEngine(SearchEngine):
@@ -13,6 +20,16 @@ class SearxngEngine(SearchEngine):
     def __init__(self, base_url: str, *, language: str = "auto", safesearch: int = 1) -> None:
         self.base_url = base_url.rstrip("/")
         self.language, self.safesearch = language, safesearch
+
+    @classmethod
+    def configured(cls, config: EngineConfig) -> SearxngEngine:
+        if not config.searxng_url:
+            raise WebSearchError(
+                "the searxng engine needs ASSISTANT_SEARXNG_URL (e.g. http://127.0.0.1:8888)"
+            )
+        # SearxNG's safesearch levels: 0 off, 1 moderate, 2 strict.
+        level = {"off": 0, "moderate": 1, "on": 2}.get(config.safesearch, 1)
+        return cls(config.searxng_url, safesearch=level)
 
     def search(self, query: str, max_results: int, timeout: float) -> list[SearchResult]:
         try:
