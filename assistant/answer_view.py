@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from .chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
+from .terminal_text import markup, plain
 
 
 class AnswerView:
@@ -18,7 +19,7 @@ class AnswerView:
         if isinstance(event, Notice):
             colour = {"info": "cyan", "warning": "yellow", "error": "red"}[event.level]
             self._newline()
-            self.err.print(f"[{colour}]{event.level}:[/] {event.text}", highlight=False)
+            self.err.print(f"[{colour}]{event.level}:[/] {markup(event.text)}", highlight=False)
         elif isinstance(event, SourcesFound):
             where = "knowledge base and web" if event.web else "knowledge base"
             self.err.print(f"[dim]{len(event.sources)} sources from the {where}[/]", highlight=False)
@@ -27,13 +28,15 @@ class AnswerView:
                 if not self._in_reasoning:
                     self.out.print("[dim italic]Thinking…[/]")
                     self._in_reasoning = True
-                self.out.print(event.text, style="dim", end="", markup=False, highlight=False, soft_wrap=True)
+                self.out.print(
+                    plain(event.text), style="dim", end="", markup=False, highlight=False, soft_wrap=True
+                )
         elif isinstance(event, AnswerDelta):
             if not self._answer_started:
                 if self._in_reasoning:
                     self.out.print("\n")
                 self._answer_started = True
-            self.out.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
+            self.out.print(plain(event.text), end="", markup=False, highlight=False, soft_wrap=True)
         elif isinstance(event, Final):
             self._final(event)
 
@@ -46,22 +49,30 @@ class AnswerView:
             return  # the model was never asked: the error notice said why
         if not self._answer_started and final.answer:
             # Reclassified output: the "reasoning" was the answer.
-            self.out.print(final.answer, markup=False, highlight=False)
+            self.out.print(plain(final.answer), markup=False, highlight=False)
         self.out.print()
         if final.sources:
             self.out.print("\n[bold]Sources[/]")
             for s in final.sources:
-                self.out.print(f"  [bold]\\[{s.label}][/] {s.title} [dim]{s.location}[/]", highlight=False)
+                flag = " [red]⚠ instructions?[/]" if s.extra.get("suspicious") else ""
+                self.out.print(
+                    f"  [bold]\\[{markup(s.label)}][/] {markup(s.title)} [dim]{markup(s.location)}[/]{flag}",
+                    highlight=False,
+                )
         c = final.citations
         if c.unknown_labels:
-            self.out.print(f"[yellow]cites sources that do not exist: {', '.join(c.unknown_labels)}[/]")
+            self.out.print(
+                f"[yellow]cites sources that do not exist: {markup(', '.join(c.unknown_labels))}[/]",
+                highlight=False,
+            )
         for item in c.unsupported:
             self.out.print(
-                f"[yellow]citation {', '.join(item['labels'])} does not support:[/] {item['sentence'][:120]}",
+                f"[yellow]citation {markup(', '.join(item['labels']))} does not support:[/] "
+                f"{markup(item['sentence'][:120])}",
                 highlight=False,
             )
         st = final.stats
-        parts = [final.model]
+        parts = [markup(final.model)]
         if st.time_to_first_token is not None:
             parts.append(f"first token {st.time_to_first_token:.1f} s")
         if st.reasoning_seconds is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .retrieval import Source
+from .terminal_text import markup, plain
 
 
 def print_sources(console: Console, sources: list[Source]) -> None:
@@ -19,8 +21,13 @@ def print_sources(console: Console, sources: list[Source]) -> None:
     table.add_column("score", justify="right", no_wrap=True)
     for s in sources:
         flag = " [red]⚠ instructions?[/]" if s.extra.get("suspicious") else ""
-        snippet = " ".join(s.text.split())
+        snippet = " ".join(plain(s.text).split())
         if len(snippet) > 300:
             snippet = snippet[:299] + "…"
-        table.add_row(s.label, f"[b]{s.title}[/]\n[dim]{s.location}[/]{flag}", snippet, f"{s.score:.3f}")
+        table.add_row(
+            markup(s.label),
+            f"[b]{markup(s.title)}[/]\n[dim]{markup(s.location)}[/]{flag}",
+            Text(snippet),
+            f"{s.score:.3f}",
+        )
     console.print(table)

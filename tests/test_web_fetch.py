@@ -15,14 +15,14 @@ import httpx
 import pytest
 
 from assistant.web import AddressPolicy, FetchRefused
-from assistant.web.fetch import USER_AGENT, Page, check_url, fetch, fetch_all
+from assistant.web.fetch import USER_AGENT, Page, check_url, fetch, fetch_all, page_client
 
 from page_server import PageServer
 
 
 def fetch_one(url: str, policy: AddressPolicy, **kwargs) -> Page:
     async def go() -> Page:
-        async with httpx.AsyncClient(timeout=5) as client:
+        async with page_client(policy, timeout=5) as client:
             return await fetch(client, url, policy, **kwargs)
 
     return asyncio.run(go())

@@ -18,6 +18,7 @@ from .screens.history import HistoryScreen
 from .screens.kb import KnowledgeBaseScreen
 from .screens.models import ModelScreen
 from .store import ConversationStore, Exchange
+from .text import plain
 
 
 class AssistantApp(App):
@@ -64,7 +65,7 @@ class AssistantApp(App):
                 self.session.warm_up(self.kb)
             model = self.model or self.session.default_model()
         except Exception as exc:  # shown as a notification; the app stays usable
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=10)
+            self.call_from_thread(self.notify, plain(exc), severity="error", timeout=10, markup=False)
             model = self.model
 
         def ready() -> None:
@@ -161,7 +162,11 @@ class AssistantApp(App):
             summary = self.session.ingest(path, kb, on_event)
         except Exception as exc:  # a busy base, a bad path: a notification, not a traceback
             self.call_from_thread(
-                self.notify, f"ingest into '{kb}' failed: {exc}", severity="error", timeout=10
+                self.notify,
+                plain(f"ingest into '{kb}' failed: {exc}"),
+                severity="error",
+                timeout=10,
+                markup=False,
             )
             return
         text = (
@@ -170,7 +175,9 @@ class AssistantApp(App):
         )
         self.call_from_thread(forward, "done", summary=text)
         severity = "warning" if summary.files_failed else "information"
-        self.call_from_thread(self.notify, f"ingested {path} into '{kb}': {text}", severity=severity)
+        self.call_from_thread(
+            self.notify, plain(f"ingested {path} into '{kb}': {text}"), severity=severity, markup=False
+        )
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -68,7 +68,9 @@ def is_r1(model: str) -> bool:
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """The question, with the previous one in front when it is a follow-up that refers back."""
+    """The question, with the previous one in front when it is a follow-up that refers back.
+
+    For the local knowledge base only: the web is searched for the current question alone."""
     if not history:
         return question
     if len(question) < 40 or _REFERRING.search(question):
@@ -146,7 +148,10 @@ class Assistant:
 
         retriever = self.retriever_for(kb)
         if retriever is not None:
-            retrieval = retriever.search(retrieval_query(question, history), k=self.options.k, web=web)
+            # Earlier turns may help the local search; only this question goes to the web.
+            retrieval = retriever.search(
+                retrieval_query(question, history), k=self.options.k, web=web, web_query=question
+            )
         else:
             retrieval = Retrieval(query=question, web=web)
             if web:

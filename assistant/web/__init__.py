@@ -2,7 +2,8 @@
 
 from .engines import RateLimitedError, SearchEngine, SearchResult, WebSearchError, make_engine
 from .fetch import AddressPolicy, FetchRefused
-from .search import WebOptions, WebOutcome, WebPage, looks_like_injection, run_web_step
+from .injection import looks_like_injection
+from .search import WebOptions, WebOutcome, WebPage, run_web_step
 
 __all__ = [
     "AddressPolicy",
