@@ -106,7 +106,9 @@ def test_spellings_decode_to_the_address_they_name(ip: str) -> None:
             assert str(address) == ip, form
 
 
-@pytest.mark.parametrize("name", ["example.com", "0x7g.1", "1.2.3.4.5", "256.1.1.1.", "ducks", "1..2", "09.1"])
+@pytest.mark.parametrize(
+    "name", ["example.com", "0x7g.1", "1.2.3.4.5", "256.1.1.1.", "ducks", "1..2", "09.1"]
+)
 def test_names_are_not_mistaken_for_addresses(name: str) -> None:
     assert parse_ip_literal(name) is None
 

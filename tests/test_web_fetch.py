@@ -11,7 +11,6 @@ import asyncio
 import socket
 import time
 
-import httpx
 import pytest
 
 from assistant.web import AddressPolicy, FetchRefused
