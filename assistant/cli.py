@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .settings import Settings, SettingsError, load_settings
-from .terminal_text import markup, plain
+from .terminal_text import plain, styled
 from .terminal_text import text as safe_text
 
 EXIT_ERROR = 1
@@ -51,7 +51,7 @@ state = _State()
 
 
 def fail(message: str) -> None:
-    err.print(f"[red]error:[/] {markup(message)}", highlight=False)
+    err.print(styled(("error:", "red"), " ", message), highlight=False)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -189,7 +189,7 @@ def search(
         out.print_json(json.dumps(payload, ensure_ascii=False))
         return
     for notice in result.notices:
-        err.print(f"[yellow]notice:[/] {markup(notice)}", highlight=False)
+        err.print(styled(("notice:", "yellow"), " ", notice), highlight=False)
     print_sources(out, result.sources)
 
 
@@ -278,7 +278,7 @@ def models(
         )
         return
     if problem:
-        err.print(f"[yellow]{markup(problem)}[/]", highlight=False)
+        err.print(styled((problem, "yellow")), highlight=False)
     table = Table(title=safe_text(f"Installed in {backend.name} at {backend.url}"))
     for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
         table.add_column(col, no_wrap=col == "model")

@@ -15,7 +15,7 @@ from rich.progress import (
 
 from ingest import ChunksEmbedded, FileDone, SyncEvent, SyncFinished, SyncStarted, SyncSummary
 
-from .terminal_text import markup, plain
+from .terminal_text import plain, styled
 
 
 class ProgressView:
@@ -52,11 +52,11 @@ class ProgressView:
                 self.progress.advance(self.task)
             if event.status == "failed":
                 self.progress.console.print(
-                    f"[red]failed[/] {markup(event.path)}: {markup(event.error)}", highlight=False
+                    styled(("failed", "red"), f" {event.path}: {event.error}"), highlight=False
                 )
             for warning in event.warnings:
                 self.progress.console.print(
-                    f"[yellow]warning[/] {markup(event.path)}: {markup(warning)}", highlight=False
+                    styled(("warning", "yellow"), f" {event.path}: {warning}"), highlight=False
                 )
         elif isinstance(event, SyncFinished):
             self.progress.stop()
@@ -85,10 +85,14 @@ class PlainView:
 def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
     s = summary
     console.print(
-        f"[bold]{markup(kb_name)}[/]: {s.files_added} added, {s.files_updated} updated, "
-        f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
-        + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
-        + f" · {s.chunks_added} chunks added, {s.chunks_removed} removed · {s.seconds:.1f} s"
+        styled(
+            (kb_name, "bold"),
+            f": {s.files_added} added, {s.files_updated} updated, "
+            f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
+            + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
+            + f" · {s.chunks_added} chunks added, {s.chunks_removed} removed · {s.seconds:.1f} s",
+        ),
+        highlight=False,
     )
     if s.files_failed:
         console.print(f"[red]{len(s.files_failed)} file(s) could not be ingested:[/]")

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .retrieval import Source
-from .terminal_text import markup, plain
+from .terminal_text import plain, styled
 
 
 def print_sources(console: Console, sources: list[Source]) -> None:
@@ -20,13 +20,13 @@ def print_sources(console: Console, sources: list[Source]) -> None:
     table.add_column("passage", ratio=5)
     table.add_column("score", justify="right", no_wrap=True)
     for s in sources:
-        flag = " [red]⚠ instructions?[/]" if s.extra.get("suspicious") else ""
+        flag = ("\n⚠ instructions?", "red") if s.extra.get("suspicious") else ""
         snippet = " ".join(plain(s.text).split())
         if len(snippet) > 300:
             snippet = snippet[:299] + "…"
         table.add_row(
-            markup(s.label),
-            f"[b]{markup(s.title)}[/]\n[dim]{markup(s.location)}[/]{flag}",
+            styled(s.label),
+            styled((s.title, "bold"), "\n", (s.location, "dim"), flag),
             Text(snippet),
             f"{s.score:.3f}",
         )

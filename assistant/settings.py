@@ -136,9 +136,8 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
 
 def _number(name: str, value: Any, origin: str, *, whole: bool) -> int | float:
     low, high = NUMERIC_RANGES.get(name, (0, math.inf))
-    problem = (
-        f"{origin}: '{value}' is not {'a whole number' if whole else 'a number'} from {low:g} to {high:g}"
-    )
+    span = f"from {_number_text(low)} to {_number_text(high)}"
+    problem = f"{origin}: '{value}' is not {'a whole number' if whole else 'a number'} {span}"
     try:
         if isinstance(value, bool):  # TOML `true` is not 1
             raise ValueError
@@ -148,6 +147,10 @@ def _number(name: str, value: Any, origin: str, *, whole: bool) -> int | float:
     if not math.isfinite(number) or not low <= number <= high or (whole and not number.is_integer()):
         raise SettingsError(f"{problem}; set one, or unset it for the default")
     return int(number) if whole else number
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if math.isfinite(number) and number == int(number) else f"{number:g}"
 
 
 def _normalise_ollama_host(host: str, origin: str = "OLLAMA_HOST") -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from assistant.terminal_text import plain
+from assistant.terminal_text import StreamCleaner, plain
 
 
 def markup(template: str, **values: object) -> Content:
@@ -17,4 +17,4 @@ def markup(template: str, **values: object) -> Content:
     return Content.from_markup(template, **{name: plain(value) for name, value in values.items()})
 
 
-__all__ = ["markup", "plain"]
+__all__ = ["StreamCleaner", "markup", "plain"]

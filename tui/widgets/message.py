@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.widgets import Collapsible, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..text import markup, plain
+from ..text import StreamCleaner, markup, plain
 
 
 class SourceSelected(Message):
@@ -28,14 +28,17 @@ class Reasoning(Collapsible):
         self.body = Markdown("", classes="reasoning-text")
         super().__init__(self.body, title="Thinking…", collapsed=False, classes="reasoning")
         self.stream = None
+        self.cleaner = StreamCleaner()
 
     async def add(self, text: str) -> None:
         if self.stream is None:
             self.stream = Markdown.get_stream(self.body)
-        await self.stream.write(plain(text))
+        await self.stream.write(self.cleaner.feed(text))
 
     async def finish(self, seconds: float | None) -> None:
         if self.stream is not None:
+            if rest := self.cleaner.finish():
+                await self.stream.write(rest)
             await self.stream.stop()
             self.stream = None
         self.title = f"Thought for {seconds:.1f} s" if seconds is not None else "Thoughts"
@@ -71,7 +74,8 @@ def _where(source: dict[str, Any]) -> str:
         return urlsplit(source.get("uri") or source.get("location", "")).hostname or source.get(
             "location", ""
         )
-    location = source.get("location", "")
+    # The file's name (its heading may hold "/" too, so cut the path alone).
+    location = source.get("uri") or source.get("location", "")
     return location.rsplit("/", 1)[-1] if "/" in location else location
 
 
@@ -86,6 +90,7 @@ class ChatMessage(Vertical):
         self.answer = Markdown("", classes="answer")
         self.answer_stream = None
         self.answer_text = ""
+        self.answer_cleaner = StreamCleaner()
         self.stats = Static("", classes="stats")
 
     def compose(self) -> ComposeResult:
@@ -106,7 +111,7 @@ class ChatMessage(Vertical):
         if self.answer_stream is None:
             self.answer_stream = Markdown.get_stream(self.answer)
         self.answer_text += text
-        await self.answer_stream.write(plain(text))
+        await self.answer_stream.write(self.answer_cleaner.feed(text))
 
     async def finish(
         self,
@@ -120,6 +125,8 @@ class ChatMessage(Vertical):
         stopped: bool = False,
     ) -> None:
         if self.answer_stream is not None:
+            if rest := self.answer_cleaner.finish():
+                await self.answer_stream.write(rest)
             await self.answer_stream.stop()
             self.answer_stream = None
         if self.reasoning is not None and (self.reasoning.stream is not None or not self.reasoning.collapsed):
