@@ -126,12 +126,13 @@ def main() -> None:
     out = REPO / "benchmarks" / "results" / "web_bomb.json"
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     print(
-        f"gzip page: {len(body) / 1024:.0f} KiB on the wire, {args.expanded} MiB expanded, cap {CAP / 1e6:g} MB"
+        f"gzip page: {len(body) / 1024:.0f} KiB on the wire, {args.expanded} MiB expanded, "
+        f"cap {CAP / 1e6:g} MB"
     )
     for row in rows:
         print(
-            f"{row['mode']:>8}: peak memory +{row['peak_growth_mib']:.1f} MiB, kept {row['kept_bytes']} bytes, "
-            f"{row['seconds']:.2f} s"
+            f"{row['mode']:>8}: peak memory +{row['peak_growth_mib']:.1f} MiB, "
+            f"kept {row['kept_bytes']} bytes, {row['seconds']:.2f} s"
         )
 
 
