@@ -53,7 +53,7 @@ async def old() -> int:
 async def new() -> int:
     policy = AddressPolicy(allow_private=True)
     async with page_client(policy, timeout=60) as client:
-        page = await fetch(client, url, policy, max_bytes=cap)
+        page = await fetch(client, url, max_bytes=cap)
         return len(page.text)
 
 

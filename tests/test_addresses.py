@@ -147,7 +147,7 @@ def test_the_connection_goes_to_the_address_that_was_checked(
 
     async def go() -> None:
         async with page_client(AddressPolicy(), timeout=2) as client:
-            await fetch(client, "http://rebind.example/", AddressPolicy())
+            await fetch(client, "http://rebind.example/")
 
     with pytest.raises(Exception, match="no network to 93.184.216.34"):
         asyncio.run(go())
@@ -167,7 +167,7 @@ def test_a_name_rebound_to_loopback_before_connecting_is_refused(
 
     async def go() -> None:
         async with page_client(AddressPolicy(), timeout=2) as client:
-            await fetch(client, "http://rebind.example/", AddressPolicy())
+            await fetch(client, "http://rebind.example/")
 
     with pytest.raises(FetchRefused, match="rebind.example resolves to the non-public address 127.0.0.1"):
         asyncio.run(go())
@@ -187,8 +187,20 @@ def test_a_name_is_connected_by_its_checked_address_and_keeps_its_host_header(
 
     async def go():
         async with page_client(policy, timeout=5) as client:
-            return await fetch(client, f"http://ducks.example:{pages.port}/ducks", policy)
+            return await fetch(client, f"http://ducks.example:{pages.port}/ducks")
 
     page = asyncio.run(go())
     assert "Mallard ducks migrate south" in page.text
     assert pages.requests[0].headers["Host"] == f"ducks.example:{pages.port}"
+
+
+def test_fetching_needs_the_checking_client(pages: PageServer) -> None:
+    import httpx
+
+    async def go() -> None:
+        async with httpx.AsyncClient() as client:
+            await fetch(client, pages.url("/ducks"))  # type: ignore[arg-type]
+
+    with pytest.raises(TypeError, match="page_client"):
+        asyncio.run(go())
+    assert pages.requests == []

@@ -22,7 +22,7 @@ from page_server import PageServer
 def fetch_one(url: str, policy: AddressPolicy, **kwargs) -> Page:
     async def go() -> Page:
         async with page_client(policy, timeout=5) as client:
-            return await fetch(client, url, policy, **kwargs)
+            return await fetch(client, url, **kwargs)
 
     return asyncio.run(go())
 

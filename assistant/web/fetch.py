@@ -114,10 +114,16 @@ class _PinnedTransport(httpx.AsyncHTTPTransport):
         )
 
 
-def page_client(policy: AddressPolicy, *, timeout: httpx.Timeout | float = 10.0, concurrency: int = 6):
+class PageClient(httpx.AsyncClient):
+    """An httpx client whose connections are pinned to checked addresses (see `page_client`)."""
+
+
+def page_client(
+    policy: AddressPolicy, *, timeout: httpx.Timeout | float = 10.0, concurrency: int = 6
+) -> PageClient:
     """An httpx client for fetching pages: browser-like headers, no proxy from the environment
     (a proxy would connect to addresses we never checked), every connection pinned and checked."""
-    return httpx.AsyncClient(
+    return PageClient(
         headers=BROWSER_HEADERS,
         timeout=timeout,
         transport=_PinnedTransport(policy, httpx.Limits(max_connections=concurrency)),
@@ -176,12 +182,15 @@ def _decoder(header: str, url: str) -> _Decoder:
 async def fetch(
     client: httpx.AsyncClient,
     url: str,
-    policy: AddressPolicy,
     *,
     max_bytes: int = 2_000_000,
     max_redirects: int = 5,
 ) -> Page:
-    """Fetch one page with `client` (made by `page_client`, which checks every connection)."""
+    """Fetch one page with `client`, made by `page_client(policy)`: its transport checks every
+    connection (redirect targets included) against that policy."""
+    if not isinstance(client, PageClient):
+        # A plain client would connect wherever DNS points: the address checks live in its transport.
+        raise TypeError("fetch() needs a client made by page_client(policy)")
     for _ in range(max_redirects + 1):
         _check_scheme(url)
         try:
@@ -254,7 +263,7 @@ async def fetch_all(
 
         async def one(url: str) -> None:
             try:
-                results[url] = await fetch(client, url, policy, max_bytes=max_bytes)
+                results[url] = await fetch(client, url, max_bytes=max_bytes)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # any failure of one page must not stop the others
