@@ -180,11 +180,12 @@ def _normalise_ollama_host(host: str, origin: str = "OLLAMA_HOST") -> str:
     return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
-def _check_url(value: str | None, origin: str) -> None:
+def _check_url(value: str | None, origin: str, *, bare_host_ok: bool = False) -> None:
+    """Refuse a URL that cannot be parsed or is not http(s) (`bare_host_ok`: "host:port" too)."""
     if value is None:
         return
     try:
-        parts = urlsplit(value)
+        parts = urlsplit(value if "://" in value or not bare_host_ok else f"http://{value}")
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
         raise SettingsError(f"{origin}: '{value}' is not a valid URL ({exc}); fix or unset it") from None
@@ -246,7 +247,8 @@ def load_settings(
             f"({settings.chunk_size})"
         )
     for name in ("chroma_url", "searxng_url", "openai_base_url"):
-        _check_url(getattr(settings, name), origins.get(name, name))
+        # Chroma's client takes a bare host:port as well.
+        _check_url(getattr(settings, name), origins.get(name, name), bare_host_ok=name == "chroma_url")
     ollama_host = _normalise_ollama_host(settings.ollama_host, origins.get("ollama_host", "ollama_host"))
     return replace(settings, ollama_host=ollama_host)
 

@@ -69,7 +69,13 @@ def test_numeric_settings_refuse_nan_inf_zero_negative_and_out_of_range(variable
         ("OLLAMA_HOST", "ftp://gpu", ["OLLAMA_HOST", "not an http(s) address"]),
         ("OLLAMA_HOST", "http://:11434", ["OLLAMA_HOST", "not an http(s) address"]),
         ("ASSISTANT_SEARXNG_URL", "http://[bad", ["ASSISTANT_SEARXNG_URL", "not a valid URL"]),
-        ("ASSISTANT_CHROMA_URL", "chroma.local:8000", ["ASSISTANT_CHROMA_URL", "not an http(s) URL"]),
+        ("ASSISTANT_CHROMA_URL", "http://[bad:8000", ["ASSISTANT_CHROMA_URL", "not a valid URL"]),
+        ("ASSISTANT_CHROMA_URL", "chroma.local:port", ["ASSISTANT_CHROMA_URL", "not a valid URL"]),
+        (
+            "ASSISTANT_OPENAI_BASE_URL",
+            "localhost:8080/v1",
+            ["ASSISTANT_OPENAI_BASE_URL", "not an http(s) URL"],
+        ),
     ],
 )
 def test_the_settings_named_in_the_issue_are_one_line(variable: str, value: str, needles: list[str]) -> None:
