@@ -105,6 +105,8 @@ class _PinnedTransport(httpx.AsyncHTTPTransport):
 
     def __init__(self, policy: AddressPolicy, limits: httpx.Limits) -> None:
         super().__init__(limits=limits)
+        # httpx has no public way to give its pool a network backend, so the pool is replaced
+        # (httpx >= 0.23 keeps it in `_pool`; test_addresses fails loudly if that changes).
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
