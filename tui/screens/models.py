@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -52,15 +53,17 @@ class ModelScreen(ModalScreen[str | None]):
             size = f"{r.size_bytes / 1e9:.1f} GB" if r.size_bytes else ""
             memory = f"{r.memory_gib:g} GiB" if r.memory_gib else ""
             fit = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[r.fits]
-            name = markup(
-                "[b]$name[/]" if r.name == self.current else "$name",
-                name=("✓ " if r.installed else "  ") + r.name,
+            # Cells given as str are read as markup by DataTable: names from the server go in
+            # as rich Text.
+            name = Text(
+                plain(("✓ " if r.installed else "  ") + r.name),
+                style="bold" if r.name == self.current else "",
             )
             table.add_row(
                 name,
                 size,
-                plain(r.parameter_size),
-                plain(r.quantization),
+                Text(plain(r.parameter_size)),
+                Text(plain(r.quantization)),
                 {True: "yes", False: "no", None: "?"}[r.thinking],
                 memory,
                 fit,
