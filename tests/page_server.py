@@ -78,7 +78,6 @@ GBK_PAGE = """<!DOCTYPE html>
 SLOW_PAGE = ENGLISH.replace("How mallard ducks migrate", "A slow page about ducks")
 
 
-
 def compressed_bomb(expanded_bytes: int, wbits: int) -> bytes:
     """A page that is `expanded_bytes` of HTML once decompressed, compressed (~1000:1) with zlib
     `wbits` (31: gzip, 15: zlib "deflate", -15: raw deflate). Built in 1 MiB steps."""
