@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from .chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
+from .terminal_text import StreamCleaner, plain, styled
 
 
 class AnswerView:
@@ -13,12 +14,13 @@ class AnswerView:
         self.out, self.err, self.show_reasoning = out, err, show_reasoning
         self._in_reasoning = False
         self._answer_started = False
+        self._clean_reasoning, self._clean_answer = StreamCleaner(), StreamCleaner()
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Notice):
             colour = {"info": "cyan", "warning": "yellow", "error": "red"}[event.level]
             self._newline()
-            self.err.print(f"[{colour}]{event.level}:[/] {event.text}", highlight=False)
+            self.err.print(styled((f"{event.level}:", colour), " ", event.text), highlight=False)
         elif isinstance(event, SourcesFound):
             where = "knowledge base and web" if event.web else "knowledge base"
             self.err.print(f"[dim]{len(event.sources)} sources from the {where}[/]", highlight=False)
@@ -27,13 +29,22 @@ class AnswerView:
                 if not self._in_reasoning:
                     self.out.print("[dim italic]Thinking…[/]")
                     self._in_reasoning = True
-                self.out.print(event.text, style="dim", end="", markup=False, highlight=False, soft_wrap=True)
+                self.out.print(
+                    self._clean_reasoning.feed(event.text),
+                    style="dim",
+                    end="",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
         elif isinstance(event, AnswerDelta):
             if not self._answer_started:
                 if self._in_reasoning:
                     self.out.print("\n")
                 self._answer_started = True
-            self.out.print(event.text, end="", markup=False, highlight=False, soft_wrap=True)
+            self.out.print(
+                self._clean_answer.feed(event.text), end="", markup=False, highlight=False, soft_wrap=True
+            )
         elif isinstance(event, Final):
             self._final(event)
 
@@ -42,22 +53,37 @@ class AnswerView:
             self.out.print()
 
     def _final(self, final: Final) -> None:
+        for cleaner, style in ((self._clean_reasoning, "dim"), (self._clean_answer, "")):
+            rest = cleaner.finish()
+            if rest:
+                self.out.print(rest, style=style, end="", markup=False, highlight=False, soft_wrap=True)
         if not final.asked:
             return  # the model was never asked: the error notice said why
         if not self._answer_started and final.answer:
             # Reclassified output: the "reasoning" was the answer.
-            self.out.print(final.answer, markup=False, highlight=False)
+            self.out.print(plain(final.answer), markup=False, highlight=False)
         self.out.print()
         if final.sources:
             self.out.print("\n[bold]Sources[/]")
             for s in final.sources:
-                self.out.print(f"  [bold]\\[{s.label}][/] {s.title} [dim]{s.location}[/]", highlight=False)
+                flag = (" ⚠ instructions?", "red") if s.extra.get("suspicious") else ""
+                self.out.print(
+                    styled("  ", (f"[{s.label}]", "bold"), " ", s.title, " ", (s.location, "dim"), flag),
+                    highlight=False,
+                )
         c = final.citations
         if c.unknown_labels:
-            self.out.print(f"[yellow]cites sources that do not exist: {', '.join(c.unknown_labels)}[/]")
+            self.out.print(
+                styled((f"cites sources that do not exist: {', '.join(c.unknown_labels)}", "yellow")),
+                highlight=False,
+            )
         for item in c.unsupported:
             self.out.print(
-                f"[yellow]citation {', '.join(item['labels'])} does not support:[/] {item['sentence'][:120]}",
+                styled(
+                    (f"citation {', '.join(item['labels'])} does not support:", "yellow"),
+                    " ",
+                    item["sentence"][:120],
+                ),
                 highlight=False,
             )
         st = final.stats
@@ -69,4 +95,4 @@ class AnswerView:
         if st.tokens_per_second:
             parts.append(f"{st.tokens_per_second:.1f} tokens/s")
         parts.append(f"prompt {st.prompt_tokens} of {st.num_ctx} tokens")
-        self.err.print("[dim]" + " · ".join(parts) + "[/]", highlight=False)
+        self.err.print(styled((" · ".join(parts), "dim")), highlight=False)

@@ -18,6 +18,8 @@ from rich.table import Table
 
 from .errors import AssistantError, log_unexpected
 from .settings import Settings, load_settings
+from .terminal_text import plain, styled
+from .terminal_text import text as safe_text
 
 if TYPE_CHECKING:
     from .session import Session
@@ -54,7 +56,7 @@ state = _State()
 
 
 def fail(message: str) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False)
+    err.print(styled(("error:", "red"), " ", message), highlight=False)
     raise typer.Exit(EXIT_ERROR)
 
 
@@ -160,7 +162,7 @@ def search(
         out.print_json(json.dumps(payload, ensure_ascii=False))
         return
     for notice in result.notices:
-        err.print(f"[yellow]notice:[/] {notice}", highlight=False)
+        err.print(styled(("notice:", "yellow"), " ", notice), highlight=False)
     print_sources(out, result.sources)
 
 
@@ -237,16 +239,16 @@ def models(
         )
         return
     if problem:
-        err.print(f"[yellow]{problem}[/]", highlight=False)
-    table = Table(title=f"Installed in {session.backend_location()}")
+        err.print(styled((problem, "yellow")), highlight=False)
+    table = Table(title=safe_text(f"Installed in {session.backend_location()}"))
     for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
         table.add_column(col, no_wrap=col == "model")
     for m in installed:
         table.add_row(
-            m.name,
+            safe_text(m.name),
             _human_bytes(m.size_bytes),
-            m.parameter_size,
-            m.quantization,
+            safe_text(m.parameter_size),
+            safe_text(m.quantization),
             {True: "yes", False: "no", None: "?"}[m.thinking],
             str(m.context_length or "?"),
         )
@@ -287,13 +289,13 @@ def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepsee
                 else:
                     progress.update(task, description=p.status[:40])
                 if not err.is_terminal and p.status != last:
-                    err.print(p.status, highlight=False)
+                    err.print(plain(p.status), markup=False, highlight=False)
                 last = p.status
     except AssistantError as exc:
         fail(str(exc))
     if last != "success":
         fail(f"pulling {tag} did not finish (last status: {last or 'none'})")
-    err.print(f"pulled {tag}")
+    err.print(plain(f"pulled {tag}"), markup=False)
 
 
 def bench(
@@ -331,7 +333,9 @@ def bench(
         fail("no model to bench: pass --models or install one (`assistant models pull deepseek-r1:7b`)")
     folder = out_dir or state.settings.home / "bench" / _time.strftime("%Y%m%d-%H%M%S")
     table = Table(
-        title=f"{loaded.name}: {len(loaded.tasks)} tasks × {repeat} on {', '.join(names)} → {folder}"
+        title=safe_text(
+            f"{loaded.name}: {len(loaded.tasks)} tasks × {repeat} on {', '.join(names)} → {folder}"
+        )
     )
     for col in ("model", "task", "run", "result", "score", "tok/s", "first token", "detail"):
         table.add_column(col, overflow="fold")
@@ -348,14 +352,14 @@ def bench(
         progress.advance(bars[record.model])
         mark = "[green]pass[/]" if record.passed else "[red]fail[/]"
         table.add_row(
-            record.model,
-            record.task,
+            safe_text(record.model),
+            safe_text(record.task),
             str(record.repeat) + (" (kept)" if resumed else ""),
             mark,
             f"{record.score:.2f}",
             f"{record.tokens_per_second:.1f}" if record.tokens_per_second else "–",
             f"{record.time_to_first_token:.1f} s" if record.time_to_first_token is not None else "–",
-            (record.error or record.detail)[:80],
+            safe_text((record.error or record.detail)[:80]),
         )
 
     try:
@@ -370,7 +374,10 @@ def bench(
                 session, names, loaded, folder, repeat=repeat, kb=kb, web=web, on_record=on_record
             )
     except KeyboardInterrupt:
-        err.print(f"interrupted: finished results are kept in {folder}; rerun with --out {folder} to resume")
+        err.print(
+            plain(f"interrupted: finished results are kept in {folder}; rerun with --out {folder} to resume"),
+            markup=False,
+        )
         write_report(folder)
         raise typer.Exit(130) from None
     if not err.is_terminal:
@@ -379,9 +386,11 @@ def bench(
     for model, s in summary.items():
         speed = f"{s['tokens_per_second']:.1f} tok/s" if s["tokens_per_second"] else "speed unknown"
         out.print(
-            f"{model}: quality {s['quality']:.2f}, {s['pass_rate']:.0%} passed, {speed}", highlight=False
+            plain(f"{model}: quality {s['quality']:.2f}, {s['pass_rate']:.0%} passed, {speed}"),
+            markup=False,
+            highlight=False,
         )
-    out.print(f"report: {folder / 'summary.md'} · chart: {folder / 'chart.svg'}", highlight=False)
+    out.print(plain(f"report: {folder / 'summary.md'} · chart: {folder / 'chart.svg'}"), markup=False)
 
 
 def bench_report(
@@ -399,20 +408,25 @@ def bench_report(
         if path is not None and not (path / RESULTS).is_file():
             fail(f"{path} is not a bench report folder (no {RESULTS})")
     if against is not None:
-        out.print(compare(folder, against), highlight=False)
+        out.print(plain(compare(folder, against)), markup=False, highlight=False)
         return
     write_report(folder)
-    out.print((folder / "summary.md").read_text(encoding="utf-8"), highlight=False)
+    out.print(plain((folder / "summary.md").read_text(encoding="utf-8")), markup=False, highlight=False)
 
 
 def kb_list() -> None:
     """List knowledge bases.  Example: assistant kb list"""
     names = state.session.knowledge_bases()
     if not names:
-        err.print(f"no knowledge bases yet in {state.settings.home}; create one with `assistant ingest PATH`")
+        err.print(
+            plain(
+                f"no knowledge bases yet in {state.settings.home}; create one with `assistant ingest PATH`"
+            ),
+            markup=False,
+        )
         return
     for name in names:
-        out.print(name, highlight=False)
+        out.print(plain(name), markup=False, highlight=False)
 
 
 def kb_stats(
@@ -440,12 +454,12 @@ def kb_stats(
         )
         return
     table = Table(show_header=False, box=None)
-    table.add_row("knowledge base", stats.name)
+    table.add_row("knowledge base", safe_text(stats.name))
     table.add_row("documents", str(stats.documents))
     table.add_row("chunks", str(stats.chunks))
-    table.add_row("embedder", stats.embedder)
+    table.add_row("embedder", safe_text(stats.embedder))
     table.add_row("size on disk", _human_bytes(stats.bytes))
-    table.add_row("location", stats.location)
+    table.add_row("location", safe_text(stats.location))
     out.print(table)
 
 
@@ -468,7 +482,7 @@ def kb_remove(
         session.remove_kb(name)
     except AssistantError as exc:
         fail(str(exc))
-    err.print(f"removed knowledge base '{name}'")
+    err.print(plain(f"removed knowledge base '{name}'"), markup=False)
 
 
 def _human_bytes(n: int) -> str:

@@ -15,6 +15,8 @@ from rich.progress import (
 
 from ingest import ChunksEmbedded, FileDone, SyncEvent, SyncFinished, SyncStarted, SyncSummary
 
+from .terminal_text import plain, styled
+
 
 class ProgressView:
     """A live bar (files, chunks, chunk rate, ETA) while syncing; failures printed as they happen."""
@@ -49,9 +51,13 @@ class ProgressView:
             if event.status != "removed":
                 self.progress.advance(self.task)
             if event.status == "failed":
-                self.progress.console.print(f"[red]failed[/] {event.path}: {event.error}")
+                self.progress.console.print(
+                    styled(("failed", "red"), f" {event.path}: {event.error}"), highlight=False
+                )
             for warning in event.warnings:
-                self.progress.console.print(f"[yellow]warning[/] {event.path}: {warning}")
+                self.progress.console.print(
+                    styled(("warning", "yellow"), f" {event.path}: {warning}"), highlight=False
+                )
         elif isinstance(event, SyncFinished):
             self.progress.stop()
 
@@ -64,25 +70,31 @@ class PlainView:
 
     def __call__(self, event: SyncEvent) -> None:
         if isinstance(event, SyncStarted):
-            self.console.print(f"ingesting {event.root}: {event.total_files} files")
+            self.console.print(
+                f"ingesting {plain(event.root)}: {event.total_files} files", markup=False, highlight=False
+            )
         elif isinstance(event, FileDone) and event.status not in ("unchanged", "skipped"):
             detail = (
                 f": {event.error}" if event.error else f" ({event.chunks} chunks)" if event.chunks else ""
             )
-            self.console.print(f"{event.status} {event.path}{detail}", markup=False, highlight=False)
+            self.console.print(plain(f"{event.status} {event.path}{detail}"), markup=False, highlight=False)
             for warning in event.warnings:
-                self.console.print(f"warning {event.path}: {warning}", markup=False, highlight=False)
+                self.console.print(plain(f"warning {event.path}: {warning}"), markup=False, highlight=False)
 
 
 def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
     s = summary
     console.print(
-        f"[bold]{kb_name}[/]: {s.files_added} added, {s.files_updated} updated, "
-        f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
-        + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
-        + f" · {s.chunks_added} chunks added, {s.chunks_removed} removed · {s.seconds:.1f} s"
+        styled(
+            (kb_name, "bold"),
+            f": {s.files_added} added, {s.files_updated} updated, "
+            f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
+            + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
+            + f" · {s.chunks_added} chunks added, {s.chunks_removed} removed · {s.seconds:.1f} s",
+        ),
+        highlight=False,
     )
     if s.files_failed:
         console.print(f"[red]{len(s.files_failed)} file(s) could not be ingested:[/]")
         for failure in s.files_failed:
-            console.print(f"  {failure.path}: {failure.error}", markup=False, highlight=False)
+            console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .retrieval import Source
+from .terminal_text import plain, styled
 
 
 def print_sources(console: Console, sources: list[Source]) -> None:
@@ -18,9 +20,14 @@ def print_sources(console: Console, sources: list[Source]) -> None:
     table.add_column("passage", ratio=5)
     table.add_column("score", justify="right", no_wrap=True)
     for s in sources:
-        flag = " [red]⚠ instructions?[/]" if s.extra.get("suspicious") else ""
-        snippet = " ".join(s.text.split())
+        flag = ("\n⚠ instructions?", "red") if s.extra.get("suspicious") else ""
+        snippet = " ".join(plain(s.text).split())
         if len(snippet) > 300:
             snippet = snippet[:299] + "…"
-        table.add_row(s.label, f"[b]{s.title}[/]\n[dim]{s.location}[/]{flag}", snippet, f"{s.score:.3f}")
+        table.add_row(
+            styled(s.label),
+            styled((s.title, "bold"), "\n", (s.location, "dim"), flag),
+            Text(snippet),
+            f"{s.score:.3f}",
+        )
     console.print(table)

@@ -7,6 +7,7 @@ CLI reads the environment.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
@@ -109,6 +111,19 @@ _KEEP_ALIVE = re.compile(r"[-+]?\d+(\.\d+)?|[-+]?(\d+(\.\d*)?(ns|us|µs|ms|s|m|h
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
 
 
+#: The smallest and largest value a numeric setting may take (a zero or negative context window,
+#: a web budget of nan or inf, a chunk of 0 characters would fail far from the setting).
+NUMERIC_RANGES: dict[str, tuple[float, float]] = {
+    "chunk_size": (50, 100_000),
+    "chunk_overlap": (0, 99_999),
+    "web_results": (1, 50),
+    "web_budget": (0.5, 600.0),
+    "num_ctx": (256, 1_048_576),
+    "max_ctx": (256, 1_048_576),
+    "num_predict": (1, 1_048_576),
+}
+
+
 def _coerce(name: str, value: Any, origin: str) -> Any:
     kind = _FIELD_TYPES[name]
     if value is None:
@@ -124,34 +139,69 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         if text in ("0", "false", "no", "off", ""):
             return False
         raise SettingsError(f"{origin}: '{value}' is not a yes/no value (use 1 or 0)")
-    if kind == "float":
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{origin}: '{value}' is not a number") from None
-        if number <= 0:
-            raise SettingsError(f"{origin}: must be positive (got {value})")
-        return number
-    if kind in ("int", "int | None"):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{origin}: '{value}' is not a whole number") from None
-        if number < 0:
-            raise SettingsError(f"{origin}: must not be negative (got {number})")
-        return number
+    if kind in ("float", "int", "int | None"):
+        return _number(name, value, origin, whole=kind != "float")
     text = str(value).strip()
     return text or None if kind == "str | None" else text
 
 
-def _normalise_ollama_host(host: str) -> str:
-    # Ollama accepts bare "host:port" and "0.0.0.0"; turn them into a URL we can call.
-    if "://" not in host:
-        host = f"http://{host}"
-    host = host.rstrip("/")
-    if host.count(":") == 1:
-        host += ":11434"
-    return host.replace("://0.0.0.0", "://127.0.0.1")
+def _number(name: str, value: Any, origin: str, *, whole: bool) -> int | float:
+    low, high = NUMERIC_RANGES.get(name, (0, math.inf))
+    span = f"from {_number_text(low)} to {_number_text(high)}"
+    problem = f"{origin}: '{value}' is not {'a whole number' if whole else 'a number'} {span}"
+    try:
+        if isinstance(value, bool):  # TOML `true` is not 1
+            raise ValueError
+        number = float(str(value).strip()) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise SettingsError(f"{problem}; set one, or unset it for the default") from None
+    if not math.isfinite(number) or not low <= number <= high or (whole and not number.is_integer()):
+        raise SettingsError(f"{problem}; set one, or unset it for the default")
+    return int(number) if whole else number
+
+
+def _number_text(number: float) -> str:
+    return str(int(number)) if math.isfinite(number) and number == int(number) else f"{number:g}"
+
+
+def _normalise_ollama_host(host: str, origin: str = "OLLAMA_HOST") -> str:
+    """A callable URL for what Ollama accepts in OLLAMA_HOST: "host", "host:port", "0.0.0.0",
+    or a URL. Only a scheme-less or http:// URL without a port gets Ollama's 11434."""
+    text = host.strip()
+    if "://" not in text:
+        text = f"http://{text}"
+    try:
+        parts = urlsplit(text.rstrip("/"))
+        port = parts.port
+    except ValueError as exc:
+        raise SettingsError(
+            f"{origin}: '{host}' is not a valid address ({exc}); use host:port or a URL such as "
+            "http://127.0.0.1:11434"
+        ) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"{origin}: '{host}' is not an http(s) address; use host:port or a URL such as "
+            "http://127.0.0.1:11434"
+        )
+    netloc = parts.netloc
+    if port is None and parts.scheme == "http":
+        netloc += ":11434"
+    if parts.hostname == "0.0.0.0":  # a server's "listen everywhere" is reached on loopback
+        netloc = netloc.replace("0.0.0.0", "127.0.0.1", 1)
+    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _check_url(value: str | None, origin: str, *, bare_host_ok: bool = False) -> None:
+    """Refuse a URL that cannot be parsed or is not http(s) (`bare_host_ok`: "host:port" too)."""
+    if value is None:
+        return
+    try:
+        parts = urlsplit(value if "://" in value or not bare_host_ok else f"http://{value}")
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise SettingsError(f"{origin}: '{value}' is not a valid URL ({exc}); fix or unset it") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{origin}: '{value}' is not an http(s) URL; use e.g. http://127.0.0.1:PORT")
 
 
 def load_settings(
@@ -167,9 +217,15 @@ def load_settings(
     # The home folder decides where config.toml is, so resolve it first.
     home_value = flags.get("home") or from_env.get("home")
     home = _coerce("home", home_value, "home") if home_value else default_home()
+    home_origin = "--home" if flags.get("home") else "ASSISTANT_HOME" if from_env.get("home") else "home"
+    if home.exists() and not home.is_dir():
+        raise SettingsError(
+            f"{home_origin}: {home} is a file, not a folder; point it at a folder (it is created if missing)"
+        )
     from_file = _read_config(home / "config.toml")
 
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for layer, origin in (
         (from_file, str(home / "config.toml")),
         (from_env, "environment"),
@@ -182,6 +238,7 @@ def load_settings(
                 )
             where = env_names[name] if layer is from_env else f"{origin} ({name})"
             values[name] = _coerce(name, value, where)
+            origins[name] = where
     values["home"] = home
     settings = replace(Settings(), **values)
     # Back-end and search engine names are checked against their registries (assistant.chat.backends,
@@ -193,12 +250,21 @@ def load_settings(
         )
     if settings.safesearch not in ("on", "moderate", "off"):
         raise SettingsError(f"safesearch: '{settings.safesearch}' is not on, moderate or off")
+    if settings.num_ctx is not None and settings.num_ctx > settings.max_ctx:
+        raise SettingsError(
+            f"{origins.get('num_ctx', 'num_ctx')}: {settings.num_ctx} is larger than max_ctx "
+            f"({settings.max_ctx}); lower it or raise ASSISTANT_MAX_CTX"
+        )
     if settings.chunk_overlap >= settings.chunk_size:
         raise SettingsError(
             f"chunk_overlap ({settings.chunk_overlap}) must be smaller than chunk_size "
             f"({settings.chunk_size})"
         )
-    return replace(settings, ollama_host=_normalise_ollama_host(settings.ollama_host))
+    for name in ("chroma_url", "searxng_url", "openai_base_url"):
+        # Chroma's client takes a bare host:port as well.
+        _check_url(getattr(settings, name), origins.get(name, name), bare_host_ok=name == "chroma_url")
+    ollama_host = _normalise_ollama_host(settings.ollama_host, origins.get("ollama_host", "ollama_host"))
+    return replace(settings, ollama_host=ollama_host)
 
 
 def _read_config(path: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 
 from assistant.web import AddressPolicy
 
@@ -76,14 +77,37 @@ GBK_PAGE = """<!DOCTYPE html>
 
 SLOW_PAGE = ENGLISH.replace("How mallard ducks migrate", "A slow page about ducks")
 
+
+def compressed_bomb(expanded_bytes: int, wbits: int) -> bytes:
+    """A page that is `expanded_bytes` of HTML once decompressed, compressed (~1000:1) with zlib
+    `wbits` (31: gzip, 15: zlib "deflate", -15: raw deflate). Built in 1 MiB steps."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    head = b"<html><body><p>" + b"duck " * 100
+    block = b"\0" * (1 << 20)
+    parts = [compressor.compress(head)]
+    parts += [compressor.compress(block) for _ in range(expanded_bytes >> 20)]
+    return b"".join(parts) + compressor.flush()
+
+
+_BOMBS: dict[tuple[int, int], bytes] = {}
+_BOMBS_LOCK = threading.Lock()
+
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
 
 class PageServer(LoopbackServer):
     name = "page-server"
 
-    def __init__(self, *, slow_seconds: float = 30.0, huge_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        *,
+        slow_seconds: float = 30.0,
+        huge_bytes: int = 64 * 1024 * 1024,
+        bomb_bytes: int = 128 * 1024 * 1024,
+    ) -> None:
         super().__init__()
+        #: Decompressed size of the /bomb.* pages (each sent as a few hundred KB).
+        self.bomb_bytes = bomb_bytes
         self.slow_seconds = slow_seconds
         self.huge_bytes = huge_bytes
         #: Bytes of the huge page actually written before the client hung up, and when it stopped.
@@ -121,6 +145,12 @@ class PageServer(LoopbackServer):
             self._slow(handler)
         elif path == "/huge":
             self._huge(handler)
+        elif path.startswith("/bomb."):
+            self._bomb(handler, path.removeprefix("/bomb."))
+        elif path.startswith("/encoded/"):
+            # A page in an encoding we never ask for (the body does not matter: it is refused).
+            encoding = path.removeprefix("/encoded/")
+            handler.reply(200, b"\x28\xb5\x2f\xfd" + b"\0" * 64, html, {"Content-Encoding": encoding})
         elif path == "/download.bin":
             handler.reply(200, bytes(range(256)) * 64, "application/octet-stream")
         elif path == "/image.png":
@@ -140,6 +170,17 @@ class PageServer(LoopbackServer):
             self._redirect(handler, f"/chain/{int(path.rsplit('/', 1)[1]) - 1}")
         else:
             handler.reply(404, b"<html><body>Not found</body></html>", html)
+
+    def bomb(self, wbits: int) -> bytes:
+        with _BOMBS_LOCK:  # built once per test session: compressing 128 MiB takes a moment
+            key = (self.bomb_bytes, wbits)
+            if key not in _BOMBS:
+                _BOMBS[key] = compressed_bomb(self.bomb_bytes, wbits)
+            return _BOMBS[key]
+
+    def _bomb(self, handler: RecordingHandler, kind: str) -> None:
+        wbits, encoding = {"gz": (31, "gzip"), "zlib": (15, "deflate"), "deflate": (-15, "deflate")}[kind]
+        handler.reply(200, self.bomb(wbits), "text/html; charset=utf-8", {"Content-Encoding": encoding})
 
     def _redirect(self, handler: RecordingHandler, location: str) -> None:
         handler.reply(302, b"", "text/html", {"Location": location})

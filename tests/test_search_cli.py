@@ -123,7 +123,11 @@ def test_web_search_refuses_loopback_pages_by_default_and_uses_snippets(
     result = run("search", "mallard ducks migrate", "--web", "--json", env=web_env(searxng))
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["web"] is True and data["notices"] == []
+    assert data["web"] is True
+    assert data["notices"] == [
+        f"web page {pages.url('/ducks')} was not used: 127.0.0.1 resolves to the non-public address "
+        "127.0.0.1; refused (set ASSISTANT_ALLOW_PRIVATE_URLS=1 to allow); its search snippet is used instead"
+    ]
     assert searxng.searches[0].param("q") == "mallard ducks migrate"
     [web] = [h for h in data["hits"] if h["kind"] == "web"]
     assert (web["label"], web["location"], web["text"]) == (
@@ -204,7 +208,7 @@ def test_web_settings_reach_the_web_options(tmp_path: Path) -> None:
         ("ASSISTANT_SEARCH_ENGINE", "bing", "'bing' is not duckduckgo or searxng"),
         ("ASSISTANT_SAFESEARCH", "strict", "'strict' is not on, moderate or off"),
         ("ASSISTANT_ALLOW_PRIVATE_URLS", "maybe", "ASSISTANT_ALLOW_PRIVATE_URLS: 'maybe' is not a yes/no"),
-        ("ASSISTANT_WEB_BUDGET", "0", "ASSISTANT_WEB_BUDGET: must be positive"),
+        ("ASSISTANT_WEB_BUDGET", "0", "ASSISTANT_WEB_BUDGET: '0' is not a number from 0.5 to 600"),
         ("ASSISTANT_WEB_RESULTS", "many", "ASSISTANT_WEB_RESULTS: 'many' is not a whole number"),
     ],
 )

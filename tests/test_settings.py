@@ -94,7 +94,12 @@ def test_empty_values_mean_unset(tmp_path: Path) -> None:
         ("127.0.0.1", "http://127.0.0.1:11434"),
         ("0.0.0.0:11434", "http://127.0.0.1:11434"),
         ("http://gpu-box:8080/", "http://gpu-box:8080"),
-        ("https://ollama.example.com", "https://ollama.example.com:11434"),
+        # https defaults to 443: only a scheme-less or http:// host without a port gets 11434.
+        ("https://ollama.example.com", "https://ollama.example.com"),
+        ("https://ollama.example.com:8443/", "https://ollama.example.com:8443"),
+        ("http://ollama.example.com", "http://ollama.example.com:11434"),
+        ("[::1]", "http://[::1]:11434"),
+        ("[::1]:9000", "http://[::1]:9000"),
     ],
 )
 def test_ollama_host_is_normalised(tmp_path: Path, given: str, expected: str) -> None:
@@ -106,7 +111,7 @@ def test_ollama_host_is_normalised(tmp_path: Path, given: str, expected: str) ->
     ("environ", "message"),
     [
         ({"ASSISTANT_CHUNK_SIZE": "big"}, r"ASSISTANT_CHUNK_SIZE: 'big' is not a whole number"),
-        ({"ASSISTANT_CHUNK_OVERLAP": "-5"}, r"must not be negative \(got -5\)"),
+        ({"ASSISTANT_CHUNK_OVERLAP": "-5"}, r"ASSISTANT_CHUNK_OVERLAP: '-5' is not a whole number from 0"),
         ({"ASSISTANT_CHUNK_SIZE": "100"}, r"chunk_overlap \(120\) must be smaller than chunk_size \(100\)"),
     ],
 )

@@ -11,19 +11,18 @@ import asyncio
 import socket
 import time
 
-import httpx
 import pytest
 
 from assistant.web import AddressPolicy, FetchRefused
-from assistant.web.fetch import USER_AGENT, Page, check_url, fetch, fetch_all
+from assistant.web.fetch import USER_AGENT, Page, check_url, fetch, fetch_all, page_client
 
 from page_server import PageServer
 
 
 def fetch_one(url: str, policy: AddressPolicy, **kwargs) -> Page:
     async def go() -> Page:
-        async with httpx.AsyncClient(timeout=5) as client:
-            return await fetch(client, url, policy, **kwargs)
+        async with page_client(policy, timeout=5) as client:
+            return await fetch(client, url, **kwargs)
 
     return asyncio.run(go())
 
@@ -201,3 +200,51 @@ def test_allow_private_lets_loopback_through(pages: PageServer) -> None:
     got = asyncio.run(fetch_all(urls, policy, budget=5))
     assert all(isinstance(page, Page) for page in got.values()), got
     assert sorted(pages.paths()) == ["/denggao", "/ducks"]
+
+
+# --- compressed pages: the size cap holds after decompression, as the body streams ----------
+
+
+@pytest.mark.parametrize("kind", ["gz", "zlib", "deflate"])
+def test_a_compression_bomb_is_cut_at_the_cap_without_growing_memory(pages: PageServer, kind: str) -> None:
+    import tracemalloc
+
+    cap = 1_000_000
+    compressed = len(pages.bomb({"gz": 31, "zlib": 15, "deflate": -15}[kind]))  # built before measuring
+    assert compressed < pages.bomb_bytes / 500  # ~130 KB that expand to 128 MiB
+    tracemalloc.start()
+    try:
+        page = fetch_one(pages.url(f"/bomb.{kind}"), pages.policy, max_bytes=cap)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert page.truncated and page.text.startswith("<html><body><p>duck duck")
+    assert len(page.text.encode("utf-8")) == cap
+    # Decoding a 64 KB network read at once would make one ~64 MB buffer; bounded steps keep the
+    # peak near the cap (the cap, its text, and one step), whatever the expansion ratio.
+    assert peak < 12 * cap, f"peak {peak / 1e6:.1f} MB for a {cap / 1e6:.0f} MB cap"
+
+
+def test_a_small_compressed_page_is_decoded_whole(pages: PageServer) -> None:
+    small = PageServer(bomb_bytes=1 << 20).start()
+    try:
+        page = fetch_one(small.url("/bomb.gz"), small.policy, max_bytes=4 << 20)
+        assert not page.truncated and len(page.text) == (1 << 20) + len("<html><body><p>") + 500
+        assert small.requests[0].headers["Accept-Encoding"] == "gzip, deflate"
+    finally:
+        small.stop()
+
+
+@pytest.mark.parametrize("encoding", ["zstd", "br", "gzip,gzip", "compress"])
+def test_encodings_we_cannot_bound_are_refused_with_the_reason(pages: PageServer, encoding: str) -> None:
+    url = pages.url(f"/encoded/{encoding}")
+    assert refused(url, pages.policy) == f"unsupported content encoding ({encoding}) at {url}"
+
+
+def test_page_hosts_see_a_generic_browser_user_agent(pages: PageServer) -> None:
+    asyncio.run(fetch_all([pages.url("/ducks")], pages.policy, budget=5))
+    agent = pages.requests[0].headers["User-Agent"]
+    assert agent == USER_AGENT and agent.startswith("Mozilla/5.0 (")
+    lowered = agent.lower()
+    for word in ("assistant", "r1", "python", "httpx", "deepseek", "compatible;", "bot", "+"):
+        assert word not in lowered, word

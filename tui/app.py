@@ -20,6 +20,7 @@ from .screens.history import HistoryScreen
 from .screens.kb import KnowledgeBaseScreen
 from .screens.models import ModelScreen
 from .store import ConversationStore, Exchange
+from .text import plain
 
 
 class AssistantApp(App):
@@ -66,7 +67,9 @@ class AssistantApp(App):
             if self.kb in self.session.knowledge_bases():
                 self.session.warm_up(self.kb)
         except Exception as exc:  # shown as a notification; the app stays usable
-            self.call_from_thread(self.notify, self.describe(exc), severity="error", timeout=10)
+            self.call_from_thread(
+                self.notify, plain(self.describe(exc)), severity="error", timeout=10, markup=False
+            )
 
         def ready() -> None:
             if not self.model and model:
@@ -86,7 +89,9 @@ class AssistantApp(App):
         try:
             overview = self.session.overview(self.kb, self.model)
         except Exception as exc:  # a broken base must not keep the app from starting
-            self.call_from_thread(self.notify, self.describe(exc), severity="error", timeout=10)
+            self.call_from_thread(
+                self.notify, plain(self.describe(exc)), severity="error", timeout=10, markup=False
+            )
             return None
 
         def show() -> None:
@@ -138,7 +143,7 @@ class AssistantApp(App):
             if model:
                 self.model = model
                 self.chat.status.model = model
-                self.notify(f"model: {model}")
+                self.notify(plain(f"model: {model}"), markup=False)
                 self.refresh_overview()
 
         self.push_screen(ModelScreen(self.session, self.model), chosen)
@@ -148,7 +153,7 @@ class AssistantApp(App):
             if name:
                 self.kb = name
                 self.chat.status.kb = name
-                self.notify(f"knowledge base: {name}")
+                self.notify(plain(f"knowledge base: {name}"), markup=False)
             self.refresh_overview()
 
         self.push_screen(KnowledgeBaseScreen(self.session, self.kb), chosen)
@@ -192,7 +197,11 @@ class AssistantApp(App):
             summary = self.session.ingest(path, kb, on_event)
         except Exception as exc:  # a busy base, a bad path: a notification, not a traceback
             self.call_from_thread(
-                self.notify, f"ingest into '{kb}' failed: {self.describe(exc)}", severity="error", timeout=10
+                self.notify,
+                plain(f"ingest into '{kb}' failed: {self.describe(exc)}"),
+                severity="error",
+                timeout=10,
+                markup=False,
             )
             return
         text = (
@@ -202,7 +211,9 @@ class AssistantApp(App):
         self.call_from_thread(forward, "done", summary=text)
         self.call_from_thread(self.refresh_overview)
         severity = "warning" if summary.files_failed else "information"
-        self.call_from_thread(self.notify, f"ingested {path} into '{kb}': {text}", severity=severity)
+        self.call_from_thread(
+            self.notify, plain(f"ingested {path} into '{kb}': {text}"), severity=severity, markup=False
+        )
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

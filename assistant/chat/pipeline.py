@@ -94,7 +94,9 @@ class NoModelError(BackendError):
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """The question, with the previous one in front when it is a follow-up that refers back."""
+    """The question, with the previous one in front when it is a follow-up that refers back.
+
+    For the local knowledge base only: the web is searched for the current question alone."""
     if not history:
         return question
     if len(question) < 40 or _REFERRING.search(question):
@@ -198,8 +200,9 @@ class Assistant:
             if run.web:
                 retrieval.notices.append("web search is not configured")
         else:
+            # Earlier turns may help the local search; only this question goes to the web.
             query = retrieval_query(run.question, run.history)
-            retrieval = retriever.search(query, k=self.options.k, web=run.web)
+            retrieval = retriever.search(query, k=self.options.k, web=run.web, web_query=run.question)
         for text in retrieval.notices:
             run.notice(text, "warning")
         return retrieval

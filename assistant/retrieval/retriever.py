@@ -69,10 +69,18 @@ class Retriever:
             self._engine = self._engine()
         return self._engine
 
-    def search(self, query: str, *, k: int = 6, web: bool = False) -> Retrieval:
-        """The `k` best sources for `query`; `web` decides, for this query, whether to search the web."""
+    def search(self, query: str, *, k: int = 6, web: bool = False, web_query: str | None = None) -> Retrieval:
+        """The `k` best sources for `query`; `web` decides, for this query, whether to search the web.
+
+        `web_query` is what is sent to the search engine (default: `query`). A chat passes the
+        current question alone there, while `query` may carry local context from earlier turns:
+        only the current question ever leaves the machine.
+        """
         out = Retrieval(query=query, web=web)
         kb_hits = self.kb_retriever.search(query, k=2 * k if web else k) if self.kb_retriever else []
+        for hit in kb_hits:
+            # Documents can carry instructions too: flag them like web passages.
+            hit.extra.setdefault("suspicious", looks_like_injection(hit.text))
         if not web:
             out.sources = assign_labels(kb_hits[:k])
             return out
@@ -86,7 +94,7 @@ class Retriever:
                 out.notices.append("web search is not configured; answering from the knowledge base")
             out.sources = assign_labels(kb_hits[:k])
             return out
-        outcome = run_web_step(query, engine, self.web_options)
+        outcome = run_web_step(web_query or query, engine, self.web_options)
         out.notices.extend(outcome.notices)
         web_hits = self._web_passages(query, outcome.pages)
         out.sources = assign_labels(self._merge(query, kb_hits, web_hits, k))

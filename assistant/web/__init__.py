@@ -1,8 +1,10 @@
 """Live web search: engines, safe page fetching, and the time-bounded web step of a query."""
 
+from .addresses import AddressPolicy
 from .engines import RateLimitedError, SearchEngine, SearchResult, WebSearchError, make_engine
-from .fetch import AddressPolicy, FetchRefused
-from .search import WebOptions, WebOutcome, WebPage, looks_like_injection, run_web_step
+from .fetch import FetchRefused
+from .injection import looks_like_injection
+from .search import WebOptions, WebOutcome, WebPage, run_web_step
 
 __all__ = [
     "AddressPolicy",

@@ -8,22 +8,13 @@ from the knowledge base.
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from dataclasses import dataclass, field
 
 from .engines import RateLimitedError, SearchEngine, SearchResult, WebSearchError
 from .engines.base import EngineConfigError
 from .fetch import AddressPolicy, Page, fetch_all
-
-# Text that tries to give the model orders. Web text is quoted as data in any case; flagged
-# passages are also marked so the prompt and the user can see it.
-INJECTION = re.compile(
-    r"ignore (all |any )?(previous|prior|above) (instructions|prompts)|disregard (the|all) (previous|above)"
-    r"|you are now|system prompt|new instructions:|忽略(之前|以上|前面)的?(所有)?(指令|指示|提示)|你现在是",
-    re.IGNORECASE,
-)
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+from .injection import clean_text
 
 
 @dataclass(frozen=True)
@@ -53,11 +44,7 @@ class WebOutcome:
 
 def clean_web_text(text: str) -> str:
     """Drop invisible control characters that can hide instructions from a human reader."""
-    return _INVISIBLE.sub("", text)
-
-
-def looks_like_injection(text: str) -> bool:
-    return INJECTION.search(text) is not None
+    return clean_text(text)
 
 
 def search_with_retries(
@@ -107,12 +94,26 @@ def run_web_step(query: str, engine: SearchEngine, options: WebOptions) -> WebOu
         got = fetched.get(result.url)
         if isinstance(got, Page):
             outcome.pages.append(WebPage(result, got))
+            if got.truncated:
+                outcome.notices.append(
+                    f"web page {result.url} is larger than the {_megabytes(options.max_page_bytes)} page "
+                    "limit; only its beginning is used"
+                )
         else:
             if isinstance(got, TimeoutError):
                 slow += 1
+            else:
+                outcome.notices.append(
+                    f"web page {result.url} was not used: {got}"
+                    + ("; its search snippet is used instead" if result.snippet else "")
+                )
             outcome.pages.append(WebPage(result, None, str(got)))
     if slow:
         outcome.notices.append(
             f"{slow} web page(s) missed the {options.budget:.0f} s budget; their search snippets are used"
         )
     return outcome
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:g} MB"

@@ -17,6 +17,7 @@ from assistant.chat.events import AnswerDelta, Final, Notice, ReasoningDelta, So
 from assistant.chat.prompt import Turn
 
 from ..store import Exchange
+from ..text import plain
 from ..widgets.message import ChatMessage, SourceSelected
 from ..widgets.prompt import PromptInput
 from ..widgets.status import StatusBar
@@ -156,7 +157,7 @@ class ChatScreen(Screen):
                         severity = {"info": "information", "warning": "warning", "error": "error"}[
                             event.level
                         ]
-                        self.notify(event.text, severity=severity, timeout=8)
+                        self.notify(plain(event.text), severity=severity, timeout=8, markup=False)
                     elif isinstance(event, SourcesFound):
                         self.status.state = f"{len(event.sources)} sources · thinking…"
                     elif isinstance(event, Final):

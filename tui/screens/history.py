@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from ..store import ConversationStore
+from ..text import markup
 
 
 class HistoryScreen(ModalScreen[int | None]):
@@ -44,7 +45,8 @@ class HistoryScreen(ModalScreen[int | None]):
         conversations = self.store.conversations()
         for c in conversations:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
-            options.add_option(Option(f"{c.title} [dim]{when} · {c.model}[/]", id=str(c.id)))
+            prompt = markup("$title [dim]$when · $model[/]", title=c.title, when=when, model=c.model)
+            options.add_option(Option(prompt, id=str(c.id)))
         ids = [c.id for c in conversations]
         if keep in ids:
             options.highlighted = ids.index(keep)

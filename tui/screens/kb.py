@@ -12,6 +12,8 @@ from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichL
 
 from assistant.session import Session
 
+from ..text import markup, plain
+
 
 class KnowledgeBaseScreen(ModalScreen[str | None]):
     BINDINGS = [("escape", "dismiss(None)", "Close")]
@@ -65,12 +67,15 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
     def show_stats(self, name: str) -> None:
         try:
             s = self.session.kb_stats(name)
-            text = (
-                f"[b]{s.name}[/]: {s.documents} documents · {s.chunks} chunks · {s.embedder} · "
-                f"{s.bytes / 2**20:.1f} MiB · {s.location}"
+            text = markup(
+                f"[b]$name[/]: {s.documents} documents · {s.chunks} chunks · $embedder · "
+                f"{s.bytes / 2**20:.1f} MiB · $location",
+                name=s.name,
+                embedder=s.embedder,
+                location=s.location,
             )
         except Exception as exc:  # a broken or busy base: say so, never crash the screen
-            text = f"[red]{self.app.describe(exc)}[/]"
+            text = markup("[red]$error[/]", error=self.app.describe(exc))
         self.app.call_from_thread(self.query_one("#kb-stats", Static).update, text)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -78,7 +83,11 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             name = self.query_one("#kb-name", Input).value.strip() or "default"
             path = Path(self.query_one("#kb-path", Input).value.strip()).expanduser()
             if not str(path) or not path.exists():
-                self.notify(f"{path} does not exist: give a folder or file to ingest", severity="error")
+                self.notify(
+                    plain(f"{path} does not exist: give a folder or file to ingest"),
+                    severity="error",
+                    markup=False,
+                )
                 return
             self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
             self.query_one("#ingest-progress", ProgressBar).display = True
@@ -89,13 +98,17 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         log = self.query_one("#ingest-log", RichLog)
         if kind == "started":
             bar.update(total=data["total"], progress=0)
-            log.write(f"ingesting {data['root']} into [b]{data['kb']}[/]: {data['total']} files")
+            log.write(
+                markup(
+                    f"ingesting $root into [b]$kb[/]: {data['total']} files", root=data["root"], kb=data["kb"]
+                )
+            )
         elif kind == "file":
             bar.advance(1)
             if data["status"] == "failed":
-                log.write(f"[red]failed[/] {data['path']}: {data['error']}")
+                log.write(markup("[red]failed[/] $path: $error", path=data["path"], error=data["error"]))
             elif data["status"] in ("added", "updated", "removed"):
-                log.write(f"{data['status']} {data['path']}")
+                log.write(markup(f"{data['status']} $path", path=data["path"]))
         elif kind == "done":
-            log.write(f"[green]done[/]: {data['summary']}")
+            log.write(markup("[green]done[/]: $summary", summary=data["summary"]))
             self.refresh_list()

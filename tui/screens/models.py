@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -9,6 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, ProgressBar, Static
 
 from assistant.session import ModelChoice, Session
+
+from ..text import markup, plain
 
 
 class ModelScreen(ModalScreen[str | None]):
@@ -41,20 +44,26 @@ class ModelScreen(ModalScreen[str | None]):
 
     def _fill(self, rows: list[ModelChoice], problem: str | None) -> None:
         self.rows = rows
-        self.query_one("#model-problem", Static).update(f"[yellow]{problem}[/]" if problem else "")
+        self.query_one("#model-problem", Static).update(
+            markup("[yellow]$problem[/]", problem=problem) if problem else ""
+        )
         table = self.query_one(DataTable)
         table.clear()
         for r in rows:
             size = f"{r.size_bytes / 1e9:.1f} GB" if r.size_bytes else ""
             memory = f"{r.memory_gib:g} GiB" if r.memory_gib else ""
             fit = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[r.fits]
-            name = ("✓ " if r.installed else "  ") + r.name
-            name = f"[b]{name}[/]" if r.name == self.current else name
+            # Cells given as str are read as markup by DataTable: names from the server go in
+            # as rich Text.
+            name = Text(
+                plain(("✓ " if r.installed else "  ") + r.name),
+                style="bold" if r.name == self.current else "",
+            )
             table.add_row(
                 name,
                 size,
-                r.parameter_size,
-                r.quantization,
+                Text(plain(r.parameter_size)),
+                Text(plain(r.quantization)),
                 {True: "yes", False: "no", None: "?"}[r.thinking],
                 memory,
                 fit,
@@ -77,13 +86,17 @@ class ModelScreen(ModalScreen[str | None]):
         try:
             for p in self.session.pull(tag):
                 last = p.status
-                self.app.call_from_thread(status.update, f"pulling {tag}: {p.status}")
+                self.app.call_from_thread(
+                    status.update, markup("pulling $tag: $status", tag=tag, status=p.status)
+                )
                 if p.total:
                     self.app.call_from_thread(bar.update, total=p.total, progress=p.completed)
         except Exception as exc:  # BackendError and connection failures: shown, never raised
-            self.app.call_from_thread(status.update, f"[red]{self.app.describe(exc)}[/]")
+            self.app.call_from_thread(status.update, markup("[red]$error[/]", error=self.app.describe(exc)))
             return
         if last == "success":
             self.app.call_from_thread(self.dismiss, tag)
         else:
-            self.app.call_from_thread(status.update, f"[red]pulling {tag} did not finish ({last})[/]")
+            self.app.call_from_thread(
+                status.update, markup("[red]pulling $tag did not finish ($last)[/]", tag=tag, last=last)
+            )

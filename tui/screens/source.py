@@ -9,6 +9,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, Static
 
+from ..text import markup, plain
+
 
 class SourceScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "Close"), ("c", "copy", "Copy location"), ("o", "open", "Open")]
@@ -20,15 +22,13 @@ class SourceScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         s = self.source
         with VerticalScroll(classes="dialog"):
-            yield Static(
-                f"[b]\\[{s['label']}] {s['title']}[/]\n[dim]{s['location']}[/]", classes="source-head"
-            )
+            yield Static(markup("[b]\\[$label] $title[/]\n[dim]$location[/]", **s), classes="source-head")
             if s.get("extra", {}).get("suspicious"):
                 yield Static(
-                    "[red]This web passage contains text that tries to give instructions; "
+                    "[red]⚠ instructions? This passage contains text that tries to give instructions; "
                     "it was given to the model as quoted data only.[/]"
                 )
-            yield Markdown(s["text"])
+            yield Markdown(plain(s["text"]))
             with Horizontal(classes="buttons"):
                 yield Button("Copy location (c)", id="copy")
                 yield Button("Open (o)", id="open")

@@ -7,9 +7,12 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Collapsible, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
+
+from ..text import StreamCleaner, markup, plain
 
 
 class SourceSelected(Message):
@@ -25,14 +28,17 @@ class Reasoning(Collapsible):
         self.body = Markdown("", classes="reasoning-text")
         super().__init__(self.body, title="Thinking…", collapsed=False, classes="reasoning")
         self.stream = None
+        self.cleaner = StreamCleaner()
 
     async def add(self, text: str) -> None:
         if self.stream is None:
             self.stream = Markdown.get_stream(self.body)
-        await self.stream.write(text)
+        await self.stream.write(self.cleaner.feed(text))
 
     async def finish(self, seconds: float | None) -> None:
         if self.stream is not None:
+            if rest := self.cleaner.finish():
+                await self.stream.write(rest)
             await self.stream.stop()
             self.stream = None
         self.title = f"Thought for {seconds:.1f} s" if seconds is not None else "Thoughts"
@@ -46,9 +52,13 @@ class SourceList(OptionList):
         for s in sources:
             mark = " [red]⚑ citation flagged[/]" if s.get("label") in flagged else ""
             warn = " [red]⚠ instructions?[/]" if s.get("extra", {}).get("suspicious") else ""
-            options.append(
-                Option(f"[b]\\[{s['label']}][/] {s['title']} [dim]{_where(s)}[/]{mark}{warn}", id=s["label"])
+            prompt = markup(
+                f"[b]\\[$label][/] $title [dim]$where[/]{mark}{warn}",
+                label=s["label"],
+                title=s["title"],
+                where=_where(s),
             )
+            options.append(Option(prompt, id=s["label"]))
         super().__init__(*options, classes="sources")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -64,7 +74,8 @@ def _where(source: dict[str, Any]) -> str:
         return urlsplit(source.get("uri") or source.get("location", "")).hostname or source.get(
             "location", ""
         )
-    location = source.get("location", "")
+    # The file's name (its heading may hold "/" too, so cut the path alone).
+    location = source.get("uri") or source.get("location", "")
     return location.rsplit("/", 1)[-1] if "/" in location else location
 
 
@@ -79,11 +90,12 @@ class ChatMessage(Vertical):
         self.answer = Markdown("", classes="answer")
         self.answer_stream = None
         self.answer_text = ""
+        self.answer_cleaner = StreamCleaner()
         self.stats = Static("", classes="stats")
 
     def compose(self) -> ComposeResult:
         badge = " [green]🌐 web[/]" if self.web else ""
-        yield Static(f"[b]You[/]{badge}\n{_escape(self.question)}", classes="question")
+        yield Static(markup(f"[b]You[/]{badge}\n$question", question=self.question), classes="question")
         yield self.answer
         yield self.stats
 
@@ -99,7 +111,7 @@ class ChatMessage(Vertical):
         if self.answer_stream is None:
             self.answer_stream = Markdown.get_stream(self.answer)
         self.answer_text += text
-        await self.answer_stream.write(text)
+        await self.answer_stream.write(self.answer_cleaner.feed(text))
 
     async def finish(
         self,
@@ -113,35 +125,34 @@ class ChatMessage(Vertical):
         stopped: bool = False,
     ) -> None:
         if self.answer_stream is not None:
+            if rest := self.answer_cleaner.finish():
+                await self.answer_stream.write(rest)
             await self.answer_stream.stop()
             self.answer_stream = None
         if self.reasoning is not None and (self.reasoning.stream is not None or not self.reasoning.collapsed):
             await self.reasoning.finish(stats.get("reasoning_seconds"))
         if answer != self.answer_text:  # reclassified or loaded from history
-            await self.answer.update(answer + ("\n\n*(stopped)*" if stopped else ""))
+            await self.answer.update(plain(answer) + ("\n\n*(stopped)*" if stopped else ""))
         elif stopped:
-            await self.answer.update(answer + "\n\n*(stopped)*")
+            await self.answer.update(plain(answer) + "\n\n*(stopped)*")
         if reasoning and self.reasoning is None:
             self.reasoning = Reasoning()
             await self.mount(self.reasoning, before=self.answer)
-            await self.reasoning.body.update(reasoning)
+            await self.reasoning.body.update(plain(reasoning))
             await self.reasoning.finish(stats.get("reasoning_seconds"))
         flagged = set(citations.get("unknown_labels", [])) | {
             label for item in citations.get("unsupported", []) for label in item.get("labels", [])
         }
         if sources:
             await self.mount(SourceList(sources, flagged), before=self.stats)
-        parts = [model] if model else []
+        parts = [markup("$model", model=model)] if model else []
         if stats.get("tokens_per_second"):
-            parts.append(f"{stats['tokens_per_second']:.1f} tok/s")
+            parts.append(markup(f"{stats['tokens_per_second']:.1f} tok/s"))
         if stats.get("time_to_first_token") is not None:
-            parts.append(f"first token {stats['time_to_first_token']:.1f} s")
+            parts.append(markup(f"first token {stats['time_to_first_token']:.1f} s"))
         if citations.get("unknown_labels"):
-            parts.append("[red]cites missing sources: " + ", ".join(citations["unknown_labels"]) + "[/]")
+            labels = ", ".join(citations["unknown_labels"])
+            parts.append(markup("[red]cites missing sources: $labels[/]", labels=labels))
         if citations.get("unsupported"):
-            parts.append(f"[red]{len(citations['unsupported'])} unsupported citation(s)[/]")
-        self.stats.update(" · ".join(parts))
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
+            parts.append(markup(f"[red]{len(citations['unsupported'])} unsupported citation(s)[/]"))
+        self.stats.update(Content(" · ").join(parts))

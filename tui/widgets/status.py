@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
+
+from ..text import markup
 
 
 class StatusBar(Static):
@@ -15,18 +18,18 @@ class StatusBar(Static):
     first_token: reactive[float | None] = reactive(None)
     context: reactive[str] = reactive("")
 
-    def render(self) -> str:
+    def render(self) -> Content:
         parts = [
-            f"[b]model[/] {self.model or '?'}",
-            f"[b]kb[/] {self.kb or '-'}",
-            "[b]web[/] " + ("[green]on[/]" if self.web else "off"),
+            markup("[b]model[/] $model", model=self.model or "?"),
+            markup("[b]kb[/] $kb", kb=self.kb or "-"),
+            markup("[b]web[/] " + ("[green]on[/]" if self.web else "off")),
         ]
         if self.tokens_per_second:
-            parts.append(f"{self.tokens_per_second:.1f} tok/s")
+            parts.append(markup(f"{self.tokens_per_second:.1f} tok/s"))
         if self.first_token is not None:
-            parts.append(f"first token {self.first_token:.1f} s")
+            parts.append(markup(f"first token {self.first_token:.1f} s"))
         if self.context:
-            parts.append(f"ctx {self.context}")
+            parts.append(markup("ctx $context", context=self.context))
         if self.state:
-            parts.append(f"[i]{self.state}[/]")
-        return " │ ".join(parts)
+            parts.append(markup("[i]$state[/]", state=self.state))
+        return Content(" │ ").join(parts)

@@ -4,7 +4,6 @@ switch, and example questions from the user's own documents, picked with ↑ and
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -13,6 +12,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from assistant.overview import Overview
+
+from ..text import markup
 
 
 class ExamplePicked(Message):
@@ -53,7 +54,8 @@ class Welcome(Vertical):
         examples = self.query_one(ExampleList)
         examples.clear_options()
         examples.add_options(
-            Option(f"[b]{i}[/]  {escape(q)}", id=str(i)) for i, q in enumerate(overview.examples, 1)
+            Option(markup(f"[b]{i}[/]  $question", question=q), id=str(i))
+            for i, q in enumerate(overview.examples, 1)
         )
         examples.display = bool(overview.examples)
         hint = (
@@ -83,22 +85,18 @@ class Welcome(Vertical):
             self.post_message(ExamplePicked(self.overview.examples[event.option_index]))
 
 
-def _facts(o: Overview, web: bool) -> str:
+def _facts(o: Overview, web: bool):
     if o.model_problem:
-        model = f"[b red]⚠[/] {escape(o.model_problem)}"
-        if o.model:
-            model = f"{escape(o.model)}  {model}"
+        model = "$model  [b red]⚠[/] $problem" if o.model else "[b red]⚠[/] $problem"
     else:
-        model = escape(o.model or "?")
+        model = "$model"
     if o.documents:
-        kb = f"{escape(o.kb)} · {o.documents:,} documents, {o.chunks or 0:,} chunks (F3 to manage)"
+        kb = f"$kb · {o.documents:,} documents, {o.chunks or 0:,} chunks (F3 to manage)"
     else:
         state = "is empty" if o.documents == 0 else "does not exist yet"
-        kb = (
-            f"{escape(o.kb)} {state}: press F3 to ingest a folder, "
-            f"or run `assistant ingest ~/Documents --kb {escape(o.kb)}`"
-        )
+        kb = f"$kb {state}: press F3 to ingest a folder, or run `assistant ingest ~/Documents --kb $kb`"
     switch = "[green]on[/] for the next question" if web else "off (Ctrl+W turns it on for the next question)"
-    return "\n".join(
+    template = "\n".join(
         [f"[b]Model[/]           {model}", f"[b]Knowledge base[/]  {kb}", f"[b]Web search[/]      {switch}"]
     )
+    return markup(template, model=o.model or "?", problem=o.model_problem or "", kb=o.kb)
