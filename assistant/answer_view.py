@@ -6,6 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from .chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
+from .chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
 from .terminal_text import StreamCleaner, plain, styled
 
 
@@ -63,36 +64,28 @@ class AnswerView:
             # Reclassified output: the "reasoning" was the answer.
             self.out.print(plain(final.answer), markup=False, highlight=False)
         self.out.print()
+        c = final.citations
+        flagged = c.flagged_labels
         if final.sources:
             self.out.print("\n[bold]Sources[/]")
             for s in final.sources:
-                flag = (" ⚠ instructions?", "red") if s.extra.get("suspicious") else ""
+                marks = [(f" {FLAGGED_MARK}", "yellow")] if s.label in flagged else []
+                if s.extra.get("suspicious"):
+                    marks.append((f" {SUSPICIOUS_MARK}", "red"))
                 self.out.print(
-                    styled("  ", (f"[{s.label}]", "bold"), " ", s.title, " ", (s.location, "dim"), flag),
+                    styled("  ", (f"[{s.label}]", "bold"), " ", s.title, " ", (s.location, "dim"), *marks),
                     highlight=False,
                 )
-        c = final.citations
-        if c.unknown_labels:
-            self.out.print(
-                styled((f"cites sources that do not exist: {', '.join(c.unknown_labels)}", "yellow")),
-                highlight=False,
-            )
+        for problem in citation_problems(c):
+            self.out.print(styled((problem, "yellow")), highlight=False)
         for item in c.unsupported:
             self.out.print(
                 styled(
-                    (f"citation {', '.join(item['labels'])} does not support:", "yellow"),
+                    (f"  {', '.join(item['labels'])} does not support:", "yellow"),
                     " ",
                     item["sentence"][:120],
                 ),
                 highlight=False,
             )
-        st = final.stats
-        parts = [final.model]
-        if st.time_to_first_token is not None:
-            parts.append(f"first token {st.time_to_first_token:.1f} s")
-        if st.reasoning_seconds is not None:
-            parts.append(f"thought for {st.reasoning_seconds:.1f} s")
-        if st.tokens_per_second:
-            parts.append(f"{st.tokens_per_second:.1f} tokens/s")
-        parts.append(f"prompt {st.prompt_tokens} of {st.num_ctx} tokens")
+        parts = stats_parts(final.model, final.stats)
         self.err.print(styled((" · ".join(parts), "dim")), highlight=False)

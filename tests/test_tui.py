@@ -223,8 +223,8 @@ async def test_selecting_a_source_shows_its_passage(settings) -> None:
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, SourceScreen)
-        assert "风急天高" in app.screen.source["text"]
-        assert app.screen.source["location"].endswith("poem.md › 登高")
+        assert "风急天高" in app.screen.source.text
+        assert app.screen.source.location.endswith("poem.md › 登高")
         await pilot.press("escape")
 
 

@@ -128,6 +128,6 @@ async def test_hostile_text_is_shown_literally_in_every_widget(settings) -> None
         await pilot.pause(0.2)
         assert isinstance(app.screen, SourceScreen)
         head = str(app.screen.query_one(".source-head", Static).render())
-        assert plain(app.screen.source["title"]) in head
+        assert plain(app.screen.source.title) in head
         clean(head)
         await pilot.press("escape")

@@ -17,10 +17,11 @@ from assistant.settings import Settings
 from .screens.chat import ChatScreen
 from .screens.help import HelpScreen
 from .screens.history import HistoryScreen
-from .screens.kb import KnowledgeBaseScreen
+from .screens.kb import IngestProgress, KnowledgeBaseScreen
 from .screens.models import ModelScreen
 from .store import ConversationStore, Exchange
 from .text import plain
+from .widgets.status import StatusBar
 
 
 class AssistantApp(App):
@@ -74,8 +75,10 @@ class AssistantApp(App):
         def ready() -> None:
             if not self.model and model:
                 self.model = model
-            self.chat.status.model = self.model or "none (F2)"
-            self.chat.status.state = ""
+            bars = self.chat.query(StatusBar)
+            if bars:  # none while the app is closing
+                bars.first().model = self.model or "none (F2)"
+                bars.first().state = ""
 
         self.call_from_thread(ready)
 
@@ -178,20 +181,15 @@ class AssistantApp(App):
 
     @work(thread=True, group="ingest")
     def ingest(self, path: Path, kb: str) -> None:
-        from ingest import FileDone, SyncStarted
+        """Sync `path` into `kb`; its events reach the knowledge-base screen, if open, as
+        `IngestProgress` messages."""
 
-        def forward(kind: str, **data) -> None:
-            screen = self.screen
-            if isinstance(screen, KnowledgeBaseScreen):
-                screen.ingest_event(kind, **data)
+        def forward(message: IngestProgress) -> None:
+            if isinstance(self.screen, KnowledgeBaseScreen):
+                self.screen.post_message(message)
 
         def on_event(event) -> None:
-            if isinstance(event, SyncStarted):
-                self.call_from_thread(forward, "started", root=event.root, total=event.total_files, kb=kb)
-            elif isinstance(event, FileDone):
-                self.call_from_thread(
-                    forward, "file", path=event.path, status=event.status, error=event.error
-                )
+            self.call_from_thread(forward, IngestProgress(kb, event))
 
         try:
             summary = self.session.ingest(path, kb, on_event)
@@ -208,7 +206,7 @@ class AssistantApp(App):
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
             f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
         )
-        self.call_from_thread(forward, "done", summary=text)
+        self.call_from_thread(forward, IngestProgress(kb, summary))
         self.call_from_thread(self.refresh_overview)
         severity = "warning" if summary.files_failed else "information"
         self.call_from_thread(

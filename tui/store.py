@@ -7,7 +7,10 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from assistant.chat.events import AnswerStats, CitationReport, Final
+from assistant.retrieval.sources import Source
 
 MIGRATIONS = [
     """
@@ -34,22 +37,82 @@ MIGRATIONS = [
     );
     CREATE INDEX messages_conversation ON messages(conversation_id);
     """,
+    # 2: each exchange is one JSON document (Exchange.to_dict, with its schema version); rows of
+    # version 1 are converted in place.
+    """
+    ALTER TABLE messages ADD COLUMN data TEXT NOT NULL DEFAULT '';
+    UPDATE messages SET data = json_object(
+        'schema', 1, 'question', question, 'answer', answer, 'reasoning', reasoning,
+        'web', json(CASE web WHEN 0 THEN 'false' ELSE 'true' END), 'sources', json(sources),
+        'stats', json(stats), 'citations', json(citations), 'model', model
+    );
+    """,
 ]
 
 
 @dataclass
 class Exchange:
-    """One question and its answer, as shown in the transcript."""
+    """One question and its answer, as shown in the transcript and kept in the store."""
+
+    #: Version of `to_dict`'s layout; `from_dict` reads every earlier one.
+    SCHEMA: ClassVar[int] = 2
 
     question: str
     answer: str = ""
     reasoning: str = ""
     web: bool = False
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
-    citations: dict[str, Any] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+    stats: AnswerStats = field(default_factory=AnswerStats)
+    citations: CitationReport = field(default_factory=CitationReport)
     model: str = ""
+    stopped: bool = False
     id: int | None = None
+
+    @classmethod
+    def from_final(cls, question: str, final: Final, *, stopped: bool = False) -> Exchange:
+        return cls(
+            question,
+            final.answer,
+            final.reasoning,
+            final.web,
+            list(final.sources),
+            final.stats,
+            final.citations,
+            final.model,
+            stopped,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": self.SCHEMA,
+            "question": self.question,
+            "answer": self.answer,
+            "reasoning": self.reasoning,
+            "web": self.web,
+            "sources": [s.to_dict() for s in self.sources],
+            "stats": self.stats.to_dict(),
+            "citations": self.citations.to_dict(),
+            "model": self.model,
+            "stopped": self.stopped,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], id: int | None = None) -> Exchange:  # noqa: A002
+        """Any schema up to SCHEMA: 1 (the dicts of the first release) has no `stopped`."""
+        if data.get("schema", 1) > cls.SCHEMA:
+            raise ValueError(f"exchange schema {data['schema']} is newer than this version ({cls.SCHEMA})")
+        return cls(
+            question=str(data.get("question", "")),
+            answer=str(data.get("answer", "")),
+            reasoning=str(data.get("reasoning", "")),
+            web=bool(data.get("web", False)),
+            sources=[Source.from_dict(s) for s in data.get("sources") or []],
+            stats=AnswerStats.from_dict(data.get("stats") or {}),
+            citations=CitationReport.from_dict(data.get("citations") or {}),
+            model=str(data.get("model", "")),
+            stopped=bool(data.get("stopped", False)),
+            id=id,
+        )
 
 
 @dataclass
@@ -106,20 +169,17 @@ class ConversationStore:
 
     def add(self, conversation_id: int, exchange: Exchange) -> int:
         now = time.time()
+        # The question and answer have columns of their own too, for a reader of the file.
         cur = self.db.execute(
-            """INSERT INTO messages (conversation_id, question, answer, reasoning, web, sources, stats,
-               citations, model, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            """INSERT INTO messages (conversation_id, question, answer, model, created, data)
+               VALUES (?, ?, ?, ?, ?, ?)""",
             (
                 conversation_id,
                 exchange.question,
                 exchange.answer,
-                exchange.reasoning,
-                int(exchange.web),
-                json.dumps(exchange.sources, ensure_ascii=False),
-                json.dumps(exchange.stats),
-                json.dumps(exchange.citations, ensure_ascii=False),
                 exchange.model,
                 now,
+                json.dumps(exchange.to_dict(), ensure_ascii=False),
             ),
         )
         self.db.execute(
@@ -130,14 +190,9 @@ class ConversationStore:
 
     def exchanges(self, conversation_id: int) -> list[Exchange]:
         rows = self.db.execute(
-            """SELECT id, question, answer, reasoning, web, sources, stats, citations, model
-               FROM messages WHERE conversation_id = ? ORDER BY id""",
-            (conversation_id,),
+            "SELECT id, data FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
         )
-        return [
-            Exchange(q, a, r, bool(w), json.loads(s), json.loads(st), json.loads(c), m, i)
-            for i, q, a, r, w, s, st, c, m in rows
-        ]
+        return [Exchange.from_dict(json.loads(data), id=i) for i, data in rows]
 
     def export_markdown(self, conversation_id: int) -> str:
         conversation = self.get(conversation_id)
@@ -152,6 +207,6 @@ class ConversationStore:
             if ex.sources:
                 lines.append("**Sources**")
                 lines.append("")
-                lines += [f"- [{s.get('label')}] {s.get('title')} — {s.get('location')}" for s in ex.sources]
+                lines += [f"- [{s.label}] {s.title} — {s.location}" for s in ex.sources]
                 lines.append("")
         return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from ..retrieval.sources import Source
@@ -46,6 +46,10 @@ class AnswerStats:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnswerStats:
+        return cls(**{k: v for k, v in data.items() if k in _field_names(cls)})
+
 
 @dataclass
 class CitationReport:
@@ -59,8 +63,22 @@ class CitationReport:
     def ok(self) -> bool:
         return not self.unknown_labels and not self.unsupported
 
+    @property
+    def flagged_labels(self) -> set[str]:
+        """Labels the check flagged: cited but naming no source, or cited for a claim they do not
+        support."""
+        return set(self.unknown_labels) | {label for item in self.unsupported for label in item["labels"]}
+
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CitationReport:
+        return cls(**{k: v for k, v in data.items() if k in _field_names(cls)})
+
+
+def _field_names(cls) -> set[str]:
+    return {f.name for f in fields(cls)}
 
 
 #: What happened to a question: answered; interrupted (the stream broke and the answer is what

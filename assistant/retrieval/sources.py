@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 SourceKind = Literal["kb", "web"]
@@ -33,6 +33,17 @@ class Source:
     def to_dict(self) -> dict[str, Any]:
         """All fields; `extra` holds flags such as web passages' `suspicious` and `snippet_only`."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Source:
+        """The inverse of `to_dict`; unknown keys (from a newer version) are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("kind", "kb")
+        for name in ("title", "location", "text", "chunk_id"):
+            values.setdefault(name, "")
+        values.setdefault("score", 0.0)
+        return cls(**values)
 
 
 def assign_labels(sources: list[Source]) -> list[Source]:

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Switch
 from textual.worker import Worker, WorkerState
 
-from assistant.chat.events import AnswerDelta, Final, Notice, ReasoningDelta, SourcesFound
+from assistant.chat.events import AnswerDelta, AnswerStats, Final, Notice, ReasoningDelta, SourcesFound
 from assistant.chat.prompt import Turn
 
 from ..store import Exchange
@@ -83,7 +83,7 @@ class ChatScreen(Screen):
         for ex in exchanges:
             message = ChatMessage(ex.question, web=ex.web)
             await transcript.mount(message)
-            await message.finish(ex.answer, ex.reasoning, ex.sources, ex.stats, ex.citations, ex.model)
+            await message.finish(ex)
         transcript.scroll_end(animate=False)
 
     @on(PromptInput.Submitted)
@@ -167,14 +167,13 @@ class ChatScreen(Screen):
         except asyncio.CancelledError:
             stopped = True
             stop.set()  # the thread stops at the next event and closes the model's stream
-        answer = final.answer if final else message.answer_text
-        sources = [s.to_dict() for s in final.sources] if final else []
-        stats = final.stats.to_dict() if final else {"total_seconds": time.perf_counter() - started}
-        citations = final.citations.to_dict() if final else {}
-        model = final.model if final else (app.model or "")
-        await message.finish(
-            answer, final.reasoning if final else "", sources, stats, citations, model, stopped=stopped
-        )
+        if final is not None:
+            exchange = Exchange.from_final(question, final, stopped=stopped)
+        else:  # stopped before the pipeline's end: what arrived is kept
+            stats = AnswerStats(total_seconds=time.perf_counter() - started)
+            exchange = Exchange(question, message.answer_text, web=web, stats=stats, model=app.model or "")
+            exchange.stopped = stopped
+        await message.finish(exchange)
         if final and final.asked:
             self.status.tokens_per_second = final.stats.tokens_per_second
             self.status.first_token = final.stats.time_to_first_token
@@ -182,12 +181,8 @@ class ChatScreen(Screen):
             if not app.model:
                 app.model = final.model
         self.status.state = "stopped" if stopped else ""
-        if answer or stopped:
-            app.save_exchange(
-                Exchange(
-                    question, answer, final.reasoning if final else "", web, sources, stats, citations, model
-                )
-            )
+        if exchange.answer or stopped:
+            app.save_exchange(exchange)
 
     def action_stop(self) -> None:
         if self.answering is not None and self.answering.state == WorkerState.RUNNING:

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichLog, Static
 
@@ -92,23 +93,41 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
             self.query_one("#ingest-progress", ProgressBar).display = True
 
-    def ingest_event(self, kind: str, **data) -> None:
+    def on_ingest_progress(self, message: IngestProgress) -> None:
         """Progress from the app's ingest worker, while this screen is open."""
+        from ingest import FileDone, SyncStarted, SyncSummary  # loaded by then: the ingest runs
+
         bar = self.query_one("#ingest-progress", ProgressBar)
         log = self.query_one("#ingest-log", RichLog)
-        if kind == "started":
-            bar.update(total=data["total"], progress=0)
+        event = message.event
+        if isinstance(event, SyncStarted):
+            bar.update(total=event.total_files, progress=0)
             log.write(
                 markup(
-                    f"ingesting $root into [b]$kb[/]: {data['total']} files", root=data["root"], kb=data["kb"]
+                    f"ingesting $root into [b]$kb[/]: {event.total_files} files",
+                    root=event.root,
+                    kb=message.kb,
                 )
             )
-        elif kind == "file":
+        elif isinstance(event, FileDone):
             bar.advance(1)
-            if data["status"] == "failed":
-                log.write(markup("[red]failed[/] $path: $error", path=data["path"], error=data["error"]))
-            elif data["status"] in ("added", "updated", "removed"):
-                log.write(markup(f"{data['status']} $path", path=data["path"]))
-        elif kind == "done":
-            log.write(markup("[green]done[/]: $summary", summary=data["summary"]))
+            if event.status == "failed":
+                log.write(markup("[red]failed[/] $path: $error", path=event.path, error=event.error or ""))
+            elif event.status in ("added", "updated", "removed"):
+                log.write(markup(f"{event.status} $path", path=event.path))
+        elif isinstance(event, SyncSummary):
+            text = (
+                f"{event.files_added} added, {event.files_updated} updated, {event.files_removed} removed, "
+                f"{len(event.files_failed)} failed, {event.chunks_added} chunks"
+            )
+            log.write(markup("[green]done[/]: $summary", summary=text))
             self.refresh_list()
+
+
+class IngestProgress(Message):
+    """One event of an ingest into base `kb`: SyncStarted, FileDone, ... and the SyncSummary last."""
+
+    def __init__(self, kb: str, event: object) -> None:
+        super().__init__()
+        self.kb = kb
+        self.event = event

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, Static
+
+from assistant.retrieval.sources import Source
 
 from ..text import markup, plain
 
@@ -15,20 +15,28 @@ from ..text import markup, plain
 class SourceScreen(ModalScreen[None]):
     BINDINGS = [("escape", "dismiss", "Close"), ("c", "copy", "Copy location"), ("o", "open", "Open")]
 
-    def __init__(self, source: dict[str, Any]) -> None:
+    def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
 
     def compose(self) -> ComposeResult:
         s = self.source
         with VerticalScroll(classes="dialog"):
-            yield Static(markup("[b]\\[$label] $title[/]\n[dim]$location[/]", **s), classes="source-head")
-            if s.get("extra", {}).get("suspicious"):
+            yield Static(
+                markup(
+                    "[b]\\[$label] $title[/]\n[dim]$location[/]",
+                    label=s.label,
+                    title=s.title,
+                    location=s.location,
+                ),
+                classes="source-head",
+            )
+            if s.extra.get("suspicious"):
                 yield Static(
                     "[red]⚠ instructions? This passage contains text that tries to give instructions; "
                     "it was given to the model as quoted data only.[/]"
                 )
-            yield Markdown(plain(s["text"]))
+            yield Markdown(plain(s.text))
             with Horizontal(classes="buttons"):
                 yield Button("Copy location (c)", id="copy")
                 yield Button("Open (o)", id="open")
@@ -38,9 +46,9 @@ class SourceScreen(ModalScreen[None]):
         {"copy": self.action_copy, "open": self.action_open, "close": self.dismiss}[event.button.id]()
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.source.get("uri") or self.source["location"])
+        self.app.copy_to_clipboard(self.source.uri or self.source.location)
         self.notify("location copied")
 
     def action_open(self) -> None:
-        target = self.source.get("uri") or self.source["location"]
+        target = self.source.uri or self.source.location
         self.app.open_url(target if "://" in target else f"file://{target}")

@@ -3,8 +3,6 @@ answer, its sources and stats."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -12,11 +10,15 @@ from textual.message import Message
 from textual.widgets import Collapsible, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
+from assistant.chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
+from assistant.retrieval.sources import Source
+
+from ..store import Exchange
 from ..text import StreamCleaner, markup, plain
 
 
 class SourceSelected(Message):
-    def __init__(self, source: dict[str, Any]) -> None:
+    def __init__(self, source: Source) -> None:
         super().__init__()
         self.source = source
 
@@ -46,36 +48,34 @@ class Reasoning(Collapsible):
 
 
 class SourceList(OptionList):
-    def __init__(self, sources: list[dict[str, Any]], flagged: set[str]) -> None:
+    def __init__(self, sources: list[Source], flagged: set[str]) -> None:
         self.sources = sources
         options = []
         for s in sources:
-            mark = " [red]⚑ citation flagged[/]" if s.get("label") in flagged else ""
-            warn = " [red]⚠ instructions?[/]" if s.get("extra", {}).get("suspicious") else ""
+            mark = f" [red]{FLAGGED_MARK}[/]" if s.label in flagged else ""
+            warn = f" [red]{SUSPICIOUS_MARK}[/]" if s.extra.get("suspicious") else ""
             prompt = markup(
                 f"[b]\\[$label][/] $title [dim]$where[/]{mark}{warn}",
-                label=s["label"],
-                title=s["title"],
+                label=s.label,
+                title=s.title,
                 where=_where(s),
             )
-            options.append(Option(prompt, id=s["label"]))
+            options.append(Option(prompt, id=s.label))
         super().__init__(*options, classes="sources")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        source = next(s for s in self.sources if s["label"] == event.option.id)
+        source = next(s for s in self.sources if s.label == event.option.id)
         self.post_message(SourceSelected(source))
 
 
-def _where(source: dict[str, Any]) -> str:
-    if source.get("kind") == "web":
+def _where(source: Source) -> str:
+    location = source.uri or source.location
+    if source.kind == "web":
         from urllib.parse import urlsplit
 
-        return urlsplit(source.get("uri") or source.get("location", "")).hostname or source.get(
-            "location", ""
-        )
+        return urlsplit(location).hostname or source.location
     # The file's name (its heading may hold "/" too, so cut the path alone).
-    location = source.get("uri") or source.get("location", "")
     return location.rsplit("/", 1)[-1] if "/" in location else location
 
 
@@ -113,46 +113,27 @@ class ChatMessage(Vertical):
         self.answer_text += text
         await self.answer_stream.write(self.answer_cleaner.feed(text))
 
-    async def finish(
-        self,
-        answer: str,
-        reasoning: str,
-        sources: list[dict],
-        stats: dict,
-        citations: dict,
-        model: str,
-        *,
-        stopped: bool = False,
-    ) -> None:
+    async def finish(self, exchange: Exchange) -> None:
+        """Show the finished exchange: the whole answer (also one loaded from history), its
+        sources with flagged citations marked, and the stats line."""
+        stats, citations = exchange.stats, exchange.citations
         if self.answer_stream is not None:
             if rest := self.answer_cleaner.finish():
                 await self.answer_stream.write(rest)
             await self.answer_stream.stop()
             self.answer_stream = None
         if self.reasoning is not None and (self.reasoning.stream is not None or not self.reasoning.collapsed):
-            await self.reasoning.finish(stats.get("reasoning_seconds"))
-        if answer != self.answer_text:  # reclassified or loaded from history
-            await self.answer.update(plain(answer) + ("\n\n*(stopped)*" if stopped else ""))
-        elif stopped:
-            await self.answer.update(plain(answer) + "\n\n*(stopped)*")
-        if reasoning and self.reasoning is None:
+            await self.reasoning.finish(stats.reasoning_seconds)
+        stopped = "\n\n*(stopped)*" if exchange.stopped else ""
+        if exchange.answer != self.answer_text or stopped:  # reclassified, loaded from history, stopped
+            await self.answer.update(plain(exchange.answer) + stopped)
+        if exchange.reasoning and self.reasoning is None:
             self.reasoning = Reasoning()
             await self.mount(self.reasoning, before=self.answer)
-            await self.reasoning.body.update(plain(reasoning))
-            await self.reasoning.finish(stats.get("reasoning_seconds"))
-        flagged = set(citations.get("unknown_labels", [])) | {
-            label for item in citations.get("unsupported", []) for label in item.get("labels", [])
-        }
-        if sources:
-            await self.mount(SourceList(sources, flagged), before=self.stats)
-        parts = [markup("$model", model=model)] if model else []
-        if stats.get("tokens_per_second"):
-            parts.append(markup(f"{stats['tokens_per_second']:.1f} tok/s"))
-        if stats.get("time_to_first_token") is not None:
-            parts.append(markup(f"first token {stats['time_to_first_token']:.1f} s"))
-        if citations.get("unknown_labels"):
-            labels = ", ".join(citations["unknown_labels"])
-            parts.append(markup("[red]cites missing sources: $labels[/]", labels=labels))
-        if citations.get("unsupported"):
-            parts.append(markup(f"[red]{len(citations['unsupported'])} unsupported citation(s)[/]"))
+            await self.reasoning.body.update(plain(exchange.reasoning))
+            await self.reasoning.finish(stats.reasoning_seconds)
+        if exchange.sources:
+            await self.mount(SourceList(exchange.sources, citations.flagged_labels), before=self.stats)
+        parts = [markup("$part", part=part) for part in stats_parts(exchange.model, stats)]
+        parts += [markup("[red]$problem[/]", problem=p) for p in citation_problems(citations)]
         self.stats.update(Content(" · ").join(parts))

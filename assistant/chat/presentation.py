@@ -1,0 +1,34 @@
+"""How an answer's stats and citation check read, in words: one place for the CLI and the TUI."""
+
+from __future__ import annotations
+
+from .events import AnswerStats, CitationReport
+
+#: The mark beside a source whose citation the check flagged.
+FLAGGED_MARK = "⚑ citation flagged"
+#: The mark beside a source whose text tries to give the model instructions.
+SUSPICIOUS_MARK = "⚠ instructions?"
+
+
+def stats_parts(model: str, stats: AnswerStats) -> list[str]:
+    """The stats line's parts: model, first token, thinking time, speed, prompt against context."""
+    parts = [model] if model else []
+    if stats.time_to_first_token is not None:
+        parts.append(f"first token {stats.time_to_first_token:.1f} s")
+    if stats.reasoning_seconds is not None:
+        parts.append(f"thought for {stats.reasoning_seconds:.1f} s")
+    if stats.tokens_per_second:
+        parts.append(f"{stats.tokens_per_second:.1f} tokens/s")
+    if stats.num_ctx:
+        parts.append(f"prompt {stats.prompt_tokens} of {stats.num_ctx} tokens")
+    return parts
+
+
+def citation_problems(citations: CitationReport) -> list[str]:
+    """One short line per kind of problem the citation check found."""
+    problems = []
+    if citations.unknown_labels:
+        problems.append(f"cites sources that do not exist: {', '.join(citations.unknown_labels)}")
+    if citations.unsupported:
+        problems.append(f"{len(citations.unsupported)} citation(s) that do not support their sentence")
+    return problems
