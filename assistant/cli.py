@@ -114,7 +114,7 @@ def ingest(
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     try:
         with knowledge_base:
-            summary = sync(knowledge_base, path, chunker=chunker, on_event=view)
+            summary = sync(knowledge_base, path, chunker=chunker, on_event=view, limits=s.read_limits())
     except (OSError, RuntimeError) as exc:
         fail(str(exc))
     if as_json:

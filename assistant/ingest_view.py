@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -48,10 +49,14 @@ class ProgressView:
         elif isinstance(event, FileDone):
             if event.status != "removed":
                 self.progress.advance(self.task)
+            # Paths and reasons are data: a file named "[/].md" must print as itself.
+            path = escape(event.path)
             if event.status == "failed":
-                self.progress.console.print(f"[red]failed[/] {event.path}: {event.error}")
+                self.progress.console.print(f"[red]failed[/] {path}: {escape(event.error or '')}")
+            elif event.status == "skipped" and event.error:
+                self.progress.console.print(f"[yellow]skipped[/] {path}: {escape(event.error)}")
             for warning in event.warnings:
-                self.progress.console.print(f"[yellow]warning[/] {event.path}: {warning}")
+                self.progress.console.print(f"[yellow]warning[/] {path}: {escape(warning)}")
         elif isinstance(event, SyncFinished):
             self.progress.stop()
 
@@ -64,8 +69,10 @@ class PlainView:
 
     def __call__(self, event: SyncEvent) -> None:
         if isinstance(event, SyncStarted):
-            self.console.print(f"ingesting {event.root}: {event.total_files} files")
-        elif isinstance(event, FileDone) and event.status not in ("unchanged", "skipped"):
+            self.console.print(
+                f"ingesting {event.root}: {event.total_files} files", markup=False, highlight=False
+            )
+        elif isinstance(event, FileDone) and (event.status not in ("unchanged", "skipped") or event.error):
             detail = (
                 f": {event.error}" if event.error else f" ({event.chunks} chunks)" if event.chunks else ""
             )
@@ -86,3 +93,8 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
         console.print(f"[red]{len(s.files_failed)} file(s) could not be ingested:[/]")
         for failure in s.files_failed:
             console.print(f"  {failure.path}: {failure.error}", markup=False, highlight=False)
+    if s.files_skipped_list:
+        count = len(s.files_skipped_list)
+        console.print(f"[yellow]{count} file(s) are not regular files and were skipped:[/]")
+        for skip in s.files_skipped_list:
+            console.print(f"  {skip.path}: {skip.reason}", markup=False, highlight=False)

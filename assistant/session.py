@@ -163,6 +163,7 @@ class Session:
                 path,
                 chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
                 on_event=on_event,
+                limits=self.settings.read_limits(),
             )
         if self._retrievers is not None:
             self._retrievers.close()  # reopen with the new content on the next question

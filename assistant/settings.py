@@ -7,14 +7,18 @@ CLI reads the environment.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
+
+if TYPE_CHECKING:
+    from ingest.limits import ReadLimits
 
 
 class SettingsError(ValueError):
@@ -39,6 +43,12 @@ class Settings:
     #: Chunk size in weighted characters (a CJK character counts as several; see ingest.chunking).
     chunk_size: int = 800
     chunk_overlap: int = 120
+    #: What one file may cost an ingest (see ingest.limits): its size in MB, the expanded size of
+    #: a zip-based document in MB, seconds to read it, and a reader process's memory in MB.
+    max_file_mb: float = 100.0
+    max_expanded_mb: float = 512.0
+    file_timeout: float = 120.0
+    worker_memory_mb: float = 4096.0
     #: Web search engine: duckduckgo (through ddgs) or searxng.
     search_engine: str = "duckduckgo"
     searxng_url: str | None = None
@@ -68,6 +78,12 @@ class Settings:
     def config_file(self) -> Path:
         return self.home / "config.toml"
 
+    def read_limits(self) -> ReadLimits:
+        """The ingest limits (ingest.ReadLimits) these settings ask for."""
+        from ingest.limits import ReadLimits
+
+        return ReadLimits(self.max_file_mb, self.max_expanded_mb, self.file_timeout, self.worker_memory_mb)
+
 
 # Environment variable -> settings field. OLLAMA_HOST is the convention every Ollama client honours.
 ENV_VARS = {
@@ -78,6 +94,10 @@ ENV_VARS = {
     "OLLAMA_HOST": "ollama_host",
     "ASSISTANT_CHUNK_SIZE": "chunk_size",
     "ASSISTANT_CHUNK_OVERLAP": "chunk_overlap",
+    "ASSISTANT_MAX_FILE_MB": "max_file_mb",
+    "ASSISTANT_MAX_EXPANDED_MB": "max_expanded_mb",
+    "ASSISTANT_FILE_TIMEOUT": "file_timeout",
+    "ASSISTANT_WORKER_MEMORY_MB": "worker_memory_mb",
     "ASSISTANT_SEARCH_ENGINE": "search_engine",
     "ASSISTANT_SEARXNG_URL": "searxng_url",
     "ASSISTANT_SEARCH_REGION": "search_region",
@@ -179,6 +199,10 @@ def load_settings(
         raise SettingsError(f"search_engine: '{settings.search_engine}' is not duckduckgo or searxng")
     if settings.safesearch not in ("on", "moderate", "off"):
         raise SettingsError(f"safesearch: '{settings.safesearch}' is not on, moderate or off")
+    for name in ("max_file_mb", "max_expanded_mb", "file_timeout", "worker_memory_mb"):
+        if not math.isfinite(getattr(settings, name)):
+            var = next(v for v, f in ENV_VARS.items() if f == name)
+            raise SettingsError(f"{var} ({name}): must be a finite positive number, e.g. 100")
     if settings.chunk_overlap >= settings.chunk_size:
         raise SettingsError(
             f"chunk_overlap ({settings.chunk_overlap}) must be smaller than chunk_size "
