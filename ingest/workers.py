@@ -40,7 +40,7 @@ def _mp_context():
         if sys.platform == "linux" and "forkserver" in multiprocessing.get_all_start_methods():
             _context = multiprocessing.get_context("forkserver")
             # The server imports the readers once; each worker forks from it ready to go.
-            _context.set_forkserver_preload(["ingest.reading"])
+            _context.set_forkserver_preload(["ingest.reader_preload"])
         else:
             _context = multiprocessing.get_context("spawn")
     return _context
