@@ -32,6 +32,9 @@ except ImportError:  # Windows: no rlimits; time limits still apply
     resource = None  # type: ignore[assignment]
 
 _context = None
+_READY = "ready"
+#: Seconds a new reader may take to start (imports, jieba's dictionary) before the ingest stops.
+START_TIMEOUT = 120.0
 
 
 def _mp_context():
@@ -51,8 +54,15 @@ def default_workers() -> int:
     return max(2, min(4, (os.cpu_count() or 2) - 1))
 
 
-def _limit_memory(limits: ReadLimits) -> None:
-    if resource is None or not hasattr(resource, "RLIMIT_AS"):
+def _limit_resources(limits: ReadLimits) -> None:
+    if resource is None:
+        return
+    try:
+        # A crashing parser must not leave core files in the user's working folder.
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError, AttributeError):
+        pass
+    if not hasattr(resource, "RLIMIT_AS"):
         return
     wanted = int(limits.worker_memory_mb * MB)
     try:
@@ -80,7 +90,8 @@ def _limit_cpu(limits: ReadLimits) -> None:
 
 def _worker(conn: Connection, chunker: Chunker, limits: ReadLimits, parser: Parser) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_memory(limits)
+    _limit_resources(limits)
+    conn.send(_READY)  # start-up (imports under spawn) does not count against a file's time
     while True:
         try:
             job = conn.recv()
@@ -143,6 +154,18 @@ class ReaderPool:
         )
         process.start()
         theirs.close()
+        try:
+            ready = ours.poll(START_TIMEOUT) and ours.recv() == _READY
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            process.kill()
+            process.join(5)
+            ours.close()
+            raise RuntimeError(
+                f"a reader process did not start within {START_TIMEOUT:g} s "
+                f"(exit status {process.exitcode}); is the machine out of memory or processes?"
+            )
         return _Slot(process, ours)
 
     def _retire(self, slot: _Slot) -> None:
