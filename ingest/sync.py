@@ -213,7 +213,7 @@ def sync(
         found = list(discover(root, exclude=kb.home))
         summary.files_seen = len(found)
         emit(SyncStarted(path_key(root), len(found)))
-        manifest = kb.index.files(under=str(root))
+        manifest = kb.index.files(under=path_key(root))
         writer = _Writer(kb, summary, emit, batch_size)
 
         def settle(work: Work) -> None:

@@ -222,3 +222,15 @@ def test_odd_file_names_survive_the_cli_progress_and_json(tmp_path: Path, home: 
     assert summary["files_added"] == 3
     assert any(f["path"].endswith("big.txt") for f in summary["files_failed"])
     assert [Path(s["path"]).name for s in summary["files_skipped_list"]] == ["pipe.txt"]
+
+
+def test_a_folder_whose_name_is_not_utf8_is_synced(open_kb, tmp_path: Path) -> None:
+    folder = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"d\xe9p\xf4t")))
+    write_files(folder, {"notes.md": english("meadows")})
+    kb = open_kb()
+    summary = sync(kb, folder)
+    assert summary.files_added == 1
+    assert sync(kb, folder).files_unchanged == 1
+    (folder / "notes.md").unlink()
+    assert sync(kb, folder).files_removed == 1
+    assert kb.lexical_search("meadows") == []
