@@ -32,6 +32,7 @@ from .workers import ReaderPool
 if TYPE_CHECKING:  # the knowledge base (and Chroma) stays out of the reader processes
     from vectorstore import KnowledgeBase, StoredChunk
 
+
 @dataclass(frozen=True)
 class FileFailure:
     path: str
