@@ -234,3 +234,25 @@ def test_a_folder_whose_name_is_not_utf8_is_synced(open_kb, tmp_path: Path) -> N
     (folder / "notes.md").unlink()
     assert sync(kb, folder).files_removed == 1
     assert kb.lexical_search("meadows") == []
+
+
+def test_limit_settings_come_from_the_environment_and_bad_values_name_the_setting(home: Path) -> None:
+    from assistant.settings import SettingsError, load_settings
+
+    env = {
+        "ASSISTANT_HOME": str(home),
+        "ASSISTANT_MAX_FILE_MB": "5",
+        "ASSISTANT_MAX_EXPANDED_MB": "50",
+        "ASSISTANT_FILE_TIMEOUT": "7.5",
+        "ASSISTANT_WORKER_MEMORY_MB": "1024",
+    }
+    assert load_settings(environ=env).read_limits() == ReadLimits(5, 50, 7.5, 1024)
+    assert load_settings(environ={"ASSISTANT_HOME": str(home)}).read_limits() == ReadLimits()
+    for var, value in (
+        ("ASSISTANT_MAX_FILE_MB", "0"),
+        ("ASSISTANT_FILE_TIMEOUT", "inf"),
+        ("ASSISTANT_MAX_EXPANDED_MB", "nan"),
+        ("ASSISTANT_WORKER_MEMORY_MB", "lots"),
+    ):
+        with pytest.raises(SettingsError, match=var):
+            load_settings(environ={"ASSISTANT_HOME": str(home), var: value})
