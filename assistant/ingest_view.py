@@ -54,6 +54,10 @@ class ProgressView:
                 self.progress.console.print(
                     styled(("failed", "red"), f" {event.path}: {event.error}"), highlight=False
                 )
+            elif event.status == "skipped" and event.error:
+                self.progress.console.print(
+                    styled(("skipped", "yellow"), f" {event.path}: {event.error}"), highlight=False
+                )
             for warning in event.warnings:
                 self.progress.console.print(
                     styled(("warning", "yellow"), f" {event.path}: {warning}"), highlight=False
@@ -73,7 +77,7 @@ class PlainView:
             self.console.print(
                 f"ingesting {plain(event.root)}: {event.total_files} files", markup=False, highlight=False
             )
-        elif isinstance(event, FileDone) and event.status not in ("unchanged", "skipped"):
+        elif isinstance(event, FileDone) and (event.status not in ("unchanged", "skipped") or event.error):
             detail = (
                 f": {event.error}" if event.error else f" ({event.chunks} chunks)" if event.chunks else ""
             )
@@ -98,3 +102,8 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
         console.print(f"[red]{len(s.files_failed)} file(s) could not be ingested:[/]")
         for failure in s.files_failed:
             console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)
+    if s.files_skipped_list:
+        count = len(s.files_skipped_list)
+        console.print(f"[yellow]{count} file(s) are not regular files and were skipped:[/]")
+        for skip in s.files_skipped_list:
+            console.print(plain(f"  {skip.path}: {skip.reason}"), markup=False, highlight=False)

@@ -228,6 +228,7 @@ class Session:
                 path,
                 chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
                 on_event=on_event,
+                limits=self.settings.read_limits(),
             )
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question

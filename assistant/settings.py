@@ -14,12 +14,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
 from vectorstore.errors import AssistantError
+
+if TYPE_CHECKING:
+    from ingest.limits import ReadLimits
 
 
 class SettingsError(AssistantError, ValueError):
@@ -44,6 +47,12 @@ class Settings:
     #: Chunk size in weighted characters (a CJK character counts as several; see ingest.chunking).
     chunk_size: int = 800
     chunk_overlap: int = 120
+    #: What one file may cost an ingest (see ingest.limits): its size in MB, the expanded size of
+    #: a zip-based document in MB, seconds to read it, and a reader process's memory in MB.
+    max_file_mb: float = 100.0
+    max_expanded_mb: float = 512.0
+    file_timeout: float = 120.0
+    worker_memory_mb: float = 4096.0
     #: Web search engine: duckduckgo (through ddgs) or searxng.
     search_engine: str = "duckduckgo"
     searxng_url: str | None = None
@@ -77,6 +86,12 @@ class Settings:
     def config_file(self) -> Path:
         return self.home / "config.toml"
 
+    def read_limits(self) -> ReadLimits:
+        """The ingest limits (ingest.ReadLimits) these settings ask for."""
+        from ingest.limits import ReadLimits
+
+        return ReadLimits(self.max_file_mb, self.max_expanded_mb, self.file_timeout, self.worker_memory_mb)
+
 
 # Environment variable -> settings field. OLLAMA_HOST is the convention every Ollama client honours.
 ENV_VARS = {
@@ -87,6 +102,10 @@ ENV_VARS = {
     "OLLAMA_HOST": "ollama_host",
     "ASSISTANT_CHUNK_SIZE": "chunk_size",
     "ASSISTANT_CHUNK_OVERLAP": "chunk_overlap",
+    "ASSISTANT_MAX_FILE_MB": "max_file_mb",
+    "ASSISTANT_MAX_EXPANDED_MB": "max_expanded_mb",
+    "ASSISTANT_FILE_TIMEOUT": "file_timeout",
+    "ASSISTANT_WORKER_MEMORY_MB": "worker_memory_mb",
     "ASSISTANT_SEARCH_ENGINE": "search_engine",
     "ASSISTANT_SEARXNG_URL": "searxng_url",
     "ASSISTANT_SEARCH_REGION": "search_region",
@@ -121,6 +140,10 @@ NUMERIC_RANGES: dict[str, tuple[float, float]] = {
     "num_ctx": (256, 1_048_576),
     "max_ctx": (256, 1_048_576),
     "num_predict": (1, 1_048_576),
+    "max_file_mb": (0.001, 1_000_000),
+    "max_expanded_mb": (0.001, 10_000_000),
+    "file_timeout": (0.1, 86_400),
+    "worker_memory_mb": (64, 10_000_000),
 }
 
 

@@ -1,10 +1,12 @@
 """Read a folder of documents into a knowledge base, and keep the base in sync with it."""
 
 from .chunking import Chunk, Chunker, weighted_len
+from .limits import ReadLimits
 from .sync import (
     ChunksEmbedded,
     FileDone,
     FileFailure,
+    FileSkip,
     SyncEvent,
     SyncFinished,
     SyncStarted,
@@ -18,6 +20,8 @@ __all__ = [
     "ChunksEmbedded",
     "FileDone",
     "FileFailure",
+    "FileSkip",
+    "ReadLimits",
     "SyncEvent",
     "SyncFinished",
     "SyncStarted",

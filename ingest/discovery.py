@@ -1,10 +1,16 @@
 """Which files under a folder are ingested: everything but hidden files and folders, paths
 matched by a `.assistantignore` (gitignore syntax, in the folder or any subfolder, relative to
-the folder it is in), and media/binary types that are never documents."""
+the folder it is in), and media/binary types that are never documents.
+
+Only regular files are read. Links to regular files are followed; links that loop, and pipes,
+devices and sockets (which can block a reader forever or never end) are listed with the reason
+they were skipped."""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +25,45 @@ IGNORE_FILE = ".assistantignore"
 @dataclass(frozen=True)
 class Found:
     path: Path
-    #: False for files skipped quietly (media types); they are counted, never read.
+    #: False for files that are never read: media types (skipped quietly) and non-regular files.
     readable: bool
+    #: Why a file that is not a document was skipped (a pipe, a device, a link loop), for the report.
+    skip_reason: str | None = None
+
+
+def path_key(path: Path) -> str:
+    """`path` as text that is always valid UTF-8: the key of a file in the base and in reports.
+
+    A name that is not valid UTF-8 (possible on Linux) keeps its odd bytes as `\\xNN` escapes, so
+    it can be stored, shown and written as JSON; valid names are unchanged.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+def classify(path: Path) -> Found | None:
+    """A Found for `path` (links followed), or None for a dangling link (skipped quietly)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return Found(path, False, "a symbolic link loop; skipped")
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            return None
+        return Found(path, False, f"cannot be examined ({exc.strerror or exc}); skipped")
+    if stat.S_ISREG(mode):
+        return Found(path, kind_of(path) is not None)
+    what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    via = "a link to " if os.path.islink(path) else ""
+    return Found(path, False, f"{via}{what}, not a regular file; skipped")
 
 
 def _load_spec(folder: Path) -> pathspec.PathSpec | None:
@@ -39,8 +82,9 @@ def discover(root: Path, exclude: Path | None = None) -> Iterator[Found]:
     """
     root = root.resolve()
     exclude = exclude.resolve() if exclude else None
-    if root.is_file():
-        yield Found(root, kind_of(root) is not None)
+    if not root.is_dir():
+        if (found := classify(root)) is not None:
+            yield found
         return
     specs: list[tuple[Path, pathspec.PathSpec]] = []
 
@@ -71,8 +115,7 @@ def discover(root: Path, exclude: Path | None = None) -> Iterator[Found]:
             if name.startswith("."):
                 continue
             path = here / name
-            if path.is_symlink() and not path.exists():
-                continue  # a dangling link
             if ignored(path, False):
                 continue
-            yield Found(path, kind_of(path) is not None)
+            if (found := classify(path)) is not None:
+                yield found

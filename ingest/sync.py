@@ -5,35 +5,44 @@ or re-embedding. Chunk ids are deterministic (path, content hash, position), so 
 sync twice leaves the same base, and the write order in `vectorstore.kb` makes a sync killed at
 any moment converge on the next run.
 
-Reading and chunking run on a worker thread while the main thread embeds, so parsing hides
-behind the embedder, which is the bottleneck on a CPU.
+Only regular files within the size limit are opened, and never by this process: reader
+processes (ingest.workers) read, parse and chunk them under time and memory limits while this
+process embeds, so a hostile or broken file costs that file alone and parsing hides behind the
+embedder, the bottleneck on a CPU.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING
 
-from vectorstore import FileRecord, KnowledgeBase, StoredChunk
-from vectorstore.lexical import search_tokens
+from .chunking import Chunker
+from .discovery import discover, path_key
+from .formats import parse
+from .limits import ReadLimits
+from .reading import Parser, ReadJob, Status, Work
+from .workers import ReaderPool
 
-from .chunking import Chunk, Chunker
-from .discovery import discover
-from .formats import UnreadableFileError, parse
-
-Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
+if TYPE_CHECKING:  # the knowledge base (and Chroma) stays out of the reader processes
+    from vectorstore import KnowledgeBase, StoredChunk
 
 
 @dataclass(frozen=True)
 class FileFailure:
     path: str
     error: str
+
+
+@dataclass(frozen=True)
+class FileSkip:
+    path: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,11 @@ class SyncSummary:
     files_updated: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
+    #: Files not read: media types (counted only) and non-regular files (also listed below).
     files_skipped: int = 0
     files_failed: list[FileFailure] = field(default_factory=list)
+    #: Pipes, devices, sockets and link loops, with the reason each was not read.
+    files_skipped_list: list[FileSkip] = field(default_factory=list)
     warnings: list[FileWarning] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
@@ -72,6 +84,7 @@ class FileDone:
     path: str
     status: Status
     chunks: int = 0
+    #: Why a file failed, or why a non-regular file was skipped.
     error: str | None = None
     warnings: tuple[str, ...] = ()
 
@@ -87,85 +100,6 @@ class SyncFinished:
 
 
 SyncEvent = SyncStarted | FileDone | ChunksEmbedded | SyncFinished
-
-
-@dataclass
-class _Work:
-    """One file's outcome from the reader thread."""
-
-    path: str
-    status: Status
-    record: FileRecord | None = None
-    chunks: list[StoredChunk] = field(default_factory=list)
-    embed_texts: list[str] = field(default_factory=list)
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=20).hexdigest()
-
-
-class _Reader:
-    """Reads, hashes, parses and chunks files on a worker thread, in order."""
-
-    def __init__(self, kb: KnowledgeBase, chunker: Chunker, manifest: dict[str, FileRecord]) -> None:
-        self.kb, self.chunker, self.manifest = kb, chunker, manifest
-
-    def read(self, path: Path, readable: bool) -> _Work:
-        key = str(path)
-        if not readable:
-            return _Work(key, "skipped")
-        try:
-            stat = path.stat()
-            old = self.manifest.get(key)
-            if old and old.size == stat.st_size and old.mtime_ns == stat.st_mtime_ns:
-                return _Work(key, "unchanged")
-            data = path.read_bytes()
-        except OSError as exc:
-            return _Work(key, "failed", error=f"cannot read: {exc.strerror or exc}")
-        digest = content_hash(data)
-        if old and old.content_hash == digest:
-            return _Work(
-                key,
-                "unchanged",
-                record=FileRecord(
-                    key, digest, stat.st_size, stat.st_mtime_ns, old.title, old.kind, old.chunk_ids
-                ),
-            )
-        try:
-            kind, doc = parse(path, data)
-            chunks = self.chunker.chunk(doc, source=key, content_hash=digest, kind=kind)
-        except UnreadableFileError as exc:
-            return _Work(key, "failed", error=str(exc))
-        except Exception as exc:  # a parser bug must not stop the batch
-            return _Work(key, "failed", error=f"could not be read ({type(exc).__name__}: {exc})")
-        if not chunks:
-            return _Work(key, "failed", error="no text to index")
-        record = FileRecord(
-            key,
-            digest,
-            stat.st_size,
-            stat.st_mtime_ns,
-            doc.title,
-            kind,
-            tuple(c.id for c in chunks),
-        )
-        # Hashing and word segmentation happen here, off the embedding thread.
-        return _Work(
-            key,
-            "updated" if old else "added",
-            record,
-            [_stored(c) for c in chunks],
-            [c.embed_text for c in chunks],
-            warnings=doc.warnings,
-        )
-
-
-def _stored(chunk: Chunk) -> StoredChunk:
-    embed_hash = content_hash(chunk.embed_text.encode("utf-8"))
-    tokens = search_tokens(StoredChunk(chunk.id, chunk.text, chunk.metadata))
-    return StoredChunk(chunk.id, chunk.text, chunk.metadata, embed_hash, tokens)
 
 
 def _background(items: Iterator, depth: int = 8) -> Iterator:
@@ -210,9 +144,9 @@ class _Writer:
     def __init__(self, kb: KnowledgeBase, summary: SyncSummary, emit, batch_size: int) -> None:
         self.kb, self.summary, self.emit, self.batch_size = kb, summary, emit, batch_size
         self.batch: list[tuple[StoredChunk, str]] = []
-        self.pending: list[tuple[_Work, list]] = []  # files whose chunks are not all written yet
+        self.pending: list[tuple[Work, list]] = []  # files whose chunks are not all written yet
 
-    def add(self, work: _Work) -> None:
+    def add(self, work: Work) -> None:
         remaining = list(zip(work.chunks, work.embed_texts, strict=True))
         self.pending.append((work, remaining))
         while remaining:
@@ -236,7 +170,7 @@ class _Writer:
         while self.pending and not self.pending[0][1]:
             self._commit(self.pending.pop(0)[0])
 
-    def _commit(self, work: _Work) -> None:
+    def _commit(self, work: Work) -> None:
         summary = self.summary
         summary.chunks_removed += self.kb.commit_file(work.record, work.chunks)
         summary.chunks_added += len(work.chunks)
@@ -255,10 +189,19 @@ def sync(
     chunker: Chunker | None = None,
     on_event: Callable[[SyncEvent], None] | None = None,
     batch_size: int | None = None,
+    limits: ReadLimits | None = None,
+    workers: int | None = None,
+    parser: Parser = parse,
 ) -> SyncSummary:
-    """Make the part of `kb` that came from `root` match the files under `root` now."""
+    """Make the part of `kb` that came from `root` match the files under `root` now.
+
+    `limits` bound what one file may cost (size, expanded size, time, memory); `workers` is the
+    number of reader processes; `parser` (a module-level function, it is pickled) reads a file's
+    bytes into a document, `ingest.formats.parse` unless a test or plug-in says otherwise.
+    """
     emit = on_event or (lambda event: None)
     chunker = chunker or Chunker()
+    limits = limits or ReadLimits()
     batch_size = batch_size or max(16, kb.embedder.embed_batch_size())
     started = time.perf_counter()
     summary = SyncSummary()
@@ -270,21 +213,20 @@ def sync(
     try:
         found = list(discover(root, exclude=kb.home))
         summary.files_seen = len(found)
-        emit(SyncStarted(str(root), len(found)))
-        manifest = kb.index.files(under=str(root))
-
+        emit(SyncStarted(path_key(root), len(found)))
+        manifest = kb.index.files(under=path_key(root))
         writer = _Writer(kb, summary, emit, batch_size)
-        reader = _Reader(kb, chunker, manifest)
-        for work in _background(reader.read(f.path, f.readable) for f in found):
-            if work.status in ("added", "updated"):
-                writer.add(work)
-                continue
+
+        def settle(work: Work) -> None:
+            """Record one file that is not added or updated."""
             if work.status == "unchanged":
                 summary.files_unchanged += 1
                 if work.record is not None:
                     kb.index.touch(work.path, work.record.mtime_ns)
             elif work.status == "skipped":
                 summary.files_skipped += 1
+                if work.error:
+                    summary.files_skipped_list.append(FileSkip(work.path, work.error))
             elif work.status == "failed":
                 work.error = work.error or "unknown error"
                 if work.path in manifest:
@@ -295,10 +237,39 @@ def sync(
                     manifest.pop(work.path)
                 summary.files_failed.append(FileFailure(work.path, work.error))
             emit(FileDone(work.path, work.status, error=work.error))
-        writer.flush()
+
+        # What can be decided from the folder listing alone is settled here; only files that may
+        # have changed go to the readers.
+        jobs: list[ReadJob] = []
+        for f in found:
+            key = path_key(f.path)
+            if not f.readable:
+                settle(Work(key, "skipped", error=f.skip_reason))
+                continue
+            try:
+                info = os.stat(f.path)
+            except OSError as exc:
+                settle(Work(key, "failed", error=f"cannot read: {exc.strerror or exc}"))
+                continue
+            old = manifest.get(key)
+            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
+                settle(Work(key, "unchanged"))
+            elif info.st_size > limits.max_file_bytes:
+                settle(Work(key, "failed", error=limits.too_large(info.st_size)))
+            else:
+                jobs.append(ReadJob(key, f.path, info.st_size, info.st_mtime_ns, old))
+
+        if jobs:
+            with ReaderPool(chunker, limits, parser, workers) as pool:
+                for work in _background(pool.read(jobs)):
+                    if work.status in ("added", "updated"):
+                        writer.add(work)
+                    else:
+                        settle(work)
+                writer.flush()
 
         # Removals come last so that a moved file's chunks can reuse the vectors of its old copy.
-        present = {str(f.path) for f in found if f.readable}
+        present = {path_key(f.path) for f in found if f.readable}
         for path in sorted(set(manifest) - present):
             summary.chunks_removed += kb.remove_file(path)
             summary.files_removed += 1

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from assistant.ingest_view import PlainView, ProgressView, print_summary
-from ingest import ChunksEmbedded, FileDone, FileFailure, SyncFinished, SyncStarted, SyncSummary
+from ingest import ChunksEmbedded, FileDone, FileFailure, FileSkip, SyncFinished, SyncStarted, SyncSummary
 
 EVENTS = [
     SyncStarted("/notes", 4),
@@ -73,4 +73,33 @@ def test_summary_names_every_failed_file() -> None:
         "2 file(s) could not be ingested:",
         "  /n/empty.txt: empty file",
         "  /n/x.pdf: corrupt",
+    ]
+
+
+def test_paths_and_reasons_are_printed_as_text_not_markup() -> None:
+    events = [
+        SyncStarted("/n", 3),
+        FileDone("/n/[/]x[bold].md", "failed", error="bad [/] value [link=x]"),
+        FileDone("/n/pipe[/].txt", "skipped", error="a named pipe (FIFO), not a regular file; skipped"),
+        FileDone("/n/caf\\xe9[red].md", "added", 2, warnings=("odd [/] warning",)),
+    ]
+    for make in (ProgressView, PlainView):
+        out = console()
+        view = make(out)
+        for event in events:
+            view(event)
+        view(SyncFinished(SyncSummary()))
+        text = out.file.getvalue()
+        assert "/n/[/]x[bold].md: bad [/] value [link=x]" in text
+        assert "/n/pipe[/].txt: a named pipe (FIFO), not a regular file; skipped" in text
+        assert "/n/caf\\xe9[red].md: odd [/] warning" in text
+
+
+def test_summary_lists_skipped_non_regular_files() -> None:
+    out = console()
+    summary = SyncSummary(files_skipped=1, files_skipped_list=[FileSkip("/n/[/]fifo", "a socket")])
+    print_summary(out, summary, "notes")
+    assert out.file.getvalue().splitlines()[1:] == [
+        "1 file(s) are not regular files and were skipped:",
+        "  /n/[/]fifo: a socket",
     ]

@@ -1,0 +1,120 @@
+"""Reading one file: open it safely, hash it, parse it and chunk it. Runs in a reader process
+(see ingest.workers), so nothing here touches the knowledge base."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from vectorstore.lexical import FileRecord, StoredChunk, search_tokens
+
+from .chunking import Chunk, Chunker
+from .formats import ParsedDocument, UnreadableFileError, kind_of, parse
+from .limits import ZIP_MAGIC, LimitExceededError, ReadLimits, check_expansion
+
+Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
+
+#: Turns a file's bytes into (kind, document); must be a module-level function (it is pickled).
+Parser = Callable[[Path, bytes], tuple[str, ParsedDocument]]
+
+# Containers checked for their expanded size before a reader inflates them.
+_ZIP_KINDS = frozenset({".docx", ".epub"})
+
+
+@dataclass(frozen=True)
+class ReadJob:
+    """One file for a reader: where it is, its key in the base, and what the base has for it."""
+
+    key: str
+    path: Path
+    size: int
+    mtime_ns: int
+    old: FileRecord | None = None
+
+
+@dataclass
+class Work:
+    """One file's outcome from a reader."""
+
+    path: str
+    status: Status
+    record: FileRecord | None = None
+    chunks: list[StoredChunk] = field(default_factory=list)
+    embed_texts: list[str] = field(default_factory=list)
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def display_text(text: str) -> str:
+    """`text` with any undecodable file-name bytes (lone surrogates) written as `\\xNN`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_bytes(path: Path, limits: ReadLimits) -> bytes:
+    """The bytes of the regular file at `path`, refusing anything else or anything too large.
+
+    Opened without blocking, so a file swapped for a pipe after discovery cannot hang the read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFileError("not a regular file; skipped")
+        if info.st_size > limits.max_file_bytes:
+            raise LimitExceededError(limits.too_large(info.st_size))
+        data = file.read(limits.max_file_bytes + 1)
+    if len(data) > limits.max_file_bytes:  # it grew after the check
+        raise LimitExceededError(limits.too_large(len(data)))
+    return data
+
+
+def read_document(job: ReadJob, chunker: Chunker, limits: ReadLimits, parser: Parser = parse) -> Work:
+    """Read, hash, parse and chunk one file. Expected problems come back as a failed Work;
+    anything else (a parser bug, MemoryError, RecursionError) is raised for the caller."""
+    key, old = job.key, job.old
+    try:
+        data = read_bytes(job.path, limits)
+    except OSError as exc:
+        return Work(key, "failed", error=f"cannot read: {exc.strerror or exc}")
+    except (UnreadableFileError, LimitExceededError) as exc:
+        return Work(key, "failed", error=str(exc))
+    digest = content_hash(data)
+    if old and old.content_hash == digest:
+        record = FileRecord(key, digest, job.size, job.mtime_ns, old.title, old.kind, old.chunk_ids)
+        return Work(key, "unchanged", record=record)
+    try:
+        if kind_of(job.path) in _ZIP_KINDS and data.startswith(ZIP_MAGIC):
+            check_expansion(data, limits)
+        kind, doc = parser(job.path, data)
+        del data
+        doc.title = display_text(doc.title)
+        chunks = chunker.chunk(doc, source=key, content_hash=digest, kind=kind)
+    except (UnreadableFileError, LimitExceededError) as exc:
+        return Work(key, "failed", error=str(exc))
+    if not chunks:
+        return Work(key, "failed", error="no text to index")
+    record = FileRecord(key, digest, job.size, job.mtime_ns, doc.title, kind, tuple(c.id for c in chunks))
+    # Hashing and word segmentation happen here, off the embedding process.
+    return Work(
+        key,
+        "updated" if old else "added",
+        record,
+        [stored_chunk(c) for c in chunks],
+        [c.embed_text for c in chunks],
+        warnings=doc.warnings,
+    )
+
+
+def stored_chunk(chunk: Chunk) -> StoredChunk:
+    embed_hash = content_hash(chunk.embed_text.encode("utf-8"))
+    tokens = search_tokens(StoredChunk(chunk.id, chunk.text, chunk.metadata))
+    return StoredChunk(chunk.id, chunk.text, chunk.metadata, embed_hash, tokens)
