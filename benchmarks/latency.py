@@ -89,24 +89,30 @@ def build(size: int) -> Path:
     return home
 
 
-def measure(home: Path, queries: list[str]) -> dict:
+def measure(home: Path, queries: list[str], *, english_index: bool = True) -> dict:
     with KnowledgeBase.open(home, "bench") as kb:
+        if not english_index:  # the same base as one without an English index would be searched
+            kb.english_embedder = kb.english_collection = None
         retriever = KBRetriever(kb)
         for q in queries[:5]:
             retriever.search(q)  # warm up: model load, page cache
-        times = []
+        times, english_times = [], []
         for q in queries:
             start = time.perf_counter()
             retriever.search(q, k=6)
             times.append(1000 * (time.perf_counter() - start))
+            if q.isascii():
+                english_times.append(times[-1])
         chunks = kb.index.counts()[1]
         retriever.close()
     times.sort()
     return {
         "chunks": chunks,
+        "english_index": english_index,
         "queries": len(times),
         "median_ms": statistics.median(times),
         "p95_ms": times[int(0.95 * (len(times) - 1))],
+        "english_median_ms": statistics.median(english_times) if english_times else None,
     }
 
 
@@ -134,8 +140,9 @@ def main() -> None:
         home = build(size)
         print(f"built {size} chunks in {time.perf_counter() - started:.0f} s", flush=True)
         if not args.build_only:
-            rows.append(measure(home, queries))
-            print(json.dumps(rows[-1]), flush=True)
+            for english_index in (False, True):  # in one run: compare within it
+                rows.append(measure(home, queries, english_index=english_index))
+                print(json.dumps(rows[-1]), flush=True)
     if rows:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))
