@@ -315,12 +315,13 @@ class KnowledgeBase:
             self._upsert_english(chunks)
 
     def _upsert_english(self, chunks: Sequence[StoredChunk]) -> None:
-        """Embed the English ones of `chunks` for the English index (a chunk that is no longer
-        English leaves it)."""
+        """Embed the English ones of `chunks` for the English index.
+
+        A chunk's id changes with its file's content, so a chunk never turns from English into
+        something else under the same id: removals go through `_delete_vectors` like the main
+        index's.
+        """
         english = [c for c in chunks if english_index_wanted(c.text)]
-        other = [c.id for c in chunks if not english_index_wanted(c.text)]
-        if other:
-            self._delete_vectors(other, [self.english_collection])
         if not english:
             return
         vectors = self.english_embedder.get().embed_documents([c.text for c in english])
