@@ -214,7 +214,7 @@ def sync(
         found = list(discover(root, exclude=kb.home))
         summary.files_seen = len(found)
         emit(SyncStarted(path_key(root), len(found)))
-        manifest = kb.index.files(under=path_key(root))
+        manifest = kb.files(under=path_key(root))
         writer = _Writer(kb, summary, emit, batch_size)
 
         def settle(work: Work) -> None:
@@ -222,7 +222,7 @@ def sync(
             if work.status == "unchanged":
                 summary.files_unchanged += 1
                 if work.record is not None:
-                    kb.index.touch(work.path, work.record.mtime_ns)
+                    kb.touch(work.path, work.record.mtime_ns)
             elif work.status == "skipped":
                 summary.files_skipped += 1
                 if work.error:

@@ -384,6 +384,21 @@ class KnowledgeBase:
             raise
 
     # --- reading ----------------------------------------------------------------------------
+    def files(self, under: str | None = None) -> dict[str, FileRecord]:
+        """The manifest: every file the base holds (or those at or below the path `under`)."""
+        return self.index.files(under)
+
+    def touch(self, path: str, mtime_ns: int) -> None:
+        """Record a new modification time for an unchanged file (so it is not hashed again)."""
+        self.index.touch(path, mtime_ns)
+
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """The main index's vectors of chunks `ids` (those that have one)."""
+        if not ids:
+            return {}
+        got = self._chroma(self.collection.get, ids=list(ids), include=["embeddings"])
+        return {i: list(e) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
+
     def dense_search(
         self, query: str, k: int = 10, *, vector: Sequence[float] | None = None
     ) -> list[DenseHit]:

@@ -7,8 +7,10 @@ query is one its embedder can read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from vectorstore import KnowledgeBase
 
@@ -48,11 +50,12 @@ class KBRetriever:
     def close(self) -> None:
         self._pool.shutdown(wait=False)
 
-    def search(self, query: str, k: int = 6) -> list[Source]:
-        """The `k` best passages for `query`, best first (labels are assigned by the caller)."""
+    def search(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> list[Source]:
+        """The `k` best passages for `query`, best first (labels are assigned by the caller).
+        `vector`: the query already embedded by the base's embedder (not embedded again)."""
         depth = max(self.options.depth, 2 * k)
         english = self.kb.english_embedder
-        searches = [(self.kb.dense_search, self.kb.embedder.languages)]
+        searches = [(partial(self.kb.dense_search, vector=vector), self.kb.embedder.languages)]
         if english is not None and language_coverage(query, english.get().languages):
             searches.append((self.kb.english_search, english.get().languages))
         futures = [(self._pool.submit(search, query, depth), languages) for search, languages in searches]

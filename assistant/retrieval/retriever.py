@@ -12,19 +12,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 
 from ingest import Chunker
 from ingest.formats import UnreadableFileError, html_to_document
-from vectorstore import FileRecord, KnowledgeBase, StoredChunk
+from vectorstore import KnowledgeBase
 from vectorstore.embedders import Embedder
-from vectorstore.lexical import LexicalIndex
 
 from ..web import SearchEngine, WebOptions, WebPage, WebSearchError, looks_like_injection, run_web_step
 from ..web.search import clean_web_text
+from .bm25 import bm25_ranking
 from .dedupe import collapse
 from .fusion import Ranked, fuse
 from .kb_retriever import KBRetriever
@@ -77,7 +76,11 @@ class Retriever:
         only the current question ever leaves the machine.
         """
         out = Retrieval(query=query, web=web)
-        kb_hits = self.kb_retriever.search(query, k=2 * k if web else k) if self.kb_retriever else []
+        # With the web on, the query vector also ranks web passages: embedded once, used twice.
+        vector = self.embedder.embed_query(query) if web and self.embedder is not None else None
+        kb_hits = (
+            self.kb_retriever.search(query, k=2 * k if web else k, vector=vector) if self.kb_retriever else []
+        )
         for hit in kb_hits:
             # Documents can carry instructions too: flag them like web passages.
             hit.extra.setdefault("suspicious", looks_like_injection(hit.text))
@@ -97,7 +100,7 @@ class Retriever:
         outcome = run_web_step(web_query or query, engine, self.web_options)
         out.notices.extend(outcome.notices)
         web_hits = self._web_passages(query, outcome.pages)
-        out.sources = assign_labels(self._merge(query, kb_hits, web_hits, k))
+        out.sources = assign_labels(self._merge(query, vector, kb_hits, web_hits, k))
         return out
 
     # --- web passages ---------------------------------------------------------------------------
@@ -140,12 +143,14 @@ class Retriever:
         return passages[:WEB_PASSAGES_MAX]
 
     # --- merging --------------------------------------------------------------------------------
-    def _merge(self, query: str, kb_hits: list[Source], web_hits: list[Source], k: int) -> list[Source]:
+    def _merge(
+        self, query: str, vector, kb_hits: list[Source], web_hits: list[Source], k: int
+    ) -> list[Source]:
         candidates = kb_hits + web_hits
         if not candidates:
             return []
         by_id = {s.chunk_id: s for s in candidates}
-        dense = self._dense_ranking(query, kb_hits, web_hits)
+        dense = self._dense_ranking(vector, kb_hits, web_hits)
         lexical = _lexical_ranking(query, candidates)
         fused = fuse(
             dense,
@@ -165,19 +170,14 @@ class Retriever:
         )
         return best
 
-    def _dense_ranking(self, query: str, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
-        if self.embedder is None:
+    def _dense_ranking(self, vector, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
+        if self.embedder is None or vector is None:
             return []
-        query_vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        query_vector = np.asarray(vector, dtype=np.float32)
         vectors: dict[str, np.ndarray] = {}
         if kb_hits and self.kb is not None:
-            got = self.kb.collection.get(ids=[s.chunk_id for s in kb_hits], include=["embeddings"])
-            vectors.update(
-                {
-                    i: np.asarray(e, dtype=np.float32)
-                    for i, e in zip(got["ids"], got["embeddings"], strict=True)
-                }
-            )
+            stored = self.kb.stored_vectors([s.chunk_id for s in kb_hits])
+            vectors.update({i: np.asarray(v, dtype=np.float32) for i, v in stored.items()})
         if web_hits:
             embedded = self.embedder.embed_documents([s.text for s in web_hits])
             vectors.update(
@@ -202,15 +202,5 @@ def _best_passages(query: str, texts: list[str], n: int) -> list[str]:
 
 
 def _lexical_ranking(query: str, sources: list[Source]) -> list[Ranked]:
-    """BM25 over just these passages, with the knowledge base's own segmentation (in memory)."""
-    index = LexicalIndex(Path(":memory:"))  # a throwaway index: SQLite in memory, no file
-    try:
-        for s in sources:
-            index.replace_file(
-                FileRecord(s.chunk_id, "", 0, 0, "", "", (s.chunk_id,)),
-                [StoredChunk(s.chunk_id, s.text, {"title": s.title})],
-                0.0,
-            )
-        return [Ranked(h.id, h.score) for h in index.search(query, len(sources))]
-    finally:
-        index.close()
+    """BM25 over just these passages (titles count, as in the knowledge base's index)."""
+    return bm25_ranking(query, [(s.chunk_id, f"{s.title}\n{s.text}") for s in sources])
