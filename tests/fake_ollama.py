@@ -18,8 +18,10 @@ error. Every request is recorded (`requests`, `chats`), so tests can assert what
     ...  # point the code under test at server.url
     assert server.last_chat.options["num_ctx"] == 8192
 
-Wire details follow ollama/ollama `server/routes.go` and `api/types.go`: NDJSON streams with chunked
-transfer encoding, Go's `omitempty` fields, error texts and status codes, durations in nanoseconds.
+It serves the endpoints the assistant uses (`/api/tags`, `/api/show`, `/api/pull`, `/api/ps`,
+`/api/chat`, `/api/embed`) as ollama/ollama `server/routes.go` and `api/types.go` do: Go's
+`omitempty` fields, error texts and status codes, durations in nanoseconds. The HTTP side (chunked
+NDJSON streams, cut connections, recording) is `ollama_wire`; this module is the behaviour.
 """
 
 from __future__ import annotations
@@ -28,15 +30,13 @@ import hashlib
 import json
 import math
 import re
-import socket
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+
+from ollama_wire import Cut, Exchange, RecordedRequest, WireServer
 
 DIMENSION = 64
 #: A model name the fake does not have, for "model not pulled" errors.
@@ -269,56 +269,6 @@ def _default_reply(model: FakeModel, request: RecordedRequest) -> Reply:
 # --- Requests -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    method: str
-    path: str
-    headers: dict[str, str]
-    raw: bytes
-    #: The parsed JSON body (None when there was none or it was not JSON).
-    body: Any
-    #: time.monotonic() when it arrived.
-    at: float
-
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
-
-    def _get(self, key: str, default: Any = None) -> Any:
-        return self.body.get(key, default) if isinstance(self.body, dict) else default
-
-    @property
-    def model(self) -> str | None:
-        return self._get("model")
-
-    @property
-    def messages(self) -> list[dict]:
-        return self._get("messages") or []
-
-    @property
-    def options(self) -> dict:
-        return self._get("options") or {}
-
-    @property
-    def think(self) -> bool | str | None:
-        """The `think` field as sent; None when it was left out."""
-        return self._get("think")
-
-    @property
-    def stream(self) -> bool:
-        return self._get("stream") is not False
-
-    @property
-    def prompt(self) -> str:
-        """The content of the last user message."""
-        users = [m for m in self.messages if m.get("role") == "user"]
-        return str(users[-1].get("content") or "") if users else ""
-
-    @property
-    def history(self) -> list[dict]:
-        """Every message before the last one."""
-        return self.messages[:-1]
-
-
 # --- Wire helpers -------------------------------------------------------------------------------
 
 
@@ -380,59 +330,6 @@ def _option_error(options: Any) -> str | None:
     return None
 
 
-class _Cut(Exception):
-    """The fake closes the connection mid-response (scripted, or the server is stopping)."""
-
-
-class _Exchange:
-    """One request being answered: plain JSON, text, or a chunked NDJSON stream."""
-
-    def __init__(self, handler: _Handler) -> None:
-        self.handler = handler
-        self.streaming = False
-
-    def send(self, status: int, body: bytes, content_type: str) -> None:
-        h = self.handler
-        h.send_response(status)
-        h.send_header("Content-Type", content_type)
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(body)
-
-    def json(self, status: int, body: Any) -> None:
-        self.send(status, json.dumps(body, ensure_ascii=False).encode(), "application/json; charset=utf-8")
-
-    def error(self, status: int, message: str) -> None:
-        self.json(status, {"error": message})
-
-    def text(self, status: int, text: str) -> None:
-        self.send(status, text.encode(), "text/plain; charset=utf-8")
-
-    def line(self, obj: Any) -> None:
-        """One NDJSON line; the first one sends the headers (Go's net/http streams chunked)."""
-        h = self.handler
-        if not self.streaming:
-            h.send_response(200)
-            h.send_header("Content-Type", "application/x-ndjson")
-            h.send_header("Transfer-Encoding", "chunked")
-            h.end_headers()
-            self.streaming = True
-        data = json.dumps(obj, ensure_ascii=False).encode() + b"\n"
-        h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-    def end(self) -> None:
-        self.handler.wfile.write(b"0\r\n\r\n")
-
-    def cut(self) -> None:
-        """Drop the connection: a stream stops without its terminating chunk."""
-        self.handler.close_connection = True
-        try:
-            self.handler.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-
 # --- The server ---------------------------------------------------------------------------------
 
 
@@ -444,78 +341,27 @@ class _Loaded:
 
 _ROUTES: dict[str, tuple[str, ...]] = {
     "/": ("GET", "HEAD"),
-    "/api/version": ("GET", "HEAD"),
     "/api/tags": ("GET", "HEAD"),
     "/api/ps": ("GET",),
     "/api/show": ("POST",),
     "/api/pull": ("POST",),
-    "/api/delete": ("DELETE",),
     "/api/chat": ("POST",),
     "/api/embed": ("POST",),
 }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: FakeOllamaServer
-    # Keep-alive and chunked streams, like Go's net/http (a cut stream is then detectable).
-    protocol_version = "HTTP/1.1"
-    # TCP_NODELAY, as Go sets it: without it each small write waits for the client's delayed ACK.
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args: object) -> None:  # keep test output clean
-        pass
-
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            data = b""
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                data += self.rfile.read(size)
-                self.rfile.readline()
-            self.rfile.readline()
-            return data
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    def _handle(self) -> None:
-        raw = self._body()
-        try:
-            body = json.loads(raw) if raw.strip() else None
-        except ValueError:
-            body = None
-        request = RecordedRequest(
-            method=self.command,
-            path=self.path.split("?", 1)[0],
-            headers=dict(self.headers.items()),
-            raw=raw,
-            body=body,
-            at=time.monotonic(),
-        )
-        self.server.record(request)
-        exchange = _Exchange(self)
-        try:
-            self.server.answer(request, exchange)
-        except _Cut:
-            exchange.cut()
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-            self.server.count_abandoned()
-
-    do_GET = do_POST = do_DELETE = do_HEAD = _handle
-
-
-class FakeOllamaServer(ThreadingHTTPServer):
+class FakeOllamaServer(WireServer):
     """Ollama's native API on 127.0.0.1 and a free port, served from a thread: `start()`, `.url`,
     `stop()` (or use it as a context manager)."""
 
     daemon_threads = True
 
+    name = "fake-ollama"
+
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.lock = threading.Lock()
+        super().__init__()
         self.embed_calls = 0
         self.texts_embedded = 0
-        #: What `/api/version` answers.
-        self.version = "0.0.0-fake"
         #: The server's context window when a request has no `options.num_ctx` (Ollama's default
         #: below 24 GiB of VRAM, or OLLAMA_CONTEXT_LENGTH).
         self.default_num_ctx = 4096
@@ -528,66 +374,7 @@ class FakeOllamaServer(ThreadingHTTPServer):
         self.loaded: dict[str, _Loaded] = {}
         #: How many times a model was (re)loaded.
         self.loads = 0
-        #: Streams the client closed before the end.
-        self.abandoned_streams = 0
-        self.requests: list[RecordedRequest] = []
         self._scripts: dict[str, list[ReplyScript]] = {}
-        self._connections: set[socket.socket] = set()
-        #: Set when the server stops: delayed replies give up.
-        self.stopping = threading.Event()
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-ollama", daemon=True
-        )
-
-    # Lifecycle ----------------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeOllamaServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and drop open connections (idle keep-alive ones, streams in progress)."""
-        if self.stopping.is_set():
-            return
-        self.stopping.set()
-        if self._thread.is_alive():
-            self.shutdown()
-        with self.lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.server_close()
-        if self._thread.ident is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeOllamaServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def process_request(self, request, client_address) -> None:
-        with self.lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self.lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address) -> None:
-        # A client that went away is expected; anything else is a bug in the fake worth seeing.
-        if not isinstance(sys.exc_info()[1], ConnectionError | OSError):
-            super().handle_error(request, client_address)
 
     # Scripting ----------------------------------------------------------------------------------
 
@@ -629,18 +416,6 @@ class FakeOllamaServer(ThreadingHTTPServer):
 
     # Recording ----------------------------------------------------------------------------------
 
-    def record(self, request: RecordedRequest) -> None:
-        with self.lock:
-            self.requests.append(request)
-
-    def count_abandoned(self) -> None:
-        with self.lock:
-            self.abandoned_streams += 1
-
-    def requests_to(self, path: str) -> list[RecordedRequest]:
-        with self.lock:
-            return [r for r in self.requests if r.path == path]
-
     @property
     def chats(self) -> list[RecordedRequest]:
         return self.requests_to("/api/chat")
@@ -654,7 +429,7 @@ class FakeOllamaServer(ThreadingHTTPServer):
 
     # Routing ------------------------------------------------------------------------------------
 
-    def answer(self, request: RecordedRequest, out: _Exchange) -> None:
+    def answer(self, request: RecordedRequest, out: Exchange) -> None:
         methods = _ROUTES.get(request.path)
         if methods is None:
             out.text(404, "404 page not found")
@@ -662,8 +437,6 @@ class FakeOllamaServer(ThreadingHTTPServer):
             out.text(405, "405 method not allowed")
         elif request.path == "/":
             out.text(200, "Ollama is running")
-        elif request.path == "/api/version":
-            out.json(200, {"version": self.version})
         elif request.path == "/api/tags":
             out.json(200, {"models": self._tags()})
         elif request.path == "/api/ps":
@@ -677,7 +450,6 @@ class FakeOllamaServer(ThreadingHTTPServer):
             handler = {
                 "/api/show": self._show,
                 "/api/pull": self._pull,
-                "/api/delete": self._delete,
                 "/api/chat": self._chat,
                 "/api/embed": self._embed,
             }[request.path]
@@ -739,7 +511,7 @@ class FakeOllamaServer(ThreadingHTTPServer):
             for m, state in running
         ]
 
-    def _show(self, request: RecordedRequest, out: _Exchange) -> None:
+    def _show(self, request: RecordedRequest, out: Exchange) -> None:
         name = request.body.get("model") or request.body.get("name") or ""
         if not name:
             out.error(400, "model is required")
@@ -784,7 +556,7 @@ class FakeOllamaServer(ThreadingHTTPServer):
             },
         )
 
-    def _pull(self, request: RecordedRequest, out: _Exchange) -> None:
+    def _pull(self, request: RecordedRequest, out: Exchange) -> None:
         name = request.body.get("model") or request.body.get("name") or ""
         if not name.strip():
             out.error(400, "invalid model name")
@@ -814,7 +586,7 @@ class FakeOllamaServer(ThreadingHTTPServer):
             return
         for line in progress:
             if self.pull_delay and self.stopping.wait(self.pull_delay):
-                raise _Cut
+                raise Cut
             out.line(line)
         if error:
             out.line({"error": error})
@@ -826,17 +598,9 @@ class FakeOllamaServer(ThreadingHTTPServer):
     def _install_pulled(self, offered: FakeModel, name: str) -> None:
         self.add_model(replace(offered, name=name, modified_at=None))
 
-    def _delete(self, request: RecordedRequest, out: _Exchange) -> None:
-        name = request.body.get("model") or request.body.get("name") or ""
-        if self._installed(name) is None:
-            out.error(404, f"model '{name}' not found")
-            return
-        self.remove_model(name)
-        out.send(200, b"", "text/plain; charset=utf-8")
-
     # Inference ----------------------------------------------------------------------------------
 
-    def _embed(self, request: RecordedRequest, out: _Exchange) -> None:
+    def _embed(self, request: RecordedRequest, out: Exchange) -> None:
         model = request.body.get("model", "")
         if model == MISSING_MODEL:
             out.error(404, f'model "{model}" not found, try pulling it first')
@@ -871,7 +635,7 @@ class FakeOllamaServer(ThreadingHTTPServer):
             script = script(request)
         return Reply(answer=script) if isinstance(script, str) else script
 
-    def _chat(self, request: RecordedRequest, out: _Exchange) -> None:
+    def _chat(self, request: RecordedRequest, out: Exchange) -> None:
         body, started = request.body, time.monotonic()
         name = body.get("model") or ""
         think = body.get("think")
@@ -977,22 +741,22 @@ class FakeOllamaServer(ThreadingHTTPServer):
             chunk["done_reason"] = done_reason
         return chunk | metrics
 
-    def _stream(self, name, reply, pieces, done_reason, metrics, out: _Exchange) -> None:
+    def _stream(self, name, reply, pieces, done_reason, metrics, out: Exchange) -> None:
         for index, (kind, text) in enumerate(pieces):
             if index == reply.cut_after:
-                raise _Cut
+                raise Cut
             if index == reply.error_after:
                 out.line({"error": reply.error})
                 out.end()
                 return
             if reply.delay and self.stopping.wait(reply.delay):
-                raise _Cut
+                raise Cut
             message = {"role": "assistant", "content": text if kind == "content" else ""}
             if kind == "thinking":
                 message["thinking"] = text
             out.line(self._chunk(name, message))
         if reply.cut_after is not None:
-            raise _Cut
+            raise Cut
         if reply.error_after is not None:
             out.line({"error": reply.error})
             out.end()
@@ -1000,14 +764,14 @@ class FakeOllamaServer(ThreadingHTTPServer):
         out.line(self._chunk(name, {"role": "assistant", "content": ""}, done_reason=done_reason, **metrics))
         out.end()
 
-    def _whole(self, name, reply, pieces, done_reason, metrics, out: _Exchange) -> None:
+    def _whole(self, name, reply, pieces, done_reason, metrics, out: Exchange) -> None:
         if reply.cut_after is not None:
-            raise _Cut  # the server dies before answering
+            raise Cut  # the server dies before answering
         if reply.error_after is not None:
             out.error(500, reply.error)
             return
         if reply.delay and self.stopping.wait(reply.delay * len(pieces)):
-            raise _Cut
+            raise Cut
         message = {"role": "assistant", "content": "".join(t for k, t in pieces if k == "content")}
         if thought := "".join(t for k, t in pieces if k == "thinking"):
             message["thinking"] = thought
