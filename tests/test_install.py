@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -32,8 +33,12 @@ def _run(command: list, *, cwd: Path, env: dict | None = None, timeout: float = 
 def test_wheel_in_a_fresh_environment(tmp_path: Path) -> None:
     import torch
 
+    # Built from a copy of the source, so the build leaves nothing (build/, *.egg-info) in the tree.
+    source = tmp_path / "source"
+    skip = shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", "venv", "tests")
+    shutil.copytree(ROOT, source, ignore=skip)
     wheels = tmp_path / "wheels"
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT], cwd=tmp_path)
+    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, source], cwd=tmp_path)
     (wheel,) = wheels.glob("r1_assistant-*.whl")
 
     env_dir = tmp_path / "env"
