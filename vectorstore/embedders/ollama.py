@@ -5,7 +5,7 @@ Wraps `langchain_ollama.OllamaEmbeddings`; the base URL comes from settings (OLL
 
 from __future__ import annotations
 
-from .base import Embedder, EmbedderError
+from .base import Embedder, EmbedderError, EmbedderOptions
 
 
 class OllamaEmbedder(Embedder):
@@ -40,3 +40,9 @@ class OllamaEmbedder(Embedder):
 
     def embed_query(self, text: str) -> list[float]:
         return self._call(self._inner.embed_query, text)
+
+
+def create(argument: str, options: EmbedderOptions) -> OllamaEmbedder:
+    if not argument:
+        raise EmbedderError("name the Ollama model: ollama:MODEL, e.g. ollama:bge-m3")
+    return OllamaEmbedder(argument, base_url=options.ollama_url)

