@@ -13,13 +13,15 @@ can read the text:
 - the dense list takes part only when the embedder covers the language of the query and of the
   passages it returned (`language_coverage`); an English-only model on Chinese is left out.
 The fused score of a passage is the sum of its z-scores; a passage missing from one list counts
-as below that list's last entry. On CMRC 2018 this is at least as good as the better input on
-every metric, with both a multilingual and an English-only embedder.
+as below that list's last entry, except a passage that has no vector yet (a base still being
+embedded): it counts as an average dense candidate (z-score 0), never as a poor one. On CMRC
+2018 this is at least as good as the better input on every metric, with both a multilingual and
+an English-only embedder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from statistics import fmean, pstdev
 
@@ -87,13 +89,21 @@ def fuse(
     embedder_languages: frozenset[str] | None,
     dense_texts: Sequence[str] = (),
     adaptive: bool = True,
+    unembedded: Collection[str] = (),
 ) -> list[Ranked]:
-    """One ranking from the dense and lexical ones; `adaptive=False` gives plain RRF."""
+    """One ranking from the dense and lexical ones; `adaptive=False` gives plain RRF.
+
+    `unembedded`: ids of lexical hits whose vectors are not stored yet (dense retrieval could
+    not see them), which a missing dense score must not push down.
+    """
     if not adaptive:
         return weighted_rrf([(dense, 1.0), (lexical, 1.0)])
     lists = [zscores(lexical)]
     if language_coverage(query, embedder_languages, dense_texts):
-        lists.append(zscores(dense))
+        dense_z = zscores(dense)
+        if dense_z:
+            dense_z = {i: 0.0 for i in unembedded} | dense_z
+        lists.append(dense_z)
     order: dict[str, int] = {}
     for ranked in (lexical, dense):
         for r in ranked:

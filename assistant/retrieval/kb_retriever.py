@@ -59,6 +59,7 @@ class KBRetriever:
             embedder_languages=self.kb.embedder.languages,
             dense_texts=[h.text for h in dense],
             adaptive=self.options.adaptive_fusion,
+            unembedded={h.id for h in lexical if not h.embedded},
         )
         if self.reranker is not None:
             head = fused[: self.options.rerank_depth]
