@@ -14,7 +14,8 @@ can read the text:
   passages it returned (`language_coverage`); an English-only model on Chinese is left out.
 The fused score of a passage is the sum of its z-scores; a passage missing from one list counts
 as below that list's last entry, except a passage that has no vector yet (a base still being
-embedded): it counts as an average dense candidate (z-score 0), never as a poor one. On CMRC
+embedded): the dense list could not see it, so it counts as level with the dense top, and a
+missing vector never ranks it below a passage it could have beaten with its vector. On CMRC
 2018 this is at least as good as the better input on every metric, with both a multilingual and
 an English-only embedder.
 """
@@ -102,7 +103,8 @@ def fuse(
     if language_coverage(query, embedder_languages, dense_texts):
         dense_z = zscores(dense)
         if dense_z:
-            dense_z = {i: 0.0 for i in unembedded} | dense_z
+            top = max(dense_z.values())
+            dense_z = {i: top for i in unembedded} | dense_z
         lists.append(dense_z)
     order: dict[str, int] = {}
     for ranked in (lexical, dense):
