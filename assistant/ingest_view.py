@@ -107,7 +107,7 @@ class PlainView:
             self.console.print(
                 f"ingesting {plain(event.root)}: {event.total_files} files", markup=False, highlight=False
             )
-        elif isinstance(event, EmbeddingStarted):
+        elif isinstance(event, EmbeddingStarted) and event.total:
             self.console.print(
                 f"searchable (by words) now; embedding {event.total} chunks", markup=False, highlight=False
             )

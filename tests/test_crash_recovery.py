@@ -155,6 +155,7 @@ def test_ingest_killed_at_any_moment_converges(tmp_path: Path, minilm) -> None:
     assert set(got.chunk_ids) == set(expected.chunk_ids)
     assert got.chunk_texts == expected.chunk_texts
     assert got.fts_tokens == expected.fts_tokens
+    assert got.embedded == expected.embedded
 
 
 def _stray(ids: list[str]) -> list[StoredChunk]:
@@ -259,3 +260,4 @@ def test_killed_while_embedding_the_base_is_searchable_and_a_rerun_finishes_it(
     assert set(got.vector_ids) == set(expected.vector_ids)
     assert got.chunk_texts == expected.chunk_texts
     assert got.fts_tokens == expected.fts_tokens
+    assert got.embedded == expected.embedded

@@ -68,12 +68,18 @@ def test_progress_view_reports_failures_and_warnings_as_they_happen() -> None:
     assert "searchable now" in text
 
 
-def test_progress_view_has_no_embedding_bar_when_nothing_is_left_to_embed() -> None:
+def test_views_show_no_embedding_phase_when_nothing_is_left_to_embed() -> None:
+    unchanged = (SyncStarted("/notes", 1), FileDone("/notes/b.md", "unchanged"), EmbeddingStarted(0))
     view = ProgressView(console())
-    for event in (SyncStarted("/notes", 1), FileDone("/notes/b.md", "unchanged"), EmbeddingStarted(0)):
+    for event in unchanged:
         view(event)
     view(SyncFinished(SyncSummary()))
     assert [t.description for t in view.progress.tasks] == ["Indexing"]
+    out = console()
+    plain_view = PlainView(out)
+    for event in unchanged:
+        plain_view(event)
+    assert out.file.getvalue().splitlines() == ["ingesting /notes: 1 files"]
 
 
 def test_embedded_text_says_how_much_is_embedded() -> None:
