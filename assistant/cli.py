@@ -445,6 +445,7 @@ def kb_stats(
                     "name": stats.name,
                     "documents": stats.documents,
                     "chunks": stats.chunks,
+                    "embedded_chunks": stats.embedded_chunks,
                     "embedder": stats.embedder,
                     "bytes": stats.bytes,
                     "location": stats.location,
@@ -453,10 +454,13 @@ def kb_stats(
             )
         )
         return
+    from .ingest_view import embedded_text
+
     table = Table(show_header=False, box=None)
     table.add_row("knowledge base", safe_text(stats.name))
     table.add_row("documents", str(stats.documents))
     table.add_row("chunks", str(stats.chunks))
+    table.add_row("embedded", embedded_text(stats.embedded_chunks, stats.chunks))
     table.add_row("embedder", safe_text(stats.embedder))
     table.add_row("size on disk", _human_bytes(stats.bytes))
     table.add_row("location", safe_text(stats.location))

@@ -13,13 +13,32 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ingest import ChunksEmbedded, FileDone, SyncEvent, SyncFinished, SyncStarted, SyncSummary
+from ingest import (
+    ChunksEmbedded,
+    EmbeddingStarted,
+    FileDone,
+    SyncEvent,
+    SyncFinished,
+    SyncStarted,
+    SyncSummary,
+)
 
 from .terminal_text import plain, styled
 
 
+def embedded_text(embedded: int, chunks: int) -> str:
+    """How much of a base is embedded, e.g. "412 of 577 chunks (71%); the rest found by words"."""
+    if embedded >= chunks:
+        return f"all {chunks} chunks"
+    share = f"{100 * embedded / chunks:.0f}%" if chunks else "0%"
+    return (
+        f"{embedded} of {chunks} chunks ({share}); the rest are found by their words until "
+        "the next ingest into this base finishes embedding them"
+    )
+
+
 class ProgressView:
-    """A live bar (files, chunks, chunk rate, ETA) while syncing; failures printed as they happen."""
+    """Two live bars: files read and indexed (searchable), then chunks embedded (rate, ETA)."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -28,7 +47,7 @@ class ProgressView:
             TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("files · {task.fields[chunks]} chunks · {task.fields[rate]} chunks/s"),
+            TextColumn("{task.fields[unit]} · {task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
             TimeRemainingColumn(),
@@ -36,17 +55,28 @@ class ProgressView:
             transient=False,
         )
         self.task = None
+        self.embed_task = None
         self.chunks = 0
 
     def __call__(self, event: SyncEvent) -> None:
         if isinstance(event, SyncStarted):
             self.progress.start()
-            self.task = self.progress.add_task("Ingesting", total=event.total_files, chunks=0, rate="-")
-        elif isinstance(event, ChunksEmbedded):
+            self.task = self.progress.add_task(
+                "Indexing", total=event.total_files, unit="files", rate="searchable when done"
+            )
+        elif isinstance(event, EmbeddingStarted):
+            if self.task is not None:
+                self.progress.update(self.task, rate="searchable now")
+            if event.total:
+                self.embed_task = self.progress.add_task(
+                    "Embedding", total=event.total, unit="chunks", rate="- chunks/s"
+                )
+        elif isinstance(event, ChunksEmbedded) and self.embed_task is not None:
             self.chunks += event.count
-            elapsed = self.progress.tasks[0].elapsed or 0
-            rate = f"{self.chunks / elapsed:.1f}" if elapsed > 0 else "-"
-            self.progress.update(self.task, chunks=self.chunks, rate=rate)
+            task = self.progress.tasks[self.embed_task]
+            elapsed = task.elapsed or 0
+            rate = f"{self.chunks / elapsed:.1f} chunks/s" if elapsed > 0 else "- chunks/s"
+            self.progress.update(self.embed_task, advance=event.count, rate=rate)
         elif isinstance(event, FileDone):
             if event.status != "removed":
                 self.progress.advance(self.task)
@@ -76,6 +106,10 @@ class PlainView:
         if isinstance(event, SyncStarted):
             self.console.print(
                 f"ingesting {plain(event.root)}: {event.total_files} files", markup=False, highlight=False
+            )
+        elif isinstance(event, EmbeddingStarted) and event.total:
+            self.console.print(
+                f"searchable (by words) now; embedding {event.total} chunks", markup=False, highlight=False
             )
         elif isinstance(event, FileDone) and (event.status not in ("unchanged", "skipped") or event.error):
             detail = (

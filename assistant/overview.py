@@ -29,6 +29,8 @@ class Overview:
     documents: int | None = None
     chunks: int | None = None
     examples: list[str] = field(default_factory=list)
+    #: Chunks with vectors; fewer than `chunks` while an ingest is (or was cut off) embedding.
+    embedded_chunks: int | None = None
 
 
 def recommended_model(memory_gib: float | None = None) -> str:

@@ -191,16 +191,16 @@ class Session:
         chosen, model_problem = model_status(
             model, installed, problem, default, backend=self.settings.backend
         )
-        documents = chunks = None
+        documents = chunks = embedded = None
         examples: list[str] = []
         if kb in self.knowledge_bases():
             from .components import open_kb
 
             with open_kb(self.settings, kb) as base:
                 stats = base.stats()
-                documents, chunks = stats.documents, stats.chunks
+                documents, chunks, embedded = stats.documents, stats.chunks, stats.embedded_chunks
                 examples = example_questions(base.document_titles())
-        return Overview(kb, chosen, model_problem, documents, chunks, examples)
+        return Overview(kb, chosen, model_problem, documents, chunks, examples, embedded)
 
     def remove_kb(self, name: str) -> None:
         """Delete base `name` (vectors, index, manifest; never the user's files)."""

@@ -4,7 +4,8 @@ For a corpus (the shared mixed-format `docs/` folder, or a generated Chinese/Eng
 corpus of about N chunks) this measures, in one run with one embedder:
 
 1. raw embedder throughput on exactly the chunk texts the ingest embeds (no I/O, no parsing);
-2. a first `ingest.sync` into an empty base: end-to-end chunks/s, and its ratio to (1);
+2. a first `ingest.sync` into an empty base: end-to-end chunks/s, and its ratio to (1), and how
+   soon it was searchable (every file committed lexically) as a fraction of its time;
 3. a re-ingest of the unchanged folder: its time relative to (2);
 4. optionally (--langchain) the plain LangChain recipe on the same folder with the same embedder:
    DirectoryLoader + TextLoader, RecursiveCharacterTextSplitter(800, 120), Chroma.from_documents.
@@ -179,6 +180,8 @@ def main() -> None:
         "first_ingest_s": first.seconds,
         "e2e_chunks_per_s": e2e_rate,
         "e2e_over_raw": e2e_rate / raw_rate,
+        "searchable_s": first.seconds_to_searchable,
+        "searchable_over_first": first.seconds_to_searchable / first.seconds,
         "reingest_s": second.seconds,
         "reingest_over_first": second.seconds / first.seconds,
     }

@@ -4,6 +4,7 @@ from .chunking import Chunk, Chunker, weighted_len
 from .limits import ReadLimits
 from .sync import (
     ChunksEmbedded,
+    EmbeddingStarted,
     FileDone,
     FileFailure,
     FileSkip,
@@ -11,6 +12,7 @@ from .sync import (
     SyncFinished,
     SyncStarted,
     SyncSummary,
+    embed_pending,
     sync,
 )
 
@@ -18,6 +20,7 @@ __all__ = [
     "Chunk",
     "Chunker",
     "ChunksEmbedded",
+    "EmbeddingStarted",
     "FileDone",
     "FileFailure",
     "FileSkip",
@@ -26,6 +29,7 @@ __all__ = [
     "SyncFinished",
     "SyncStarted",
     "SyncSummary",
+    "embed_pending",
     "sync",
     "weighted_len",
 ]

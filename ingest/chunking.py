@@ -147,7 +147,7 @@ class Chunker:
                 Chunk(
                     id=f"{path_key}:{content_hash[:12]}:{index:05d}",
                     text=text,
-                    embed_text=_with_context(doc.title, heading, text),
+                    embed_text=with_context(doc.title, heading, text),
                     metadata=metadata,
                 )
             )
@@ -157,7 +157,8 @@ class Chunker:
 _HEADING_ONLY = re.compile(r"^(?:#{1,6} [^\n]*\n*)+$")
 
 
-def _with_context(title: str, heading: str, text: str) -> str:
+def with_context(title: str, heading: str, text: str) -> str:
+    """The text a chunk is embedded from: its title and heading path, when the text lacks them."""
     # Contextual chunk header: a chunk deep inside a document rarely names what it is about.
     if title and heading.startswith(title):
         title = ""  # the heading path already starts with the document title

@@ -1,14 +1,18 @@
 """Sync a folder into a knowledge base: add new files, replace changed ones, remove deleted ones.
 
 Unchanged files (same size and mtime, or else the same content hash) are skipped without reading
-or re-embedding. Chunk ids are deterministic (path, content hash, position), so running the same
+or re-embedding. A sync runs in two phases: every changed file is read, chunked and committed to
+the lexical index first, so the base answers searches (lexically) as soon as that is done; then
+the chunks are embedded, in batches that are each recorded as done (`embed_pending`), so an
+interrupted sync (Ctrl+C, kill -9) leaves a searchable base and the next sync carries on.
+
+Chunk ids are deterministic (path, content hash, position), so running the same
 sync twice leaves the same base, and the write order in `vectorstore.kb` makes a sync killed at
 any moment converge on the next run.
 
 Only regular files within the size limit are opened, and never by this process: reader
-processes (ingest.workers) read, parse and chunk them under time and memory limits while this
-process embeds, so a hostile or broken file costs that file alone and parsing hides behind the
-embedder, the bottleneck on a CPU.
+processes (ingest.workers) read, parse and chunk them under time and memory limits, so a hostile
+or broken file costs that file alone.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .chunking import Chunker
+from .chunking import Chunker, with_context
 from .discovery import discover, path_key
 from .formats import parse
 from .limits import ReadLimits
@@ -66,6 +70,10 @@ class SyncSummary:
     warnings: list[FileWarning] = field(default_factory=list)
     chunks_added: int = 0
     chunks_removed: int = 0
+    #: Chunks embedded by this sync (also those an interrupted sync left pending).
+    chunks_embedded: int = 0
+    #: Seconds until every file was committed and the base answered searches (lexically).
+    seconds_to_searchable: float = 0.0
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
@@ -95,11 +103,18 @@ class ChunksEmbedded:
 
 
 @dataclass(frozen=True)
+class EmbeddingStarted:
+    """Every file is committed and searchable lexically; `total` chunks are now being embedded."""
+
+    total: int
+
+
+@dataclass(frozen=True)
 class SyncFinished:
     summary: SyncSummary
 
 
-SyncEvent = SyncStarted | FileDone | ChunksEmbedded | SyncFinished
+SyncEvent = SyncStarted | FileDone | EmbeddingStarted | ChunksEmbedded | SyncFinished
 
 
 def _background(items: Iterator, depth: int = 8) -> Iterator:
@@ -135,51 +150,68 @@ def _background(items: Iterator, depth: int = 8) -> Iterator:
 
 
 class _Writer:
-    """Embeds chunks in batches and commits each file once all its vectors are stored.
+    """Commits files to the base as they are read, searchable lexically at once.
 
-    A chunk whose exact text is already embedded in the base (a moved, renamed or copied file)
-    reuses that vector instead of being embedded again; duplicates within a batch are embedded once.
+    A chunk whose exact text is already embedded in the base (a moved, renamed or copied file, or
+    an edited file's unchanged passages) gets that vector now; the others wait for `embed_pending`.
     """
 
-    def __init__(self, kb: KnowledgeBase, summary: SyncSummary, emit, batch_size: int) -> None:
-        self.kb, self.summary, self.emit, self.batch_size = kb, summary, emit, batch_size
-        self.batch: list[tuple[StoredChunk, str]] = []
-        self.pending: list[tuple[Work, list]] = []  # files whose chunks are not all written yet
+    def __init__(self, kb: KnowledgeBase, summary: SyncSummary, emit) -> None:
+        self.kb, self.summary, self.emit = kb, summary, emit
 
     def add(self, work: Work) -> None:
-        remaining = list(zip(work.chunks, work.embed_texts, strict=True))
-        self.pending.append((work, remaining))
-        while remaining:
-            take = self.batch_size - len(self.batch)
-            self.batch.extend(remaining[:take])
-            del remaining[:take]
-            if len(self.batch) >= self.batch_size:
-                self.flush()
-
-    def flush(self) -> None:
-        if self.batch:
-            chunks = [c for c, _ in self.batch]
-            vectors = self.kb.known_vectors([c.embed_hash for c in chunks])
-            missing = {c.embed_hash: text for c, text in self.batch if c.embed_hash not in vectors}
-            if missing:
-                embedded = self.kb.embedder.embed_documents(list(missing.values()))
-                vectors.update(zip(missing, embedded, strict=True))
-            self.kb.upsert_vectors(chunks, [vectors[c.embed_hash] for c in chunks])
-            self.emit(ChunksEmbedded(len(chunks)))
-            self.batch.clear()
-        while self.pending and not self.pending[0][1]:
-            self._commit(self.pending.pop(0)[0])
-
-    def _commit(self, work: Work) -> None:
+        chunks = work.chunks
+        vectors = self.kb.known_vectors([c.embed_hash for c in chunks])
+        reused = [c for c in chunks if c.embed_hash in vectors]
+        if reused:
+            self.kb.upsert_vectors(reused, [vectors[c.embed_hash] for c in reused])
         summary = self.summary
-        summary.chunks_removed += self.kb.commit_file(work.record, work.chunks)
-        summary.chunks_added += len(work.chunks)
+        summary.chunks_removed += self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        summary.chunks_added += len(chunks)
         if work.status == "added":
             summary.files_added += 1
         else:
             summary.files_updated += 1
         summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
-        self.emit(FileDone(work.path, work.status, len(work.chunks), warnings=tuple(work.warnings)))
+        self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
+
+
+def embed_pending(
+    kb: KnowledgeBase,
+    *,
+    batch_size: int | None = None,
+    on_event: Callable[[SyncEvent], None] | None = None,
+) -> int:
+    """Embed every chunk of `kb` that is committed but has no vector yet; returns how many.
+
+    Each batch is upserted to Chroma, then marked embedded in SQLite, so an interruption at any
+    point loses at most the batch in flight (and reconcile recovers even that from Chroma).
+    The caller holds the writer lock (`kb.begin_write`). Texts already embedded elsewhere in the
+    base reuse that vector; duplicates within a batch are embedded once.
+    """
+    emit = on_event or (lambda event: None)
+    total = kb.pending_count()
+    emit(EmbeddingStarted(total))
+    if not total:
+        return 0
+    batch_size = batch_size or max(16, kb.embedder.embed_batch_size())
+    done = 0
+    while chunks := kb.pending_chunks(batch_size):
+        vectors = kb.known_vectors([c.embed_hash for c in chunks])
+        missing = {c.embed_hash: c for c in chunks if c.embed_hash not in vectors}
+        if missing:
+            texts = [_embed_text(c) for c in missing.values()]
+            vectors.update(zip(missing, kb.embedder.embed_documents(texts), strict=True))
+        kb.upsert_vectors(chunks, [vectors[c.embed_hash] for c in chunks])
+        kb.mark_embedded([c.id for c in chunks])
+        done += len(chunks)
+        emit(ChunksEmbedded(len(chunks)))
+    return done
+
+
+def _embed_text(chunk: StoredChunk) -> str:
+    meta = chunk.metadata
+    return with_context(str(meta.get("title", "")), str(meta.get("heading", "")), chunk.text)
 
 
 def sync(
@@ -202,7 +234,6 @@ def sync(
     emit = on_event or (lambda event: None)
     chunker = chunker or Chunker()
     limits = limits or ReadLimits()
-    batch_size = batch_size or max(16, kb.embedder.embed_batch_size())
     started = time.perf_counter()
     summary = SyncSummary()
     root = root.expanduser().resolve()
@@ -215,7 +246,7 @@ def sync(
         summary.files_seen = len(found)
         emit(SyncStarted(path_key(root), len(found)))
         manifest = kb.files(under=path_key(root))
-        writer = _Writer(kb, summary, emit, batch_size)
+        writer = _Writer(kb, summary, emit)
 
         def settle(work: Work) -> None:
             """Record one file that is not added or updated."""
@@ -266,14 +297,19 @@ def sync(
                         writer.add(work)
                     else:
                         settle(work)
-                writer.flush()
 
-        # Removals come last so that a moved file's chunks can reuse the vectors of its old copy.
+        # Removals come after the additions so that a moved file's chunks reuse the vectors of
+        # its old copy.
         present = {path_key(f.path) for f in found if f.readable}
         for path in sorted(set(manifest) - present):
             summary.chunks_removed += kb.remove_file(path)
             summary.files_removed += 1
             emit(FileDone(path, "removed"))
+
+        # Everything is committed: the base answers searches now, lexically. Embedding comes
+        # last and covers what any earlier, interrupted sync of this base left pending.
+        summary.seconds_to_searchable = round(time.perf_counter() - started, 3)
+        summary.chunks_embedded = embed_pending(kb, batch_size=batch_size, on_event=emit)
     finally:
         kb.end_write()
     summary.seconds = round(time.perf_counter() - started, 3)

@@ -23,6 +23,8 @@ class KBState:
     fts_tokens: dict[str, str]
     fts_rows: int
     manifest: dict[str, FileRecord]
+    #: Chunk id -> 1 if recorded as embedded (its vector stored), else 0.
+    embedded: dict[str, int]
 
     @property
     def manifest_chunk_ids(self) -> set[str]:
@@ -35,6 +37,7 @@ class KBState:
         assert set(self.vector_ids) == set(self.chunk_ids) == self.manifest_chunk_ids
         assert self.fts_rows == len(self.chunk_ids) == len(self.fts_tokens)
         assert self.vector_texts == self.chunk_texts
+        assert set(self.embedded) == set(self.chunk_ids) and all(self.embedded.values())
 
 
 def kb_state(kb: KnowledgeBase) -> KBState:
@@ -52,6 +55,7 @@ def kb_state(kb: KnowledgeBase) -> KBState:
         fts_tokens=dict(fts),
         fts_rows=fts_rows,
         manifest=kb.index.files(),
+        embedded=dict(kb.index.db.execute("SELECT id, embedded FROM chunks").fetchall()),
     )
 
 

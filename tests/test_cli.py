@@ -68,6 +68,7 @@ def test_ingest_shared_docs_and_bad_files_reports_each_failure(
     assert {"documents", "chunks", "embedder", "bytes"} <= set(data)
     assert data["documents"] == summary["files_added"]
     assert data["chunks"] == summary["chunks_added"] > 500
+    assert data["embedded_chunks"] == data["chunks"] == summary["chunks_embedded"]
     assert data["embedder"] == "ollama:fake-embed"
     assert data["bytes"] > 0
     assert fake_ollama.texts_embedded >= summary["chunks_added"]
@@ -105,6 +106,7 @@ def test_ingest_json_summary_then_stats_list_and_remove(notes: Path, home: Path)
     plain = run("kb", "stats", "--kb", "notes")
     assert plain.exit_code == 0
     assert "documents" in plain.stdout and "size on disk" in plain.stdout
+    assert f"all {stats['chunks']} chunks" in plain.stdout
 
     assert run("--embedder", "minilm", "ingest", str(notes / "ducks.md"), "--kb", "other").exit_code == 0
     listed = run("kb", "list")

@@ -155,6 +155,7 @@ def test_ingest_killed_at_any_moment_converges(tmp_path: Path, minilm) -> None:
     assert set(got.chunk_ids) == set(expected.chunk_ids)
     assert got.chunk_texts == expected.chunk_texts
     assert got.fts_tokens == expected.fts_tokens
+    assert got.embedded == expected.embedded
 
 
 def _stray(ids: list[str]) -> list[StoredChunk]:
@@ -214,3 +215,49 @@ def test_two_writers_never_interleave(open_kb, tmp_path: Path) -> None:
         first.end_write()
     second.begin_write()  # free again
     second.end_write()
+
+
+@pytest.mark.slow
+def test_killed_while_embedding_the_base_is_searchable_and_a_rerun_finishes_it(
+    tmp_path: Path, minilm
+) -> None:
+    folder = generated_folder(tmp_path / "docs")
+    home = tmp_path / "crashed"
+
+    run = IngestProcess(home, folder)
+    assert run.wait_for(lambda lines: any(line.startswith("searchable ") for line in lines))
+    run.kill()
+    files, chunks, dirty = sqlite_counts(home)
+    assert files == 40 and dirty == "1"
+    with KnowledgeBase.open(home, "default") as interrupted:
+        assert interrupted.stats().embedded_chunks < chunks, "killed before the embedding finished"
+
+    # `assistant search` answers from the interrupted base, by words.
+    env = {**os.environ, "ASSISTANT_HOME": str(home)}
+    found = subprocess.run(
+        [*assistant_command(), "search", "Document 17 paragraph 2", "--json", "-k", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert "doc17.txt" in found.stdout
+
+    run = IngestProcess(home, folder)
+    assert run.finish() == 0, run.seen[-10:]
+    run.wait_for(lambda lines: False)
+    assert any(line.startswith("default: ") and "0 added" in line for line in run.seen), run.seen[-3:]
+
+    with KnowledgeBase.open(tmp_path / "clean", "default", embedder="minilm") as clean:
+        sync(clean, folder)
+        expected = kb_state(clean)
+    with KnowledgeBase.open(home, "default") as recovered:
+        got = kb_state(recovered)
+        assert recovered.stats().embedded_chunks == len(got.chunk_ids) == recovered.vector_count()
+    got.assert_consistent()
+    assert got.manifest == expected.manifest
+    assert set(got.vector_ids) == set(expected.vector_ids)
+    assert got.chunk_texts == expected.chunk_texts
+    assert got.fts_tokens == expected.fts_tokens
+    assert got.embedded == expected.embedded

@@ -6,17 +6,29 @@ import io
 
 from rich.console import Console
 
-from assistant.ingest_view import PlainView, ProgressView, print_summary
-from ingest import ChunksEmbedded, FileDone, FileFailure, FileSkip, SyncFinished, SyncStarted, SyncSummary
+from assistant.ingest_view import PlainView, ProgressView, embedded_text, print_summary
+from ingest import (
+    ChunksEmbedded,
+    EmbeddingStarted,
+    FileDone,
+    FileFailure,
+    FileSkip,
+    SyncFinished,
+    SyncStarted,
+    SyncSummary,
+)
 
+# The order a sync emits them: files committed (searchable), then their chunks embedded.
 EVENTS = [
     SyncStarted("/notes", 4),
-    ChunksEmbedded(5),
     FileDone("/notes/a.md", "added", 5, warnings=("2 invalid byte(s) for utf-8 replaced with U+FFFD",)),
     FileDone("/notes/b.md", "unchanged"),
     FileDone("/notes/c.png", "skipped"),
     FileDone("/notes/empty.txt", "failed", error="empty file (0 bytes), nothing to index"),
     FileDone("/notes/old.md", "removed"),
+    EmbeddingStarted(5),
+    ChunksEmbedded(3),
+    ChunksEmbedded(2),
 ]
 
 
@@ -36,6 +48,7 @@ def test_plain_view_prints_changes_failures_and_warnings_only() -> None:
         "warning /notes/a.md: 2 invalid byte(s) for utf-8 replaced with U+FFFD",
         "failed /notes/empty.txt: empty file (0 bytes), nothing to index",
         "removed /notes/old.md",
+        "searchable (by words) now; embedding 5 chunks",
     ]
 
 
@@ -49,7 +62,30 @@ def test_progress_view_reports_failures_and_warnings_as_they_happen() -> None:
     assert "failed /notes/empty.txt: empty file (0 bytes), nothing to index" in text
     assert "warning /notes/a.md: 2 invalid byte(s)" in text
     assert view.chunks == 5
-    assert view.progress.tasks[0].completed == 4  # removals are not files of this run
+    files, embedding = view.progress.tasks
+    assert files.completed == 4  # removals are not files of this run
+    assert (embedding.description, embedding.completed, embedding.total) == ("Embedding", 5, 5)
+    assert "searchable now" in text
+
+
+def test_views_show_no_embedding_phase_when_nothing_is_left_to_embed() -> None:
+    unchanged = (SyncStarted("/notes", 1), FileDone("/notes/b.md", "unchanged"), EmbeddingStarted(0))
+    view = ProgressView(console())
+    for event in unchanged:
+        view(event)
+    view(SyncFinished(SyncSummary()))
+    assert [t.description for t in view.progress.tasks] == ["Indexing"]
+    out = console()
+    plain_view = PlainView(out)
+    for event in unchanged:
+        plain_view(event)
+    assert out.file.getvalue().splitlines() == ["ingesting /notes: 1 files"]
+
+
+def test_embedded_text_says_how_much_is_embedded() -> None:
+    assert embedded_text(577, 577) == "all 577 chunks"
+    partial = embedded_text(100, 400)
+    assert partial.startswith("100 of 400 chunks (25%)") and "next ingest" in partial
 
 
 def test_summary_names_every_failed_file() -> None:

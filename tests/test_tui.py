@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Markdown, OptionList, Switch
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
-from tui.app import AssistantApp
+from tui.app import AssistantApp, embedded_share
 from tui.screens.help import HelpScreen
 from tui.screens.history import HistoryScreen
 from tui.screens.kb import KnowledgeBaseScreen
@@ -264,15 +264,25 @@ async def test_knowledge_base_screen_ingests_in_the_background(settings, tmp_pat
         await pilot.pause(0.2)
         log = "\n".join(str(line) for line in screen.query_one("#ingest-log").lines)
         assert "failed" in log and "empty.txt" in log
+        assert "searchable now" in log and "embedded" in log  # both phases are shown
         screenshot(app, "tui-knowledge.svg")
         options = screen.query_one("#kbs", OptionList)
         names = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         assert names == ["default", "more"]
         options.focus()
         options.highlighted = 1
+        await wait_until(pilot, lambda: "embedded: all" in str(screen.query_one("#kb-stats").content))
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert app.kb == "more" and app.screen.query_one(StatusBar).kb == "more"
+
+
+def test_status_bar_says_how_much_of_the_base_is_embedded() -> None:
+    assert embedded_share(150, 600) == "25% embedded"
+    assert embedded_share(600, 600) == embedded_share(None, None) == embedded_share(0, 0) == ""
+    bar = StatusBar()
+    bar.kb, bar.embedding = "notes", "embedding 120/577"
+    assert "notes (embedding 120/577)" in str(bar.render())
 
 
 async def test_history_reopen_rename_delete_export(settings, home) -> None:

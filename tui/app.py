@@ -24,6 +24,13 @@ from .text import plain
 from .widgets.status import StatusBar
 
 
+def embedded_share(embedded: int | None, chunks: int | None) -> str:
+    """ "71% embedded" for a base not fully embedded; "" otherwise (or when unknown)."""
+    if embedded is None or not chunks or embedded >= chunks:
+        return ""
+    return f"{100 * embedded // chunks}% embedded"
+
+
 class AssistantApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "R1 assistant"
@@ -101,6 +108,9 @@ class AssistantApp(App):
             welcome = self.chat.welcome
             if welcome is not None:
                 welcome.show(overview)
+            bars = self.chat.query(StatusBar)
+            if bars and overview.kb == self.kb:
+                bars.first().embedding = embedded_share(overview.embedded_chunks, overview.chunks)
 
         self.call_from_thread(show)
         return overview
@@ -184,7 +194,20 @@ class AssistantApp(App):
         """Sync `path` into `kb`; its events reach the knowledge-base screen, if open, as
         `IngestProgress` messages."""
 
+        embedding = [0, 0]  # chunks embedded, chunks to embed
+
         def forward(message: IngestProgress) -> None:
+            from ingest import ChunksEmbedded, EmbeddingStarted
+
+            if isinstance(message.event, (EmbeddingStarted, ChunksEmbedded)) and kb == self.kb:
+                if isinstance(message.event, EmbeddingStarted):
+                    embedding[:] = [0, message.event.total]
+                else:
+                    embedding[0] += message.event.count
+                bars = self.chat.query(StatusBar)
+                if bars:
+                    done, total = embedding
+                    bars.first().embedding = f"embedding {done}/{total}" if done < total else ""
             if isinstance(self.screen, KnowledgeBaseScreen):
                 self.screen.post_message(message)
 
@@ -201,6 +224,7 @@ class AssistantApp(App):
                 timeout=10,
                 markup=False,
             )
+            self.call_from_thread(self.refresh_overview)  # what is embedded so far
             return
         text = (
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "

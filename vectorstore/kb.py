@@ -7,13 +7,15 @@ Layout under the assistant's home folder:
     kbs/NAME/lock        held by a writer (ingest) so two syncs never interleave
 
 A base built with a multilingual embedder also keeps an English index: a second Chroma
-collection with the English chunks embedded by all-MiniLM-L6-v2, which ranks English far better
-than a small multilingual model (benchmarks/RESULTS.md). The same calls that write, delete and
-reconcile the main collection keep it in step; retrieval fuses both (assistant.retrieval).
+collection with the English chunks embedded by all-MiniLM-L6-v2. The same calls that write, delete
+and reconcile the main collection keep it in step; retrieval fuses both (assistant.retrieval).
 
-Writes go Chroma first, then one SQLite transaction, then Chroma deletes; the SQLite manifest is
-the record of what is done. A sync marks the base dirty while it runs; opening a dirty base for a
-sync first reconciles Chroma and the index with the manifest, so a crash at any point converges.
+A sync commits each file to SQLite first (searchable lexically at once), with its chunks marked
+not embedded unless their vectors were already stored; it then embeds the pending chunks, Chroma
+first, then marking them embedded in SQLite. The SQLite manifest is the record of what is done.
+A sync marks the base dirty while it runs; opening a dirty base for a
+sync first reconciles Chroma and the index with the manifest, so a crash at any point converges,
+and the sync then embeds whatever an interrupted one left pending.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,8 @@ class KBStats:
     embedder: str
     bytes: int
     location: str
+    #: Chunks whose vectors are stored; the rest are found lexically until they are embedded.
+    embedded_chunks: int = 0
 
 
 @dataclass(frozen=True)
@@ -296,12 +300,14 @@ class KnowledgeBase:
             wanted.update(record.chunk_ids)
         stray_index = self.index.chunk_ids() - wanted
         self.index.remove_chunks(stray_index)
-        stray_vectors = [i for i in self._all_vector_ids() if i not in wanted]
+        vector_ids = self._all_vector_ids()
+        stray_vectors = [i for i in vector_ids if i not in wanted]
         self._delete_vectors(stray_vectors)
         if self.english_collection is not None:
             stray = [i for i in self._all_vector_ids(self.english_collection) if i not in wanted]
             self._delete_vectors(stray, [self.english_collection])
             stray_vectors += stray
+        self._reconcile_embedded(set(vector_ids))
         return len(stray_index) + len(stray_vectors)
 
     def upsert_vectors(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
@@ -347,9 +353,18 @@ class KnowledgeBase:
         by_id = {i: e for i, e in zip(res["ids"], res["embeddings"], strict=True)}
         return {h: list(map(float, by_id[i])) for h, i in ids.items() if i in by_id}
 
-    def commit_file(self, record: FileRecord, chunks: Sequence[StoredChunk]) -> int:
-        """Record `record` as done (its vectors must already be upserted); returns chunks removed."""
-        gone = self.index.replace_file(record, chunks, time.time())
+    def commit_file(
+        self,
+        record: FileRecord,
+        chunks: Sequence[StoredChunk],
+        embedded: Collection[str] | None = None,
+    ) -> int:
+        """Record `record` and its chunks; returns how many chunks it removed.
+
+        The vectors of the chunks in `embedded` (None: all) must already be upserted; the other
+        new chunks are pending until `mark_embedded`.
+        """
+        gone = self.index.replace_file(record, chunks, time.time(), embedded)
         self._delete_vectors(gone)
         return len(gone)
 
@@ -357,6 +372,31 @@ class KnowledgeBase:
         gone = self.index.remove_file(path)
         self._delete_vectors(gone)
         return len(gone)
+
+    # --- resumable embedding (chunks committed lexically first, embedded after) ---------------
+    def pending_chunks(self, limit: int) -> list[StoredChunk]:
+        """Up to `limit` committed chunks whose vectors are not stored yet, oldest first."""
+        return self.index.pending_chunks(limit)
+
+    def mark_embedded(self, ids: Collection[str]) -> None:
+        """Record that these chunks' vectors are upserted (call after `upsert_vectors`)."""
+        self.index.set_embedded(ids)
+
+    def embedded_count(self) -> int:
+        return self.index.embedded_count()
+
+    def pending_count(self) -> int:
+        """Committed chunks still waiting for their vectors."""
+        return self.index.counts()[1] - self.index.embedded_count()
+
+    def _reconcile_embedded(self, vector_ids: set[str]) -> None:
+        # A writer killed between its upsert and marking the chunks embedded left vectors that
+        # need not be computed again; a chunk marked embedded without a vector (a Chroma server
+        # that lost data) is embedded again.
+        pending = self.index.pending_ids()
+        self.index.set_embedded(pending & vector_ids)
+        lost = self.index.chunk_ids() - pending - vector_ids
+        self.index.set_embedded(lost, embedded=False)
 
     def _delete_vectors(self, ids: Sequence[str], collections: Sequence | None = None) -> None:
         ids = list(ids)
@@ -453,6 +493,7 @@ class KnowledgeBase:
             embedder=self.embedder_id,
             bytes=size,
             location=self.chroma_url or str(self.folder),
+            embedded_chunks=self.embedded_count(),
         )
 
     def document_titles(self, limit: int = 50) -> list[str]:

@@ -4,7 +4,9 @@ One SQLite file per base holds, in one transaction per change:
 - `files`: what was ingested from where (content hash, size, mtime, chunk ids): the sync manifest;
 - `chunks`: every chunk's text and metadata;
 - `chunks_fts`: an FTS5 index of the chunks' segmented, normalised tokens (see vectorstore.text),
-  ranked with BM25. It is updated by the same sync that writes Chroma, never rebuilt per query.
+  ranked with BM25. It is updated by the same sync that writes Chroma, never rebuilt per query;
+- `chunks.embedded`: whether the chunk's vector is in Chroma. A sync commits chunks lexically
+  first (searchable at once) and embeds them after, so an interrupted embedding resumes from here.
 Schema changes are numbered migrations applied on open (PRAGMA user_version).
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,11 @@ MIGRATIONS: list[str] = [
         tokens, tokenize = 'porter unicode61 remove_diacritics 2'
     );
     """,
+    # 2: chunks are committed before they are embedded; rows from before were embedded first.
+    """
+    ALTER TABLE chunks ADD COLUMN embedded INTEGER NOT NULL DEFAULT 1;
+    CREATE INDEX chunks_pending ON chunks(embedded) WHERE embedded = 0;
+    """,
 ]
 
 
@@ -81,6 +88,8 @@ class LexicalHit:
     text: str
     metadata: dict[str, Any]
     score: float  # BM25, higher is better
+    #: False while the chunk's vector is not stored yet (dense retrieval cannot see it).
+    embedded: bool = True
 
 
 class LexicalIndex:
@@ -147,11 +156,17 @@ class LexicalIndex:
         self.db.execute("UPDATE files SET mtime_ns = ? WHERE path = ?", (mtime_ns, path))
 
     def replace_file(
-        self, record: FileRecord, chunks: Iterable[StoredChunk], ingested_at: float
+        self,
+        record: FileRecord,
+        chunks: Iterable[StoredChunk],
+        ingested_at: float,
+        embedded: Collection[str] | None = None,
     ) -> list[str]:
         """Atomically make `record` and its chunks the indexed state of its path.
 
-        Returns the ids of the path's previous chunks that are no longer present.
+        New chunks are recorded as embedded if their id is in `embedded` (None: all of them);
+        chunks the path already had keep their state. Returns the ids of the path's previous
+        chunks that are no longer present.
         """
         chunks = list(chunks)
         new_ids = {c.id for c in chunks}
@@ -162,13 +177,15 @@ class LexicalIndex:
                 if chunk.id in existing:
                     continue
                 cur = self.db.execute(
-                    "INSERT INTO chunks (id, path, text, metadata, embed_hash) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO chunks (id, path, text, metadata, embed_hash, embedded) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     (
                         chunk.id,
                         record.path,
                         chunk.text,
                         json.dumps(chunk.metadata, ensure_ascii=False),
                         chunk.embed_hash,
+                        int(embedded is None or chunk.id in embedded),
                     ),
                 )
                 tokens = chunk.tokens if chunk.tokens is not None else search_tokens(chunk)
@@ -205,6 +222,28 @@ class LexicalIndex:
                     self.db.execute("DELETE FROM chunks_fts WHERE rowid = ?", row)
                     self.db.execute("DELETE FROM chunks WHERE rowid = ?", row)
 
+    # --- embedding state --------------------------------------------------------------------
+    def pending_chunks(self, limit: int) -> list[StoredChunk]:
+        """Up to `limit` chunks whose vectors are not stored yet, in the order they were added."""
+        rows = self.db.execute(
+            "SELECT id, text, metadata, embed_hash FROM chunks WHERE embedded = 0 ORDER BY rowid LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [StoredChunk(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+
+    def pending_ids(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT id FROM chunks WHERE embedded = 0")}
+
+    def set_embedded(self, ids: Iterable[str], embedded: bool = True) -> None:
+        """Record that these chunks' vectors are (or are not) stored, in one transaction."""
+        with self._transaction():
+            self.db.executemany(
+                "UPDATE chunks SET embedded = ? WHERE id = ?", [(int(embedded), i) for i in ids]
+            )
+
+    def embedded_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM chunks WHERE embedded = 1").fetchone()[0]
+
     def _delete_chunks_of(self, path: str, keep: set[str]) -> list[str]:
         rows = self.db.execute("SELECT rowid, id FROM chunks WHERE path = ?", (path,)).fetchall()
         gone = [(rowid, cid) for rowid, cid in rows if cid not in keep]
@@ -217,10 +256,12 @@ class LexicalIndex:
 
     # --- reading ----------------------------------------------------------------------------
     def ids_for_embed_hashes(self, hashes: Iterable[str]) -> dict[str, str]:
-        """A stored chunk id for each hash that some stored chunk was embedded from."""
+        """A chunk id with a stored vector for each hash that some embedded chunk was made from."""
         found: dict[str, str] = {}
         for h in set(hashes):
-            row = self.db.execute("SELECT id FROM chunks WHERE embed_hash = ? LIMIT 1", (h,)).fetchone()
+            row = self.db.execute(
+                "SELECT id FROM chunks WHERE embed_hash = ? AND embedded = 1 LIMIT 1", (h,)
+            ).fetchone()
             if row:
                 found[h] = row[0]
         return found
@@ -254,13 +295,13 @@ class LexicalIndex:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         rows = self.db.execute(
-            """SELECT c.id, c.text, c.metadata, bm25(chunks_fts) AS rank
+            """SELECT c.id, c.text, c.metadata, bm25(chunks_fts) AS rank, c.embedded
                FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
                WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?""",
             (match, k),
         ).fetchall()
         # FTS5's bm25() is negative, lower is better; flip it so higher is better everywhere.
-        return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3]) for r in rows]
+        return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3], bool(r[4])) for r in rows]
 
 
 def search_tokens(chunk: StoredChunk) -> str:

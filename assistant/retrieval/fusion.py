@@ -23,13 +23,16 @@ that its retriever could read the query at all:
   is guessing, however peaked its scores look.
 The fused score of a passage is the weighted sum of its z-scores; a passage missing from a list
 counts as below that list's last entry.
+A passage that has no vector yet (a base still being embedded) is invisible to the dense lists:
+it counts as level with each dense list's top, so a missing vector never ranks it below a
+passage it could have beaten with its vector.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from statistics import fmean, pstdev
 
@@ -50,6 +53,8 @@ class Evidence:
 
     ranked: Sequence[Ranked]
     weight: float = 1.0
+    #: Ids this list could not see (no vector yet): they count as level with its top.
+    level_with_top: Collection[str] = ()
 
 
 def _cjk_share(text: str) -> float:
@@ -148,10 +153,18 @@ def fuse_evidence(evidence: Sequence[Evidence]) -> list[Ranked]:
     for ev in evidence:
         for r in ev.ranked:
             order.setdefault(r.id, len(order))
-    heard = [(zscores(ev.ranked), ev.weight) for ev in evidence if ev.weight > 0 and ev.ranked]
+    heard = [(_with_unseen(ev), ev.weight) for ev in evidence if ev.weight > 0 and ev.ranked]
     floors = [min(z.values()) - 1.0 for z, _ in heard]
     fused = {i: sum(w * z.get(i, floor) for (z, w), floor in zip(heard, floors, strict=True)) for i in order}
     return [Ranked(i, s) for i, s in sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))]
+
+
+def _with_unseen(ev: Evidence) -> dict[str, float]:
+    z = zscores(ev.ranked)
+    if ev.level_with_top and z:
+        top = max(z.values())
+        z = {i: top for i in ev.level_with_top} | z
+    return z
 
 
 def hybrid_evidence(
@@ -159,6 +172,8 @@ def hybrid_evidence(
     dense: Sequence[tuple[Sequence[Ranked], frozenset[str] | None, Sequence[str]]],
     lexical: Sequence[Ranked],
     lexical_texts: Sequence[str] = (),
+    *,
+    unembedded: Collection[str] = (),
 ) -> list[Evidence]:
     """Weighted evidence from a lexical list and any number of dense lists.
 
@@ -173,7 +188,8 @@ def hybrid_evidence(
     # models: they share one vote, the lexical side (exact words) has the other.
     share = 1.0 / max(1.0, sum(readable))
     return [Evidence(lexical, lexical_weight)] + [
-        Evidence(ranked, weight * share) for (ranked, _, _), weight in zip(dense, readable, strict=True)
+        Evidence(ranked, weight * share, frozenset(unembedded))
+        for (ranked, _, _), weight in zip(dense, readable, strict=True)
     ]
 
 
@@ -186,10 +202,17 @@ def fuse(
     dense_texts: Sequence[str] = (),
     lexical_texts: Sequence[str] = (),
     adaptive: bool = True,
+    unembedded: Collection[str] = (),
 ) -> list[Ranked]:
-    """One ranking from one dense and one lexical list; `adaptive=False` gives plain RRF."""
+    """One ranking from one dense and one lexical list; `adaptive=False` gives plain RRF.
+
+    `unembedded`: ids of lexical hits whose vectors are not stored yet (dense retrieval could
+    not see them), which a missing dense score must not push down.
+    """
     if not adaptive:
         return weighted_rrf([(dense, 1.0), (lexical, 1.0)])
     return fuse_evidence(
-        hybrid_evidence(query, [(dense, embedder_languages, dense_texts)], lexical, lexical_texts)
+        hybrid_evidence(
+            query, [(dense, embedder_languages, dense_texts)], lexical, lexical_texts, unembedded=unembedded
+        )
     )

@@ -76,6 +76,7 @@ class KBRetriever:
                 ],
                 lexical_ranked,
                 [h.text for h in lexical],
+                unembedded={h.id for h in lexical if not h.embedded},
             )
             fused = fuse_evidence(evidence)
         else:

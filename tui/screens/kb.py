@@ -67,13 +67,16 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="kb-stats")
     def show_stats(self, name: str) -> None:
         try:
+            from assistant.ingest_view import embedded_text
+
             s = self.session.kb_stats(name)
             text = markup(
                 f"[b]$name[/]: {s.documents} documents · {s.chunks} chunks · $embedder · "
-                f"{s.bytes / 2**20:.1f} MiB · $location",
+                f"{s.bytes / 2**20:.1f} MiB · $location\nembedded: $embedded",
                 name=s.name,
                 embedder=s.embedder,
                 location=s.location,
+                embedded=embedded_text(s.embedded_chunks, s.chunks),
             )
         except Exception as exc:  # a broken or busy base: say so, never crash the screen
             text = markup("[red]$error[/]", error=self.app.describe(exc))
@@ -95,7 +98,13 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
         """Progress from the app's ingest worker, while this screen is open."""
-        from ingest import FileDone, SyncStarted, SyncSummary  # loaded by then: the ingest runs
+        from ingest import (  # loaded by then: the ingest runs
+            ChunksEmbedded,
+            EmbeddingStarted,
+            FileDone,
+            SyncStarted,
+            SyncSummary,
+        )
 
         bar = self.query_one("#ingest-progress", ProgressBar)
         log = self.query_one("#ingest-log", RichLog)
@@ -115,13 +124,25 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
                 log.write(markup("[red]failed[/] $path: $error", path=event.path, error=event.error or ""))
             elif event.status in ("added", "updated", "removed"):
                 log.write(markup(f"{event.status} $path", path=event.path))
+        elif isinstance(event, EmbeddingStarted):
+            log.write(
+                markup(
+                    f"[b]$kb[/] is searchable now (by words); embedding {event.total} chunks",
+                    kb=message.kb,
+                )
+            )
+            bar.update(total=event.total or 1, progress=0 if event.total else 1)
+        elif isinstance(event, ChunksEmbedded):
+            bar.advance(event.count)
         elif isinstance(event, SyncSummary):
             text = (
                 f"{event.files_added} added, {event.files_updated} updated, {event.files_removed} removed, "
-                f"{len(event.files_failed)} failed, {event.chunks_added} chunks"
+                f"{len(event.files_failed)} failed, {event.chunks_added} chunks, "
+                f"{event.chunks_embedded} embedded"
             )
             log.write(markup("[green]done[/]: $summary", summary=text))
             self.refresh_list()
+            self.show_stats(message.kb)
 
 
 class IngestProgress(Message):

@@ -1,4 +1,5 @@
-"""The status bar: model, knowledge base, web, speed of the last answer, context used."""
+"""The status bar: model, knowledge base (and how much of it is embedded), web, speed of the last
+answer, context used."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from ..text import markup
 class StatusBar(Static):
     model: reactive[str] = reactive("")
     kb: reactive[str] = reactive("")
+    #: E.g. "embedding 120/577" or "71% embedded"; empty when the whole base is embedded.
+    embedding: reactive[str] = reactive("")
     web: reactive[bool] = reactive(False)
     state: reactive[str] = reactive("loading…")
     tokens_per_second: reactive[float | None] = reactive(None)
@@ -21,7 +24,8 @@ class StatusBar(Static):
     def render(self) -> Content:
         parts = [
             markup("[b]model[/] $model", model=self.model or "?"),
-            markup("[b]kb[/] $kb", kb=self.kb or "-"),
+            markup("[b]kb[/] $kb", kb=self.kb or "-")
+            + (markup(" [i]($embedding)[/]", embedding=self.embedding) if self.embedding else ""),
             markup("[b]web[/] " + ("[green]on[/]" if self.web else "off")),
         ]
         if self.tokens_per_second:

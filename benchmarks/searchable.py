@@ -1,0 +1,104 @@
+"""How soon a fresh ingest answers searches, as a fraction of the whole ingest.
+
+Runs `assistant ingest FOLDER` into an empty home with the default embedder (unless --embedder
+says otherwise), as a user would, and times from the command's start: the line that says the
+base is searchable (every file committed to the lexical index, embedding about to start), a
+lexical `assistant search` answered at that moment, and the end of the ingest.
+
+    python benchmarks/searchable.py                     # ../shared/data/docs, default embedder
+    python benchmarks/searchable.py --folder PATH --embedder minilm
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import SHARED_DATA, machine  # noqa: E402
+
+
+def assistant_command() -> list[str]:
+    script = shutil.which("assistant")
+    return [script] if script else [sys.executable, "-c", "from assistant.cli import main; main()"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--folder", type=Path, default=SHARED_DATA / "docs")
+    parser.add_argument("--embedder", default=None, help="embedder spec [default: the default]")
+    parser.add_argument("--query", default="Where is IBM headquartered?")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as home:
+        env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_EMBEDDER"}
+        env["ASSISTANT_HOME"] = home
+        if args.embedder:
+            env["ASSISTANT_EMBEDDER"] = args.embedder
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [*assistant_command(), "ingest", str(args.folder)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        searchable = search_done = None
+        hits: list[dict] = []
+        search_error = ""
+        lines: list[str] = []
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line.rstrip("\n"))
+            if searchable is None and line.startswith("searchable "):
+                searchable = time.perf_counter() - started
+                # The base is committed and unlocked for readers: ask it now, as a user would.
+                found = subprocess.run(
+                    [*assistant_command(), "search", args.query, "--json", "-k", "3"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=600,
+                )
+                search_done = time.perf_counter() - started
+                if found.returncode == 0:
+                    hits = json.loads(found.stdout)["hits"]
+                else:
+                    search_error = found.stderr.strip()[-500:]
+        proc.wait()
+        total = time.perf_counter() - started
+    if proc.returncode != 0 or searchable is None:
+        sys.exit(f"ingest failed (exit {proc.returncode}): {lines[-5:]}")
+    result = {
+        "machine": machine(),
+        "folder": str(args.folder),
+        "embedder": args.embedder or "default",
+        "summary": lines[-1],
+        "searchable_s": round(searchable, 2),
+        "first_search_answered_s": round(search_done, 2),
+        "first_search_query": args.query,
+        "first_search_hits": [h["location"] for h in hits],
+        "first_search_error": search_error,
+        "ingest_s": round(total, 2),
+        "searchable_over_ingest": round(searchable / total, 4),
+    }
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text)
+    out = args.out or Path(__file__).parent / "results" / "searchable-docs.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
