@@ -311,17 +311,22 @@ class KnowledgeBase:
         return len(stray_index) + len(stray_vectors)
 
     def upsert_vectors(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
+        self._upsert(self.collection, chunks, embeddings)
+        if self.english_collection is not None:
+            self._upsert_english(chunks)
+
+    def _upsert(
+        self, collection, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]
+    ) -> None:
         for start in range(0, len(chunks), _CHROMA_BATCH):
             part = chunks[start : start + _CHROMA_BATCH]
             self._chroma(
-                self.collection.upsert,
+                collection.upsert,
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
                 metadatas=[_chroma_metadata(c.metadata) for c in part],
                 embeddings=list(embeddings[start : start + _CHROMA_BATCH]),
             )
-        if self.english_collection is not None:
-            self._upsert_english(chunks)
 
     def _upsert_english(self, chunks: Sequence[StoredChunk]) -> None:
         """Embed the English ones of `chunks` for the English index.
@@ -334,15 +339,7 @@ class KnowledgeBase:
         if not english:
             return
         vectors = self.english_embedder.get().embed_documents([c.text for c in english])
-        for start in range(0, len(english), _CHROMA_BATCH):
-            part = english[start : start + _CHROMA_BATCH]
-            self._chroma(
-                self.english_collection.upsert,
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[_chroma_metadata(c.metadata) for c in part],
-                embeddings=list(vectors[start : start + _CHROMA_BATCH]),
-            )
+        self._upsert(self.english_collection, english, vectors)
 
     def known_vectors(self, embed_hashes: Sequence[str]) -> dict[str, list[float]]:
         """Vectors already stored for texts with these hashes (a moved or copied file)."""
