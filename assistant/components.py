@@ -21,6 +21,8 @@ def open_kb(settings: Settings, name: str | None = None, *, create: bool = False
         chroma_url=settings.chroma_url,
         ollama_url=settings.ollama_host,
         create=create,
+        # Decides only for a new base: an existing one keeps what it was created with.
+        english_index=settings.english_index,
     )
 
 

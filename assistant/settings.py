@@ -53,6 +53,9 @@ class Settings:
     max_expanded_mb: float = 512.0
     file_timeout: float = 120.0
     worker_memory_mb: float = 4096.0
+    #: A new multilingual base also keeps an English index (MiniLM over its English chunks).
+    #: Off until an English dev set shows it pays for its ingest time (benchmarks/RESULTS.md).
+    english_index: bool = False
     #: Web search engine: duckduckgo (through ddgs) or searxng.
     search_engine: str = "duckduckgo"
     searxng_url: str | None = None
@@ -113,6 +116,7 @@ ENV_VARS = {
     "ASSISTANT_WEB_RESULTS": "web_results",
     "ASSISTANT_WEB_BUDGET": "web_budget",
     "ASSISTANT_ALLOW_PRIVATE_URLS": "allow_private_urls",
+    "ASSISTANT_ENGLISH_INDEX": "english_index",
     "ASSISTANT_RERANKER": "reranker",
     "ASSISTANT_BACKEND": "backend",
     "ASSISTANT_OPENAI_BASE_URL": "openai_base_url",

