@@ -40,12 +40,18 @@ def main() -> None:
     parser.add_argument("--embedder", default=None, help="embedder spec [default: the default]")
     parser.add_argument("--against", default=None, help="also ingest with this embedder, in the same run")
     parser.add_argument("--query", default="Where is IBM headquartered?")
+    parser.add_argument(
+        "--no-search",
+        action="store_true",
+        help="do not search at the searchable line (a search loads an embedder beside the ingest)",
+    )
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    result = {"machine": machine(), **run(args.folder, args.embedder, args.query)}
+    query = None if args.no_search else args.query
+    result = {"machine": machine(), **run(args.folder, args.embedder, query)}
     if args.against:
-        other = run(args.folder, args.against, args.query)
+        other = run(args.folder, args.against, query)
         result["against"] = other
         result["ingest_over_against"] = round(result["ingest_s"] / other["ingest_s"], 4)
     text = json.dumps(result, indent=2, ensure_ascii=False)
@@ -55,7 +61,7 @@ def main() -> None:
     out.write_text(text + "\n")
 
 
-def run(folder: Path, embedder: str | None, query: str) -> dict:
+def run(folder: Path, embedder: str | None, query: str | None) -> dict:
     """One `assistant ingest` into an empty home, timed, with a search at the searchable line."""
     with tempfile.TemporaryDirectory() as home:
         env = {k: v for k, v in os.environ.items() if k != "ASSISTANT_EMBEDDER"}
@@ -79,6 +85,8 @@ def run(folder: Path, embedder: str | None, query: str) -> dict:
             lines.append(line.rstrip("\n"))
             if searchable is None and line.startswith("searchable "):
                 searchable = time.perf_counter() - started
+                if query is None:
+                    continue
                 # The base is committed and unlocked for readers: ask it now, as a user would.
                 found = subprocess.run(
                     [*assistant_command(), "search", query, "--json", "-k", "3"],
@@ -101,7 +109,7 @@ def run(folder: Path, embedder: str | None, query: str) -> dict:
         "embedder": embedder or "default",
         "summary": lines[-1],
         "searchable_s": round(searchable, 2),
-        "first_search_answered_s": round(search_done, 2),
+        "first_search_answered_s": round(search_done, 2) if search_done else None,
         "first_search_query": query,
         "first_search_hits": [h["location"] for h in hits],
         "first_search_error": search_error,

@@ -516,12 +516,13 @@ class EmbedderRef:
 
     def get(self) -> Embedder:
         if self._made is None:
-            self._made = make_embedder(self.spec, ollama_url=self.ollama_url)
-            if self._made.id != self.id:
+            made = make_embedder(self.spec, ollama_url=self.ollama_url)  # once per process
+            if made.id != self.id:
                 raise EmbedderMismatchError(
-                    f"embedder spec '{self.spec}' now gives '{self._made.id}', but the base was "
+                    f"embedder spec '{self.spec}' now gives '{made.id}', but the base was "
                     f"built with '{self.id}'"
                 )
+            self._made = made
         return self._made
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 
 from .base import Embedder, EmbedderError, EmbedderOptions
 
@@ -35,16 +36,19 @@ FACTORIES: dict[str, str] = {
 }
 
 _cache: dict[tuple[str, str], Embedder] = {}
+# Threads (an ingest's early load, a chat's warm-up) may ask at once: one model per process.
+_creating = threading.Lock()
 
 
 def make_embedder(spec: str = DEFAULT_EMBEDDER, *, ollama_url: str = "http://127.0.0.1:11434") -> Embedder:
     """Create (once per process) the embedder that `spec` names; raise EmbedderError if unknown."""
     key = (spec, ollama_url if spec.startswith("ollama:") else "")
-    if key not in _cache:
-        embedder = _create(spec.strip(), EmbedderOptions(ollama_url=ollama_url))
-        embedder.spec = spec
-        _cache[key] = embedder
-    return _cache[key]
+    with _creating:
+        if key not in _cache:
+            embedder = _create(spec.strip(), EmbedderOptions(ollama_url=ollama_url))
+            embedder.spec = spec
+            _cache[key] = embedder
+        return _cache[key]
 
 
 def _create(spec: str, options: EmbedderOptions) -> Embedder:
