@@ -45,11 +45,13 @@ class Session:
         self._retrievers = None
         self._assistant = None
         # The TUI's warm-up, answer and ingest workers share one Session: set-up happens once.
-        self._setup = threading.Lock()
+        self._setup = threading.RLock()
+        self._core_loaded = False
 
     # --- answering ------------------------------------------------------------------------
     @property
     def assistant(self):
+        self._load_core()
         with self._setup:
             if self._assistant is None:
                 from .components import RetrieverCache, make_assistant
@@ -61,6 +63,7 @@ class Session:
     @property
     def retrievers(self):
         """The retriever of each knowledge base, opened once and shared (see RetrieverCache)."""
+        self._load_core()
         with self._setup:
             if self._retrievers is None:
                 from .components import RetrieverCache
@@ -176,7 +179,21 @@ class Session:
         return f"{backend.name} at {backend.url}"
 
     # --- knowledge bases ------------------------------------------------------------------
+    def _load_core(self) -> None:
+        """Import the heavy modules (Chroma, numpy, the retrievers, ingest) once, under the set-up
+        lock: the chat app's workers reach them at the same time on a first question, and numpy
+        imported by two threads at once is seen half-initialized (ImportError)."""
+        with self._setup:
+            if not self._core_loaded:
+                import ingest  # noqa: F401
+                import vectorstore.kb  # noqa: F401
+
+                from . import components  # noqa: F401
+
+                self._core_loaded = True
+
     def knowledge_bases(self) -> list[str]:
+        self._load_core()
         from vectorstore import list_kbs
 
         return list_kbs(self.settings.home)
@@ -204,6 +221,7 @@ class Session:
 
     def remove_kb(self, name: str) -> None:
         """Delete base `name` (vectors, index, manifest; never the user's files)."""
+        self._load_core()
         from vectorstore import remove_kb
 
         if self._retrievers is not None:
@@ -211,6 +229,7 @@ class Session:
         remove_kb(self.settings.home, name, self.settings.chroma_url)
 
     def kb_stats(self, name: str):
+        self._load_core()
         from .components import open_kb
 
         with open_kb(self.settings, name) as kb:
@@ -218,6 +237,7 @@ class Session:
 
     def ingest(self, path: Path, kb: str, on_event: Callable | None = None):
         """Sync `path` into base `kb` (created if new); returns the SyncSummary."""
+        self._load_core()
         from ingest import Chunker, sync
 
         from .components import open_kb
