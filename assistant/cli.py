@@ -93,6 +93,13 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="A folder (read recursively) or a single file")],
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object")] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="With a Chroma server: the name this folder's files are known by in the shared "
+            "base [default: the folder's name]; give the same name on every machine"
+        ),
+    ] = None,
 ) -> None:
     """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
 
@@ -105,7 +112,7 @@ def ingest(
     name = kb or state.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     try:
-        summary = state.session.ingest(path, name, view)
+        summary = state.session.ingest(path, name, view, source=source)
     except (AssistantError, OSError) as exc:
         fail(str(exc))
     if as_json:
@@ -416,12 +423,18 @@ def bench_report(
 
 def kb_list() -> None:
     """List knowledge bases.  Example: assistant kb list"""
-    names = state.session.knowledge_bases()
+    try:
+        names = state.session.knowledge_bases()
+    except AssistantError as exc:
+        fail(str(exc))
     if not names:
+        where = (
+            f"on the Chroma server at {state.settings.chroma_url}"
+            if state.settings.chroma_url
+            else (f"in {state.settings.home}")
+        )
         err.print(
-            plain(
-                f"no knowledge bases yet in {state.settings.home}; create one with `assistant ingest PATH`"
-            ),
+            plain(f"no knowledge bases yet {where}; create one with `assistant ingest PATH`"),
             markup=False,
         )
         return
@@ -476,17 +489,44 @@ def kb_remove(
     Example: assistant kb remove notes --yes
     """
     session = state.session
-    if name not in session.knowledge_bases():
+    server = state.settings.chroma_url
+    try:
+        known = session.knowledge_bases()
+    except AssistantError as exc:
+        fail(str(exc))
+    if name not in known:
         fail(f"no knowledge base named '{name}'; `assistant kb list` shows the existing ones")
+    everyone = (
+        f"'{name}' is shared on the Chroma server at {server}: removing it deletes it for every "
+        "machine that uses it"
+    )
     if not yes:
-        if not sys.stdin.isatty():
+        if not _can_ask():
             fail("refusing to delete without confirmation; pass --yes")
-        typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
+        if server:
+            err.print(plain(everyone + "."), markup=False)
+            typed = typer.prompt(
+                f"Type the base's name ({name}) to delete it", default="", show_default=False
+            )
+            if typed.strip() != name:
+                fail("the name did not match; nothing was deleted")
+        else:
+            typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
     try:
         session.remove_kb(name)
     except AssistantError as exc:
         fail(str(exc))
-    err.print(plain(f"removed knowledge base '{name}'"), markup=False)
+    if server:
+        err.print(
+            plain(f"removed shared knowledge base '{name}' from {server} (for every machine)"), markup=False
+        )
+    else:
+        err.print(plain(f"removed knowledge base '{name}'"), markup=False)
+
+
+def _can_ask() -> bool:
+    """Whether someone can answer a question: stdin is a terminal."""
+    return sys.stdin.isatty()
 
 
 def _human_bytes(n: int) -> str:

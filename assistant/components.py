@@ -100,7 +100,7 @@ class RetrieverCache:
             if shared is None:
                 kb = None
                 # "-" names no knowledge base: web-only retrieval (or none).
-                if name != "-" and name in list_kbs(self.settings.home):
+                if name != "-" and name in list_kbs(self.settings.home, self.settings.chroma_url):
                     kb = open_kb(self.settings, name)
                 try:
                     shared = self._live[name] = _Shared(make_retriever(self.settings, kb), kb)

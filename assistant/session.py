@@ -196,7 +196,7 @@ class Session:
         self._load_core()
         from vectorstore import list_kbs
 
-        return list_kbs(self.settings.home)
+        return list_kbs(self.settings.home, self.settings.chroma_url)
 
     def overview(self, kb: str, model: str | None = None) -> Overview:
         """What the first-run screen shows: the model in use or the command that gets one, the
@@ -235,8 +235,9 @@ class Session:
         with open_kb(self.settings, name) as kb:
             return kb.stats()
 
-    def ingest(self, path: Path, kb: str, on_event: Callable | None = None):
-        """Sync `path` into base `kb` (created if new); returns the SyncSummary."""
+    def ingest(self, path: Path, kb: str, on_event: Callable | None = None, *, source: str | None = None):
+        """Sync `path` into base `kb` (created if new); returns the SyncSummary. `source` names
+        the folder in a shared base (see ingest.sync)."""
         self._load_core()
         from ingest import Chunker, sync
 
@@ -249,6 +250,7 @@ class Session:
                 chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
                 on_event=on_event,
                 limits=self.settings.read_limits(),
+                source=source,
             )
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question

@@ -214,6 +214,22 @@ def _embed_text(chunk: StoredChunk) -> str:
     return with_context(str(meta.get("title", "")), str(meta.get("heading", "")), chunk.text)
 
 
+def file_keys(root: Path, *, shared: bool, source: str | None = None) -> tuple[Callable[[Path], str], str]:
+    """How files under `root` are known in a base, and the key under which all of them lie.
+
+    Absolute paths in a base on this machine; `SOURCE/relative/path` in a shared base.
+    """
+    if not shared:
+        return path_key, path_key(root)
+    folder = root.parent if root.is_file() else root
+    label = " ".join((source or "").split()).strip("/") or folder.name or "files"
+
+    def key(path: Path) -> str:
+        return f"{label}/{path_key(path.relative_to(folder)).replace(os.sep, '/')}"
+
+    return key, key(root) if root.is_file() else label
+
+
 def sync(
     kb: KnowledgeBase,
     root: Path,
@@ -224,8 +240,15 @@ def sync(
     limits: ReadLimits | None = None,
     workers: int | None = None,
     parser: Parser = parse,
+    source: str | None = None,
 ) -> SyncSummary:
     """Make the part of `kb` that came from `root` match the files under `root` now.
+
+    In a base on this machine a file is known by its absolute path. In a shared base (on a
+    Chroma server, used from several machines) it is known by `source` (default: the name of
+    the folder `root`) and its path inside `root`, so machines that mount the same shared
+    folder at different places keep one copy of each file: `source` names it when the folder's
+    name differs between them.
 
     `limits` bound what one file may cost (size, expanded size, time, memory); `workers` is the
     number of reader processes; `parser` (a module-level function, it is pickled) reads a file's
@@ -240,12 +263,13 @@ def sync(
     if not root.exists():
         raise FileNotFoundError(f"{root} does not exist")
 
+    key, under = file_keys(root, shared=kb.shared, source=source)
     kb.begin_write()
     try:
         found = list(discover(root, exclude=kb.home))
         summary.files_seen = len(found)
         emit(SyncStarted(path_key(root), len(found)))
-        manifest = kb.files(under=path_key(root))
+        manifest = kb.files(under=under)
         writer = _Writer(kb, summary, emit)
 
         def settle(work: Work) -> None:
@@ -273,22 +297,22 @@ def sync(
         # have changed go to the readers.
         jobs: list[ReadJob] = []
         for f in found:
-            key = path_key(f.path)
+            name = key(f.path)
             if not f.readable:
-                settle(Work(key, "skipped", error=f.skip_reason))
+                settle(Work(name, "skipped", error=f.skip_reason))
                 continue
             try:
                 info = os.stat(f.path)
             except OSError as exc:
-                settle(Work(key, "failed", error=f"cannot read: {exc.strerror or exc}"))
+                settle(Work(name, "failed", error=f"cannot read: {exc.strerror or exc}"))
                 continue
-            old = manifest.get(key)
+            old = manifest.get(name)
             if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
-                settle(Work(key, "unchanged"))
+                settle(Work(name, "unchanged"))
             elif info.st_size > limits.max_file_bytes:
-                settle(Work(key, "failed", error=limits.too_large(info.st_size)))
+                settle(Work(name, "failed", error=limits.too_large(info.st_size)))
             else:
-                jobs.append(ReadJob(key, f.path, info.st_size, info.st_mtime_ns, old))
+                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old))
 
         if jobs:
             with ReaderPool(chunker, limits, parser, workers) as pool:
@@ -300,7 +324,7 @@ def sync(
 
         # Removals come after the additions so that a moved file's chunks reuse the vectors of
         # its old copy.
-        present = {path_key(f.path) for f in found if f.readable}
+        present = {key(f.path) for f in found if f.readable}
         for path in sorted(set(manifest) - present):
             summary.chunks_removed += kb.remove_file(path)
             summary.files_removed += 1

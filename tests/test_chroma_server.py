@@ -1,50 +1,20 @@
-"""Server mode: a real `chroma run` on loopback holds the vectors; SQLite stays local."""
+"""Server mode: a real `chroma run` on loopback holds the base; this machine keeps a cache."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ingest import sync
 from vectorstore import KnowledgeBase, remove_kb
-from vectorstore.chroma import server_client
 from vectorstore.kb import collection_name
 
+from chroma_server import server_collections
 from corpus import english, write_files
 from kb_state import kb_state
-from loopback import free_port, served_process
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    chroma = shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the `chroma` command is not installed (it comes with the chromadb package)")
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    url = f"http://127.0.0.1:{port}"
-    with (
-        (data / "server.log").open("w") as log,
-        served_process(
-            [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")],
-            f"{url}/api/v2/heartbeat",
-            timeout=60,
-            name=f"chroma run (its log: {data / 'server.log'})",
-            log=log,
-        ),
-    ):
-        yield url
-
-
-def server_collections(url: str) -> dict[str, int]:
-    """What the server itself holds: collection name -> vector count."""
-    client = server_client(url)
-    return {c.name: c.count() for c in client.list_collections()}
 
 
 def test_ingest_into_a_chroma_server(chroma_server: str, home: Path, tmp_path: Path, minilm) -> None:

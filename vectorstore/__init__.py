@@ -18,6 +18,7 @@ _EXPORTS = {
     "KnowledgeBaseError": "kb",
     "list_kbs": "kb",
     "remove_kb": "kb",
+    "SharedBaseError": "server",
     "FileRecord": "lexical",
     "LexicalHit": "lexical",
     "StoredChunk": "lexical",

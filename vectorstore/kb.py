@@ -3,8 +3,14 @@
 Layout under the assistant's home folder:
 
     kbs/NAME/kb.sqlite   manifest, chunk texts, FTS5 lexical index (vectorstore.lexical)
-    kbs/NAME/chroma/     embedded Chroma (absent when a Chroma server is used)
+    kbs/NAME/chroma/     embedded Chroma
     kbs/NAME/lock        held by a writer (ingest) so two syncs never interleave
+
+With a Chroma server, the server is the record of the base (vectorstore.server): vectors, chunk
+texts, the manifest, the embedder and the settings, and the writers' lease live there, and
+`servers/HOST-PORT/NAME/kb.sqlite` under the home folder is this machine's cache of the record (the
+same SQLite layout, so every read below is the same code in both modes). Each write goes to the
+server's record first and then to the cache.
 
 A base built with a multilingual embedder also keeps an English index: a second Chroma
 collection with the English chunks embedded by all-MiniLM-L6-v2. The same calls that write, delete
@@ -24,16 +30,19 @@ import fcntl
 import os
 import re
 import shutil
+import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from .chroma import ChromaConnectionError, ChromaEmbeddingFunction, embedded_client, server_client
 from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
 from .errors import AssistantError
 from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
+from .server import Lease, Record, remove_collections, server_bases
 from .text import CJK_RE
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
@@ -100,7 +109,22 @@ def validate_name(name: str) -> str:
     return name
 
 
-def list_kbs(home: Path) -> list[str]:
+def shared_cache_root(home: Path, chroma_url: str) -> Path:
+    """Where this machine caches the records of the bases on the server at `chroma_url`."""
+    parsed = urlparse(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "_", f"{parsed.hostname}-{parsed.port or 8000}{parsed.path}").strip("_")
+    return home / "servers" / slug
+
+
+def list_kbs(home: Path, chroma_url: str | None = None) -> list[str]:
+    """The bases in use: those on the Chroma server at `chroma_url`, or those in `home`."""
+    if chroma_url:
+        try:
+            return server_bases(server_client(chroma_url))
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise ChromaConnectionError(f"Chroma server at {chroma_url} failed: {exc}") from exc
     root = kbs_root(home)
     if not root.is_dir():
         return []
@@ -119,23 +143,33 @@ def _english_index_available() -> bool:
 
 
 def remove_kb(home: Path, name: str, chroma_url: str | None = None) -> None:
+    """Delete base `name`: from the server (for every machine) when `chroma_url` is given."""
+    if chroma_url:
+        _remove_shared(home, validate_name(name), chroma_url)
+        return
     folder = kbs_root(home) / validate_name(name)
     if not (folder / "kb.sqlite").is_file():
         raise KnowledgeBaseError(f"no knowledge base named '{name}' in {kbs_root(home)}")
-    if chroma_url:
-        client = server_client(chroma_url)
-        for collection in (collection_name(name), collection_name(name, "en")):
-            try:
-                client.delete_collection(collection)
-            except Exception as exc:  # NotFoundError or a server error: the local part goes anyway
-                if "does not exist" not in str(exc).lower() and "not found" not in str(exc).lower():
-                    raise ChromaConnectionError(f"Chroma at {chroma_url}: {exc}") from exc
     with _lock(folder, wait=False, name=name):
         shutil.rmtree(folder / "chroma", ignore_errors=True)
         for entry in folder.iterdir():
             if entry.name != "lock":
                 entry.unlink() if entry.is_file() else shutil.rmtree(entry)
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_shared(home: Path, name: str, chroma_url: str) -> None:
+    client = server_client(chroma_url)
+    if Record.find(client, name, chroma_url) is None:
+        known = ", ".join(list_kbs(home, chroma_url)) or "none"
+        raise KnowledgeBaseError(f"no knowledge base named '{name}' on {chroma_url} (there: {known})")
+    # Taking the lease first: a base is never removed under a running ingest.
+    lease = Lease.acquire(client, name, chroma_url)
+    try:
+        remove_collections(client, name, [collection_name(name), collection_name(name, "en")])
+    finally:
+        lease.stop()
+    shutil.rmtree(shared_cache_root(home, chroma_url) / name, ignore_errors=True)
 
 
 class _lock:
@@ -172,18 +206,28 @@ class KnowledgeBase:
     def __init__(
         self,
         name: str,
+        home: Path,
         folder: Path,
         index: LexicalIndex,
         embedder: EmbedderRef,
         chroma_url: str | None,
+        record: Record | None = None,
     ) -> None:
         self.name = name
+        #: The assistant home folder this base is used from.
+        self.home = home
+        #: Where the base's SQLite file lives (for a shared base: this machine's cache of it).
         self.folder = folder
         self.index = index
         self._embedder = embedder
         self.chroma_url = chroma_url
+        #: The base's record on the Chroma server (None for a base in embedded Chroma).
+        self.record = record
         self._writer: _lock | None = None
-        self.client = server_client(chroma_url) if chroma_url else embedded_client(folder / "chroma")
+        self._lease: Lease | None = None
+        self._refreshed = time.monotonic()
+        self._refreshing = threading.Lock()
+        self.client = record.client if record else embedded_client(folder / "chroma")
         self.collection = _get_collection(self.client, name, embedder, chroma_url)
         #: The English index (None when the base has none): its embedder and collection.
         self.english_embedder: EmbedderRef | None = None
@@ -201,13 +245,13 @@ class KnowledgeBase:
         return self._embedder.get()
 
     @property
-    def home(self) -> Path:
-        """The assistant home folder this base lives in."""
-        return self.folder.parent.parent
-
-    @property
     def embedder_id(self) -> str:
         return self._embedder.id
+
+    @property
+    def shared(self) -> bool:
+        """Whether the base lives on a Chroma server (and its file keys are relative)."""
+        return self.record is not None
 
     # --- opening ----------------------------------------------------------------------------
     @classmethod
@@ -222,7 +266,7 @@ class KnowledgeBase:
         create: bool = True,
         english_index: bool | None = None,
     ) -> KnowledgeBase:
-        """Open (or create) base `name`.
+        """Open (or create) base `name`, in `home` or, with `chroma_url`, on that Chroma server.
 
         `embedder` None means the embedder that built the base (the default for a new base);
         naming a different one than the base was built with raises EmbedderMismatchError.
@@ -230,7 +274,10 @@ class KnowledgeBase:
         its embedder is multilingual and the packaged MiniLM is installed. An existing base keeps
         what it was created with.
         """
-        folder = kbs_root(home) / validate_name(name)
+        validate_name(name)
+        if chroma_url:
+            return cls._open_shared(home, name, embedder, chroma_url, ollama_url, create, english_index)
+        folder = kbs_root(home) / name
         exists = (folder / "kb.sqlite").is_file()
         if not exists and not create:
             known = ", ".join(list_kbs(home)) or "none yet"
@@ -240,34 +287,68 @@ class KnowledgeBase:
             )
         index = LexicalIndex(folder / "kb.sqlite")
         try:
-            recorded = index.get_meta("embedder")
-            recorded_spec = index.get_meta("embedder_spec")
-            if recorded and (not embedder or embedder == recorded_spec):
-                ref = EmbedderRef(recorded, recorded_spec or DEFAULT_EMBEDDER, ollama_url)
-            else:
-                made = make_embedder(embedder or DEFAULT_EMBEDDER, ollama_url=ollama_url)
-                if recorded and made.id != recorded:
-                    raise EmbedderMismatchError(
-                        f"knowledge base '{name}' was built with embedder '{recorded}', not "
-                        f"'{made.id}': vectors from different models cannot be compared. Unset "
-                        "ASSISTANT_EMBEDDER/--embedder to keep using the base's own, or re-embed "
-                        f"with '{made.spec}': ingest into a new base (`assistant --embedder "
-                        f"{made.spec} ingest FOLDER --kb NEW_NAME`), or remove this one "
-                        f"(`assistant kb remove {name}`) and ingest again."
-                    )
-                ref = EmbedderRef(made.id, recorded_spec or made.spec, ollama_url, made)
-                if not recorded:
-                    index.set_meta("embedder", made.id)
-                    index.set_meta("embedder_spec", made.spec)
-                    index.set_meta("created_at", str(time.time()))
-                    if english_index is None:
-                        english_index = made.languages is None and _english_index_available()
-                    if english_index and made.id != ENGLISH_EMBEDDER[1]:
-                        index.set_meta("english_index", ENGLISH_EMBEDDER[0])
-            return cls(name, folder, index, ref, chroma_url)
+            ref, new = _resolve_embedder(name, index.get_meta, embedder, ollama_url, english_index)
+            for key, value in new.items():
+                index.set_meta(key, value)
+            return cls(name, home, folder, index, ref, None)
         except BaseException:
             index.close()
             raise
+
+    @classmethod
+    def _open_shared(
+        cls,
+        home: Path,
+        name: str,
+        embedder: str | None,
+        chroma_url: str,
+        ollama_url: str,
+        create: bool,
+        english_index: bool | None,
+    ) -> KnowledgeBase:
+        client = server_client(chroma_url)
+        record = Record.find(client, name, chroma_url)
+        if record is None and not create:
+            known = ", ".join(list_kbs(home, chroma_url)) or "none yet"
+            raise KnowledgeBaseError(
+                f"no knowledge base named '{name}' on the Chroma server at {chroma_url} (there: "
+                f"{known}); create it with `assistant ingest PATH --kb {name}`"
+            )
+        settings = record.settings if record else {}
+        ref, new = _resolve_embedder(name, settings.get, embedder, ollama_url, english_index)
+        if record is None:
+            record = Record.create(client, name, chroma_url, new)
+            if record.settings.get("embedder") != new.get("embedder"):
+                # Another machine created the base at the same moment, with another embedder.
+                ref, _ = _resolve_embedder(name, record.settings.get, embedder, ollama_url, english_index)
+        folder = shared_cache_root(home, chroma_url) / name
+        index = _open_cache(folder, record)
+        try:
+            kb = cls(name, home, folder, index, ref, chroma_url, record)
+        except BaseException:
+            index.close()
+            raise
+        try:
+            kb.refresh()
+        except BaseException:
+            kb.close()
+            raise
+        return kb
+
+    def refresh(self) -> int:
+        """Fetch what changed in a shared base's record into the local cache; returns how many
+        files changed (0 for a base in embedded Chroma)."""
+        self._refreshed = time.monotonic()
+        if self.record is None:
+            return 0
+        with self._refreshing:
+            return self.record.refresh(self.index)
+
+    def _maybe_refresh(self) -> None:
+        # A shared base can change under a long-lived reader (the chat app): catch up now and
+        # then, at the cost of one small request when nothing changed.
+        if self.record is not None and self._lease is None and time.monotonic() - self._refreshed > 3.0:
+            self.refresh()
 
     def close(self) -> None:
         self.end_write()
@@ -281,25 +362,57 @@ class KnowledgeBase:
 
     # --- writing (used by ingest.sync) ------------------------------------------------------
     def begin_write(self) -> None:
-        """Take the writer lock and mark the base dirty; repair first if a writer died."""
+        """Take the writer lock (a shared base: its lease on the server) and repair the base
+        first if the previous writer died or its vectors disagree with the record."""
+        if self.record is not None:
+            lease = Lease.acquire(self.client, self.name, self.chroma_url or "")
+            try:
+                self.refresh()
+                self.record.begin_writes(lease)
+                self.refresh()  # what a killed writer stamped beyond the head
+                self._lease = lease
+                if lease.took_over or self._vectors_disagree():
+                    self.reconcile()
+            except BaseException:
+                self._lease = None
+                self.record.end_writes()
+                lease.release()
+                raise
+            return
         self._writer = _lock(self.folder, wait=False, name=self.name).__enter__()
-        if self.index.get_meta("dirty"):
+        if self.index.get_meta("dirty") or self._vectors_disagree():
             self.reconcile()
         self.index.set_meta("dirty", "1")
 
     def end_write(self) -> None:
+        if self._lease is not None:
+            lease, self._lease = self._lease, None
+            if self.record is not None:
+                self.record.end_writes()
+            lease.release()
         if self._writer is not None:
             self.index.set_meta("dirty", None)
             self._writer.__exit__()
             self._writer = None
 
+    def _vectors_disagree(self) -> bool:
+        # Vectors lost (a Chroma server restored from an old backup, a collection removed by
+        # hand) or stored by a writer that died before recording them: reconcile finds which.
+        return self.vector_count() != self.index.embedded_count()
+
     def reconcile(self) -> int:
-        """Delete vectors and index rows the manifest does not account for; returns how many."""
+        """Delete vectors and index rows the manifest does not account for; returns how many.
+
+        For a shared base the manifest is the server's record (the cache mirrors it when this
+        runs): only what no file of the base accounts for is deleted, whoever wrote it.
+        """
         wanted: set[str] = set()
         for record in self.index.files().values():
             wanted.update(record.chunk_ids)
         stray_index = self.index.chunk_ids() - wanted
         self.index.remove_chunks(stray_index)
+        if self.record is not None:
+            self.record.delete_chunks(self.record.chunk_ids() - wanted)
         vector_ids = self._all_vector_ids()
         stray_vectors = [i for i in vector_ids if i not in wanted]
         self._delete_vectors(stray_vectors)
@@ -311,6 +424,8 @@ class KnowledgeBase:
         return len(stray_index) + len(stray_vectors)
 
     def upsert_vectors(self, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]) -> None:
+        if self._lease is not None:
+            self._lease.check()
         self._upsert(self.collection, chunks, embeddings)
         if self.english_collection is not None:
             self._upsert_english(chunks)
@@ -361,11 +476,20 @@ class KnowledgeBase:
         The vectors of the chunks in `embedded` (None: all) must already be upserted; the other
         new chunks are pending until `mark_embedded`.
         """
-        gone = self.index.replace_file(record, chunks, time.time(), embedded)
+        now = time.time()
+        if self.record is not None:
+            old = self.index.file(record.path)
+            kept = set(record.chunk_ids)
+            gone = [i for i in (old.chunk_ids if old else ()) if i not in kept]
+            self.record.write_file(record, chunks, now, embedded, gone)
+        gone = self.index.replace_file(record, chunks, now, embedded)
         self._delete_vectors(gone)
         return len(gone)
 
     def remove_file(self, path: str) -> int:
+        if self.record is not None:
+            old = self.index.file(path)
+            self.record.remove_file(path, old.chunk_ids if old else ())
         gone = self.index.remove_file(path)
         self._delete_vectors(gone)
         return len(gone)
@@ -377,7 +501,12 @@ class KnowledgeBase:
 
     def mark_embedded(self, ids: Collection[str]) -> None:
         """Record that these chunks' vectors are upserted (call after `upsert_vectors`)."""
-        self.index.set_embedded(ids)
+        self._set_embedded(ids)
+
+    def _set_embedded(self, ids: Collection[str], embedded: bool = True) -> None:
+        if self.record is not None:
+            self.record.set_embedded(ids, embedded)
+        self.index.set_embedded(ids, embedded)
 
     def embedded_count(self) -> int:
         return self.index.embedded_count()
@@ -391,9 +520,9 @@ class KnowledgeBase:
         # need not be computed again; a chunk marked embedded without a vector (a Chroma server
         # that lost data) is embedded again.
         pending = self.index.pending_ids()
-        self.index.set_embedded(pending & vector_ids)
+        self._set_embedded(pending & vector_ids)
         lost = self.index.chunk_ids() - pending - vector_ids
-        self.index.set_embedded(lost, embedded=False)
+        self._set_embedded(lost, embedded=False)
 
     def _delete_vectors(self, ids: Sequence[str], collections: Sequence | None = None) -> None:
         ids = list(ids)
@@ -475,6 +604,7 @@ class KnowledgeBase:
         ]
 
     def lexical_search(self, query: str, k: int = 10) -> list[LexicalHit]:
+        self._maybe_refresh()
         return self.index.search(query, k)
 
     def vector_count(self) -> int:
@@ -524,6 +654,60 @@ class EmbedderRef:
                 )
             self._made = made
         return self._made
+
+
+def _resolve_embedder(
+    name: str,
+    meta: Callable[[str], str | None],
+    embedder: str | None,
+    ollama_url: str,
+    english_index: bool | None,
+) -> tuple[EmbedderRef, dict[str, str]]:
+    """The embedder of base `name` whose settings `meta` reads, and the settings to record when
+    the base is new (empty for an existing base)."""
+    recorded = meta("embedder")
+    recorded_spec = meta("embedder_spec")
+    if recorded and (not embedder or embedder == recorded_spec):
+        return EmbedderRef(recorded, recorded_spec or DEFAULT_EMBEDDER, ollama_url), {}
+    made = make_embedder(embedder or DEFAULT_EMBEDDER, ollama_url=ollama_url)
+    if recorded and made.id != recorded:
+        raise EmbedderMismatchError(
+            f"knowledge base '{name}' was built with embedder '{recorded}', not "
+            f"'{made.id}': vectors from different models cannot be compared. Unset "
+            "ASSISTANT_EMBEDDER/--embedder to keep using the base's own, or re-embed "
+            f"with '{made.spec}': ingest into a new base (`assistant --embedder "
+            f"{made.spec} ingest FOLDER --kb NEW_NAME`), or remove this one "
+            f"(`assistant kb remove {name}`) and ingest again."
+        )
+    ref = EmbedderRef(made.id, recorded_spec or made.spec, ollama_url, made)
+    if recorded:
+        return ref, {}
+    new = {"embedder": made.id, "embedder_spec": made.spec, "created_at": str(time.time())}
+    if english_index is None:
+        english_index = made.languages is None and _english_index_available()
+    if english_index and made.id != ENGLISH_EMBEDDER[1]:
+        new["english_index"] = ENGLISH_EMBEDDER[0]
+    return ref, new
+
+
+def _open_cache(folder: Path, record: Record) -> LexicalIndex:
+    """This machine's cache of a shared base's record, emptied if it caches another base (one
+    removed from the server and created again under the same name)."""
+    index = LexicalIndex(folder / "kb.sqlite")
+    if index.get_meta("record_id") not in (None, record.id):
+        index.close()
+        for leftover in folder.glob("kb.sqlite*"):
+            leftover.unlink()
+        index = LexicalIndex(folder / "kb.sqlite")
+    try:
+        index.set_meta("record_id", record.id)
+        settings = record.settings
+        for key in ("embedder", "embedder_spec", "english_index", "created_at"):
+            index.set_meta(key, settings.get(key))
+    except BaseException:
+        index.close()
+        raise
+    return index
 
 
 def _get_collection(client, name: str, embedder: EmbedderRef, chroma_url: str | None, index: str = ""):
