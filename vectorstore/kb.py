@@ -33,7 +33,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -41,7 +41,7 @@ from urllib.parse import urlparse
 from .chroma import ChromaConnectionError, ChromaEmbeddingFunction, embedded_client, server_client
 from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
 from .errors import AssistantError
-from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
+from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk, search_tokens
 from .server import Lease, Record, remove_collections, server_bases
 from .text import CJK_RE
 
@@ -478,6 +478,8 @@ class KnowledgeBase:
         """
         now = time.time()
         if self.record is not None:
+            # Segmented once, for the record and the cache (readers usually did it already).
+            chunks = [c if c.tokens is not None else replace(c, tokens=search_tokens(c)) for c in chunks]
             old = self.index.file(record.path)
             kept = set(record.chunk_ids)
             gone = [i for i in (old.chunk_ids if old else ()) if i not in kept]
