@@ -475,7 +475,8 @@ def kb_stats(
     table.add_row("chunks", str(stats.chunks))
     table.add_row("embedded", embedded_text(stats.embedded_chunks, stats.chunks))
     table.add_row("embedder", safe_text(stats.embedder))
-    table.add_row("size on disk", _human_bytes(stats.bytes))
+    shared = stats.location.startswith(("http://", "https://"))
+    table.add_row("cache on disk" if shared else "size on disk", _human_bytes(stats.bytes))
     table.add_row("location", safe_text(stats.location))
     out.print(table)
 

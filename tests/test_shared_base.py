@@ -272,6 +272,7 @@ def test_removing_a_shared_base_removes_it_for_every_machine(
     a = machines("a", "team6")
     first = sync(a, folder)
     a.close()
+    stale = machines("a", "team6", embedder=None)  # A has the base open (the chat app) meanwhile
 
     env = {"ASSISTANT_HOME": str(tmp_path / "home-b"), "ASSISTANT_CHROMA_URL": chroma_server}
     refused = CliRunner().invoke(app, ["kb", "remove", "team6"], env=env)  # not a terminal, no --yes
@@ -285,6 +286,8 @@ def test_removing_a_shared_base_removes_it_for_every_machine(
     assert "for every machine" in removed.stderr
 
     # A, which built it, no longer sees it, and ingesting builds it anew instead of "unchanged".
+    with pytest.raises(KnowledgeBaseError, match="no longer on the Chroma server"):
+        stale.dense_search("ducks")
     assert "team6" not in list_kbs(tmp_path / "home-a", chroma_url=chroma_server)
     with pytest.raises(KnowledgeBaseError, match="no knowledge base named 'team6'"):
         KnowledgeBase.open(tmp_path / "home-a", "team6", chroma_url=chroma_server, create=False)

@@ -42,7 +42,7 @@ from .chroma import ChromaConnectionError, ChromaEmbeddingFunction, embedded_cli
 from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
 from .errors import AssistantError
 from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk, search_tokens
-from .server import Lease, Record, remove_collections, server_bases
+from .server import Lease, Record, remove_collections, server_bases, server_error
 from .text import CJK_RE
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
@@ -550,7 +550,7 @@ class KnowledgeBase:
             return fn(**kwargs)
         except Exception as exc:
             if self.chroma_url:
-                raise ChromaConnectionError(f"Chroma server at {self.chroma_url} failed: {exc}") from exc
+                raise server_error(exc, self.name, self.chroma_url) from exc
             raise
 
     # --- reading ----------------------------------------------------------------------------
@@ -613,6 +613,7 @@ class KnowledgeBase:
         return int(self._chroma(self.collection.count))
 
     def stats(self) -> KBStats:
+        self._maybe_refresh()
         documents, chunks = self.index.counts()
         size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
         return KBStats(

@@ -68,6 +68,20 @@ class LeaseLostError(SharedBaseError):
     pass
 
 
+def server_error(exc: Exception, name: str, url: str) -> AssistantError:
+    """What a failed request to the server means for base `name`."""
+    from chromadb.errors import NotFoundError
+
+    if isinstance(exc, NotFoundError):
+        from .kb import KnowledgeBaseError
+
+        return KnowledgeBaseError(
+            f"the knowledge base '{name}' is no longer on the Chroma server at {url} (it was "
+            f"removed, perhaps from another machine); `assistant kb list` shows what is there"
+        )
+    return ChromaConnectionError(f"Chroma server at {url} failed: {exc}")
+
+
 def record_name(name: str) -> str:
     return f"kb-{name}-record-v1"
 
@@ -180,7 +194,7 @@ class Record:
         except AssistantError:
             raise
         except Exception as exc:
-            raise ChromaConnectionError(f"Chroma server at {self.url} failed: {exc}") from exc
+            raise server_error(exc, self.name, self.url) from exc
 
     # --- reading --------------------------------------------------------------------------------
     def head(self) -> int:
