@@ -299,3 +299,24 @@ def test_removing_a_shared_base_removes_it_for_every_machine(
     kb_state(again).assert_consistent()
     with pytest.raises(KnowledgeBaseError, match="no knowledge base named 'nope'"):
         remove_kb(tmp_path / "home-a", "nope", chroma_server)
+
+
+def test_an_ingest_from_another_machine_waits_for_the_running_one(
+    machines, tmp_path: Path, chroma_server: str
+) -> None:
+    env = {"ASSISTANT_CHROMA_URL": chroma_server}
+    folder_a = generated_folder(tmp_path / "a" / "docs", files=30)
+    folder_b = write_files(tmp_path / "b" / "lab-notes", {"owls.md": english("owls")})
+    first = IngestProcess(tmp_path / "home-a", folder_a, env=env, args=("--kb", "team7"))
+    assert first.wait_for(lambda lines: added(lines) >= 1)
+    second = IngestProcess(tmp_path / "home-b", folder_b, env=env, args=("--kb", "team7"))
+    assert second.finish() == 1
+    second.wait_for(lambda lines: False)
+    refusal = " ".join(second.seen)
+    assert "is being written by" in refusal and f"(pid {first.proc.pid})" in refusal, refusal
+    assert first.finish() == 0
+    again = IngestProcess(tmp_path / "home-b", folder_b, env=env, args=("--kb", "team7"))
+    assert again.finish() == 0
+    kb = machines("b", "team7", embedder=None, create=False)
+    assert kb.stats().documents == 31
+    kb_state(kb).assert_consistent()
