@@ -67,6 +67,8 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     a = machines("a", "team1")
     built = sync(a, folder_a)
     assert built.files_added == 3
+    # The writer's cache took each write as it went: nothing to fetch back.
+    assert a.record.changes(int(a.index.get_meta("server_seq"))).files == {}
 
     # B sees the base, its settings and its content without ever having ingested anything.
     assert "team1" in list_kbs(tmp_path / "home-b", chroma_url=chroma_server)

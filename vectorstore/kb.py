@@ -485,14 +485,22 @@ class KnowledgeBase:
             gone = [i for i in (old.chunk_ids if old else ()) if i not in kept]
             self.record.write_file(record, chunks, now, embedded, gone)
         gone = self.index.replace_file(record, chunks, now, embedded)
+        self._cache_caught_up()
         self._delete_vectors(gone)
         return len(gone)
+
+    def _cache_caught_up(self) -> None:
+        # The writer's cache has each of its writes as soon as the server has it: its next
+        # refresh need not fetch them again.
+        if self.record is not None and self.record.stamped is not None:
+            self.index.set_meta("server_seq", str(self.record.stamped))
 
     def remove_file(self, path: str) -> int:
         if self.record is not None:
             old = self.index.file(path)
             self.record.remove_file(path, old.chunk_ids if old else ())
         gone = self.index.remove_file(path)
+        self._cache_caught_up()
         self._delete_vectors(gone)
         return len(gone)
 
@@ -509,6 +517,7 @@ class KnowledgeBase:
         if self.record is not None:
             self.record.set_embedded(ids, embedded)
         self.index.set_embedded(ids, embedded)
+        self._cache_caught_up()
 
     def embedded_count(self) -> int:
         return self.index.embedded_count()

@@ -292,6 +292,11 @@ class Record:
         self._seq = max([head, *(int(m["seq"]) for m in got["metadatas"])])
         self._publish()
 
+    @property
+    def stamped(self) -> int | None:
+        """The last sequence number this writer stamped (None when not writing)."""
+        return self._seq
+
     def end_writes(self) -> None:
         self._seq = None
         self.lease = None
