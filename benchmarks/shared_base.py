@@ -10,6 +10,7 @@ would take hours here), then from home B, which has never seen the base, measure
 - the time for B to catch up after A changes one file (an incremental refresh).
 
     python benchmarks/shared_base.py [--chunks 100000] [--queries 200] [--url http://HOST:PORT]
+                                     [--work benchmarks/.work/shared-base]
 """
 
 from __future__ import annotations
@@ -141,6 +142,12 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--url", help="an existing Chroma server (default: start one on loopback)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="keep the server's data and both homes here, and reuse a base built there before "
+        "(e.g. benchmarks/.work/shared-base); default: a temporary folder",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "shared_base.json")
     args = parser.parse_args()
     _, cmrc = load_cmrc()
@@ -150,7 +157,8 @@ def main() -> None:
         "Which company acquired Red Hat?",
     ]
     queries = [english[i % 3] if i % 4 == 3 else q for i, (q, _) in enumerate(cmrc[: args.queries])]
-    work = Path(tempfile.mkdtemp(prefix="shared-base-"))
+    work = args.work or Path(tempfile.mkdtemp(prefix="shared-base-"))
+    work.mkdir(parents=True, exist_ok=True)
     try:
         if args.url:
             result = run(args, work, args.url, queries)
@@ -169,7 +177,8 @@ def main() -> None:
             ):
                 result = run(args, work, f"http://127.0.0.1:{port}", queries)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine(), **result}, indent=2))
     print(json.dumps(result, indent=2))
@@ -177,8 +186,15 @@ def main() -> None:
 
 def run(args, work: Path, url: str, queries: list[str]) -> dict:
     home_a, home_b = work / "home-a", work / "home-b"
-    built = build(home_a, url, args.chunks)
-    print(f"built {args.chunks} chunks from home A in {built:.0f} s", flush=True)
+    done = work / f".built-{args.chunks}"
+    if done.exists():
+        built = float(done.read_text())
+        print(f"reusing the base of {args.chunks} chunks built in {work}", flush=True)
+    else:
+        built = build(home_a, url, args.chunks)
+        done.write_text(str(built))
+        print(f"built {args.chunks} chunks from home A in {built:.0f} s", flush=True)
+    shutil.rmtree(home_b, ignore_errors=True)  # B has never seen the base
     second = measure(home_b, url, queries)
     print(json.dumps(second), flush=True)
     # The builder's own cache, for comparison: it was written along with the record.
