@@ -31,6 +31,8 @@ class Overview:
     examples: list[str] = field(default_factory=list)
     #: Chunks with vectors; fewer than `chunks` while an ingest is (or was cut off) embedding.
     embedded_chunks: int | None = None
+    #: Why the base cannot be used now (its Chroma server is down, say), with what to do.
+    kb_problem: str | None = None
 
 
 def recommended_model(memory_gib: float | None = None) -> str:

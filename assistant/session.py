@@ -17,6 +17,7 @@ from .chat.backends import BackendError, ModelInfo, PullProgress
 from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
 from .chat.events import Event
 from .chat.prompt import Turn
+from .errors import AssistantError
 from .overview import Overview, example_questions, model_status
 from .settings import Settings
 
@@ -208,16 +209,19 @@ class Session:
         chosen, model_problem = model_status(
             model, installed, problem, default, backend=self.settings.backend
         )
-        documents = chunks = embedded = None
+        documents = chunks = embedded = kb_problem = None
         examples: list[str] = []
-        if kb in self.knowledge_bases():
-            from .components import open_kb
+        try:
+            if kb in self.knowledge_bases():
+                from .components import open_kb
 
-            with open_kb(self.settings, kb) as base:
-                stats = base.stats()
-                documents, chunks, embedded = stats.documents, stats.chunks, stats.embedded_chunks
-                examples = example_questions(base.document_titles())
-        return Overview(kb, chosen, model_problem, documents, chunks, examples, embedded)
+                with open_kb(self.settings, kb) as base:
+                    stats = base.stats()
+                    documents, chunks, embedded = stats.documents, stats.chunks, stats.embedded_chunks
+                    examples = example_questions(base.document_titles())
+        except AssistantError as exc:  # a Chroma server that is down, a base that is busy: said
+            kb_problem = str(exc)
+        return Overview(kb, chosen, model_problem, documents, chunks, examples, embedded, kb_problem)
 
     def remove_kb(self, name: str) -> None:
         """Delete base `name` (vectors, index, manifest; never the user's files)."""

@@ -388,6 +388,21 @@ async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_pat
         assert "assistant ingest" in text and "F3" in text  # no base yet: how to add documents
 
 
+async def test_first_run_with_its_chroma_server_down_says_so_in_the_panel(home: Path) -> None:
+    from loopback import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    settings = load_settings(
+        environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": closed, "ASSISTANT_CHROMA_URL": closed}
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await wait_until(pilot, lambda: app.chat.welcome.overview is not None)
+        text = welcome_text(app)
+        assert "cannot reach the Chroma server" in text and "chroma run" in text
+        assert isinstance(app.chat.query_one(PromptInput), PromptInput)  # the app stays usable
+
+
 async def test_first_run_with_no_model_installed_names_the_pull_command(home: Path) -> None:
     with FakeOllamaServer() as server:
         settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url})

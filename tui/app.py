@@ -72,7 +72,8 @@ class AssistantApp(App):
         overview = self._overview()
         model = overview.model if overview else None
         try:
-            if self.kb in self.session.knowledge_bases():
+            # A base the panel already says is unusable is not loaded (nor reported twice).
+            if (overview is None or not overview.kb_problem) and self.kb in self.session.knowledge_bases():
                 self.session.warm_up(self.kb)
         except Exception as exc:  # shown as a notification; the app stays usable
             self.call_from_thread(

@@ -90,7 +90,9 @@ def _facts(o: Overview, web: bool):
         model = "$model  [b red]⚠[/] $problem" if o.model else "[b red]⚠[/] $problem"
     else:
         model = "$model"
-    if o.documents:
+    if o.kb_problem:
+        kb = "$kb  [b red]⚠[/] $kb_problem"
+    elif o.documents:
         kb = f"$kb · {o.documents:,} documents, {o.chunks or 0:,} chunks (F3 to manage)"
     else:
         state = "is empty" if o.documents == 0 else "does not exist yet"
@@ -99,4 +101,6 @@ def _facts(o: Overview, web: bool):
     template = "\n".join(
         [f"[b]Model[/]           {model}", f"[b]Knowledge base[/]  {kb}", f"[b]Web search[/]      {switch}"]
     )
-    return markup(template, model=o.model or "?", problem=o.model_problem or "", kb=o.kb)
+    return markup(
+        template, model=o.model or "?", problem=o.model_problem or "", kb=o.kb, kb_problem=o.kb_problem or ""
+    )
