@@ -322,3 +322,13 @@ def test_an_ingest_from_another_machine_waits_for_the_running_one(
     kb = machines("b", "team7", embedder=None, create=False)
     assert kb.stats().documents == 31
     kb_state(kb).assert_consistent()
+
+
+def test_a_base_from_before_shared_bases_says_how_to_share_it(tmp_path: Path, chroma_server: str) -> None:
+    from vectorstore.lexical import LexicalIndex
+
+    home = tmp_path / "home-old"
+    LexicalIndex(home / "kbs" / "old" / "kb.sqlite").close()  # manifest here, vectors on the server
+    with pytest.raises(KnowledgeBaseError, match="ingest its folder again") as error:
+        KnowledgeBase.open(home, "old", chroma_url=chroma_server, create=False)
+    assert "assistant ingest FOLDER --kb old" in str(error.value)

@@ -310,6 +310,13 @@ class KnowledgeBase:
         record = Record.find(client, name, chroma_url)
         if record is None and not create:
             known = ", ".join(list_kbs(home, chroma_url)) or "none yet"
+            legacy = kbs_root(home) / name
+            if (legacy / "kb.sqlite").is_file() and not (legacy / "chroma").exists():
+                raise KnowledgeBaseError(
+                    f"'{name}' was built by an earlier version that kept its manifest on this machine "
+                    f"and only its vectors on {chroma_url}; ingest its folder again to make it a "
+                    f"shared base that every machine can use (`assistant ingest FOLDER --kb {name}`)"
+                )
             raise KnowledgeBaseError(
                 f"no knowledge base named '{name}' on the Chroma server at {chroma_url} (there: "
                 f"{known}); create it with `assistant ingest PATH --kb {name}`"
