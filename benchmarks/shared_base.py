@@ -163,7 +163,10 @@ def main() -> None:
         if args.url:
             result = run(args, work, args.url, queries)
         else:
-            port = free_port()
+            # A kept base is served on the same port each time: a cache belongs to a server URL.
+            saved = work / "port"
+            port = int(saved.read_text()) if args.work and saved.exists() else free_port()
+            saved.write_text(str(port))
             chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
             with (
                 (work / "server.log").open("w") as log,
