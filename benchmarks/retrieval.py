@@ -175,7 +175,11 @@ def methods(run: Run, docs_text) -> dict[str, list[Ranked]]:
         dense_inputs.append(
             (run.dense[ENGLISH], english_languages, [docs_text(r.id) for r in run.dense[ENGLISH]])
         )
-    if ENGLISH in run.dense:  # the same base without its English index
+    if ENGLISH in run.dense:
+        out[f"ours {ENGLISH}+lexical"] = fuse_evidence(
+            hybrid_evidence(run.query, dense_inputs[1:], run.lexical, run.lexical_texts)
+        )
+        # The same base without its English index.
         out["ours, English index off"] = fuse_evidence(
             hybrid_evidence(run.query, dense_inputs[:1], run.lexical, run.lexical_texts)
         )
