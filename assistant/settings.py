@@ -55,8 +55,8 @@ class Settings:
     worker_memory_mb: float = 4096.0
     #: A new base whose embedder is multilingual also keeps an English index (MiniLM over its
     #: English chunks), fused with the others for English queries: on by default, as it lifts
-    #: English retrieval above either model alone and changes nothing for Chinese or
-    #: cross-lingual queries (benchmarks/RESULTS.md). Off: no new base gets one.
+    #: English retrieval above either model alone and changes nothing for Chinese queries
+    #: (benchmarks/RESULTS.md). Off: no new base gets one.
     english_index: bool = True
     #: Web search engine: duckduckgo (through ddgs) or searxng.
     search_engine: str = "duckduckgo"
