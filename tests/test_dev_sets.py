@@ -92,3 +92,21 @@ def test_cranfield_loader_keeps_grades_one_to_three_by_query_position(tmp_path: 
 def test_cranfield_is_unavailable_until_its_files_are_there(tmp_path: Path) -> None:
     (tmp_path / "cran.qry").write_text(CRAN_QRY)
     assert not load_cranfield.available(tmp_path)
+
+
+def test_a_mixed_base_holds_both_sets_with_their_queries_pointing_into_it() -> None:
+    from benchmarks.retrieval import load_set
+
+    docs, queries = load_set("tatoeba-en-zh+apidocs")
+    tatoeba_docs, tatoeba_queries = load_set("tatoeba-en-zh")
+    api_docs, api_queries = load_set("apidocs")
+    assert docs == tatoeba_docs + api_docs
+    assert len(queries) == len(tatoeba_queries) + len(api_queries)
+    for query, rel in queries[:3] + queries[-3:]:
+        part_docs, part_queries, shift = (
+            (tatoeba_docs, tatoeba_queries, 0)
+            if rel < len(tatoeba_docs)
+            else (api_docs, api_queries, len(tatoeba_docs))
+        )
+        assert (query, rel - shift) in part_queries
+        assert docs[rel] == part_docs[rel - shift]
