@@ -21,8 +21,10 @@ def open_kb(settings: Settings, name: str | None = None, *, create: bool = False
         chroma_url=settings.chroma_url,
         ollama_url=settings.ollama_host,
         create=create,
-        # Decides only for a new base: an existing one keeps what it was created with.
-        english_index=settings.english_index,
+        # Decides only for a new base: an existing one keeps what it was created with. On means
+        # "where it helps": None lets the base add one when its embedder is multilingual (an
+        # English-only embedder gains nothing from a second English model) and MiniLM is there.
+        english_index=None if settings.english_index else False,
     )
 
 

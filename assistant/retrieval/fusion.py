@@ -15,7 +15,10 @@ that its retriever could read the query at all:
 - a dense list counts only when its embedder covers the language of the query and of the
   passages it returned (`language_coverage`); an English-only model on Chinese is left out.
   Several dense lists that can read the query (the default index and the English one) share
-  one vote: they estimate the same thing, meaning, with different models;
+  one vote: they estimate the same thing, meaning, with different models. A passage gets the
+  mean of the z-scores of those lists whose model can read it: the English index, which holds
+  only English passages, has no say on a Chinese passage of a mixed base (counting it as its
+  worst would let English passages outrank an English question's Chinese answer);
 - the lexical list counts as much as its best hit covers the query (`query_coverage`: the share
   of the query's search terms, by weight, that the hit contains). A keyword engine that matched
   every term of the question is reliable; one that matched only a name or a number of an English
@@ -55,6 +58,11 @@ class Evidence:
     weight: float = 1.0
     #: Ids this list could not see (no vector yet): they count as level with its top.
     level_with_top: Collection[str] = ()
+    #: Lists of one group share one vote: a passage gets the weighted mean of their z-scores.
+    group: str | None = None
+    #: Ids of passages this list's model cannot read (their language): where another list of
+    #: the group can, the mean leaves this one out instead of counting the passage as its worst.
+    unreadable: Collection[str] = ()
 
 
 def _cjk_share(text: str) -> float:
@@ -153,9 +161,23 @@ def fuse_evidence(evidence: Sequence[Evidence]) -> list[Ranked]:
     for ev in evidence:
         for r in ev.ranked:
             order.setdefault(r.id, len(order))
-    heard = [(_with_unseen(ev), ev.weight) for ev in evidence if ev.weight > 0 and ev.ranked]
-    floors = [min(z.values()) - 1.0 for z, _ in heard]
-    fused = {i: sum(w * z.get(i, floor) for (z, w), floor in zip(heard, floors, strict=True)) for i in order}
+    heard = [(ev, _with_unseen(ev)) for ev in evidence if ev.weight > 0 and ev.ranked]
+    floors = [min(z.values()) - 1.0 for _, z in heard]
+    alone = [(ev.weight, z, floor) for (ev, z), floor in zip(heard, floors, strict=True) if ev.group is None]
+    groups: dict[str, list[tuple[Evidence, dict[str, float], float]]] = {}
+    for (ev, z), floor in zip(heard, floors, strict=True):
+        if ev.group is not None:
+            groups.setdefault(ev.group, []).append((ev, z, floor))
+
+    def score(i: str) -> float:
+        total = sum(w * z.get(i, floor) for w, z, floor in alone)
+        for members in groups.values():
+            readers = [m for m in members if i not in m[0].unreadable] or members
+            weight = sum(ev.weight for ev, _, _ in readers)
+            total += sum(ev.weight * z.get(i, floor) for ev, z, floor in readers) / max(1.0, weight)
+        return total
+
+    fused = {i: score(i) for i in order}
     return [Ranked(i, s) for i, s in sorted(fused.items(), key=lambda kv: (-kv[1], order[kv[0]]))]
 
 
@@ -184,13 +206,43 @@ def hybrid_evidence(
     readable = [
         language_coverage(query, languages, texts) if ranked else 0.0 for ranked, languages, texts in dense
     ]
+    texts_by_id = dict(zip((r.id for r in lexical), lexical_texts, strict=False))
+    for ranked, _, texts in dense:
+        texts_by_id.update(zip((r.id for r in ranked), texts, strict=False))
     # Dense indexes that can read the query estimate the same thing (meaning) with different
-    # models: they share one vote, the lexical side (exact words) has the other.
-    share = 1.0 / max(1.0, sum(readable))
+    # models: they share one vote, the lexical side (exact words) has the other. A passage only
+    # the multilingual index can read (a Chinese one, for an English query over a mixed base)
+    # gets that index's whole share: an English index that cannot hold it has no opinion on it.
     return [Evidence(lexical, lexical_weight)] + [
-        Evidence(ranked, weight * share, frozenset(unembedded))
-        for (ranked, _, _), weight in zip(dense, readable, strict=True)
+        Evidence(
+            ranked,
+            weight,
+            frozenset(unembedded),
+            group="dense",
+            unreadable=_unreadable(texts_by_id, languages, ranked) if weight else frozenset(),
+        )
+        for (ranked, languages, _), weight in zip(dense, readable, strict=True)
     ]
+
+
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+def _unreadable(
+    texts_by_id: dict[str, str], languages: frozenset[str] | None, own: Sequence[Ranked]
+) -> frozenset[str]:
+    """Ids of passages (mostly CJK) that an embedder without CJK languages cannot read; the
+    passages of its own list are readable by definition."""
+    if languages is None or languages & {"zh", "ja", "ko"}:
+        return frozenset()
+    seen = {r.id for r in own}
+    out = set()
+    for i, text in texts_by_id.items():
+        sample = text[:100]
+        if i not in seen and CJK_RE.search(sample):  # most passages of an English query: none
+            if len(CJK_RE.findall(sample)) > 0.3 * len(_LETTER.findall(sample)):
+                out.add(i)
+    return frozenset(out)
 
 
 def fuse(
