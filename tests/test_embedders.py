@@ -226,3 +226,26 @@ def test_e5_loads_its_model_on_first_use_only() -> None:
     assert embedder._loaded is None
     assert embedder.token_count("duck") > 2  # the tokenizer loads with the model
     assert embedder._loaded is not None and embedder.device == "cpu"
+
+
+def test_e5_attention_groups_cover_every_token_once() -> None:
+    import torch
+
+    from vectorstore.embedders.e5_torch import GROUP_RATIO, _attention_groups
+
+    lengths = [9, 9, 8, 5, 5, 2, 1]  # longest first, as a batch is sorted
+    groups = _attention_groups(lengths, torch.device("cpu"))
+    assert [g.start for g in groups] == [0, *[g.end for g in groups[:-1]]]
+    assert groups[-1].end == sum(lengths)
+    token = torch.arange(sum(lengths))
+    for g in groups:
+        span = lengths[sum(x.count for x in groups[: groups.index(g)]) :][: g.count]
+        assert g.length == span[0] and min(span) >= GROUP_RATIO * span[0]
+        if g.rows is None:  # equal lengths: a plain view of the batch's rows
+            assert set(span) == {g.length}
+            continue
+        padded = token[g.rows].view(g.count, g.length)
+        assert g.mask.squeeze(1).squeeze(1).sum(1).tolist() == span
+        assert torch.equal(padded.reshape(-1)[g.keep], token[g.start : g.end])
+        for row, n in enumerate(span):  # each row is one window's tokens, in order
+            assert torch.equal(padded[row, :n], token[g.start + sum(span[:row]) :][:n])

