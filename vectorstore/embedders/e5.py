@@ -29,8 +29,8 @@ def precision_for(device: str) -> str:
 
 def batch_sizes_for(device: str) -> tuple[int, int]:
     """(texts per ingest call, padded tokens per forward pass) on `device`."""
-    # Passes hold no padding (e5_torch): on 2 cores 8k-token passes took ~4% less CPU than 16k
-    # and 4k ones (benchmarks/RESULTS.md); a GPU wants larger ones.
+    # Passes hold no padding (e5_torch); 8k-token ones took 2-4% less CPU than 4k and 16k ones
+    # (benchmarks/RESULTS.md). A GPU wants larger ones.
     return (128, 8192) if device == "cpu" else (512, 65536)
 
 
