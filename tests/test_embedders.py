@@ -226,3 +226,25 @@ def test_e5_loads_its_model_on_first_use_only() -> None:
     assert embedder._loaded is None
     assert embedder.token_count("duck") > 2  # the tokenizer loads with the model
     assert embedder._loaded is not None and embedder.device == "cpu"
+
+
+def test_e5_attends_each_run_of_equal_lengths_once() -> None:
+    from vectorstore.embedders.e5_torch import _equal_length_runs
+
+    # (first row, windows, length): the rows of a batch whose windows lie end to end.
+    assert _equal_length_runs([9, 9, 8, 5, 5, 5, 1]) == [(0, 2, 9), (18, 1, 8), (26, 3, 5), (41, 1, 1)]
+    assert _equal_length_runs([4]) == [(0, 1, 4)]
+    assert _equal_length_runs([]) == []
+
+
+@pytest.mark.slow
+def test_e5_pass_without_padding_equals_one_window_at_a_time(e5) -> None:
+    runner = e5._model().runner
+    windows = [
+        w for i, ids in enumerate([[5, 6, 7], [8, 9, 10], [11, 12], [13]]) for w in runner._windows(i, ids)
+    ]
+    together = runner._forward(windows)
+    alone = np.concatenate([runner._forward([w]) for w in windows])
+    assert together.shape == (4, 384)
+    # bf16 GEMMs may block differently for 1 row and 4: close, not bit-identical.
+    assert _cosines(together, alone).min() >= 0.9999
