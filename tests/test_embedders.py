@@ -248,3 +248,19 @@ def test_e5_pass_without_padding_equals_one_window_at_a_time(e5) -> None:
     assert together.shape == (4, 384)
     # bf16 GEMMs may block differently for 1 row and 4: close, not bit-identical.
     assert _cosines(together, alone).min() >= 0.9999
+
+
+def test_minilm_runs_in_bf16_only_where_the_cpu_multiplies_it(monkeypatch) -> None:
+    import vectorstore.embedders.sentence_transformers as st
+
+    monkeypatch.setattr(st, "cpu_has_native_bf16", lambda: False)
+    plain = st.PackagedMiniLMEmbedder()
+    monkeypatch.setattr(st, "cpu_has_native_bf16", lambda: True)
+    fast = st.PackagedMiniLMEmbedder()
+    assert not plain._bf16 and fast._bf16 == (fast.device == "cpu")
+    texts = ["Ducks swim on the lake in winter.", "The copper kettle sang on the stove."]
+    for a, b in zip(plain.embed_documents(texts), fast.embed_documents(texts), strict=True):
+        assert abs(sum(x * x for x in b) - 1.0) < 1e-4  # normalised in fp32
+        assert sum(x * y for x, y in zip(a, b, strict=True)) > 0.998
+    query = fast.embed_query("Where do ducks swim?")
+    assert len(query) == 384 and isinstance(query[0], float)
