@@ -27,10 +27,11 @@ def test_ingest_killed_at_any_moment_converges(tmp_path: Path, minilm) -> None:
     time.sleep(0.5)
     run.kill()
 
-    # 2. Just after the sync began: mid-read, mid-embed or mid-upsert of the first batch.
+    # 2. Just after the sync began, while the readers start (reading 40 small files takes well
+    #    under a second now: a later kill would leave nothing for step 3 to add).
     run = IngestProcess(home, folder)
     assert run.wait_for(lambda lines: any(line.startswith("ingesting ") for line in lines))
-    time.sleep(0.8)
+    time.sleep(0.1)
     run.kill()
 
     # 3. Right after the first file was committed: other files of that batch are half done.

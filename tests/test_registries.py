@@ -20,10 +20,10 @@ from assistant.web.engines import ENGINES, SearchEngine, WebSearchError, make_en
 
 def test_every_backend_in_the_registry_is_made_from_settings() -> None:
     settings = load_settings(environ={"ASSISTANT_OPENAI_BASE_URL": "http://127.0.0.1:9"})
-    for name, backend in BACKENDS.items():
-        assert issubclass(backend, ChatBackend)
+    for name, (module, class_name) in BACKENDS.items():
         made = make_backend(dataclasses.replace(settings, backend=name))
-        assert isinstance(made, backend) and made.name == name
+        assert isinstance(made, ChatBackend) and made.name == name
+        assert type(made).__name__ == class_name and type(made).__module__.endswith(f".{module}")
 
 
 def test_unknown_or_unconfigured_backend_names_the_setting() -> None:
