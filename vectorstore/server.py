@@ -39,7 +39,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,16 +92,20 @@ def lease_name(name: str, generation: int) -> str:
 
 def server_bases(client) -> list[str]:
     """The names of the bases whose record is on this server."""
-    names: list[str] = []
+    suffix = "-record-v1"
+    return sorted(
+        n[3 : -len(suffix)] for n in _collection_names(client) if n.startswith("kb-") and n.endswith(suffix)
+    )
+
+
+def _collection_names(client) -> Iterator[str]:
+    """The name of every collection on the server, a page at a time."""
     offset = 0
     while True:
         page = client.list_collections(limit=100, offset=offset)
-        for collection in page:
-            name = collection.name
-            if name.startswith("kb-") and name.endswith("-record-v1"):
-                names.append(name[3 : -len("-record-v1")])
+        yield from (collection.name for collection in page)
         if len(page) < 100:
-            return sorted(names)
+            return
         offset += len(page)
 
 
@@ -528,16 +532,11 @@ def _lease_metadata(since: float) -> dict[str, Any]:
 def _lease_generations(client, name: str) -> list[int]:
     prefix, suffix = f"kb-{name}-lease-", "-v1"
     found: list[int] = []
-    offset = 0
-    while True:
-        page = client.list_collections(limit=100, offset=offset)
-        for collection in page:
-            middle = collection.name[len(prefix) : -len(suffix)]
-            if collection.name.startswith(prefix) and collection.name.endswith(suffix) and middle.isdigit():
-                found.append(int(middle))
-        if len(page) < 100:
-            return found
-        offset += len(page)
+    for collection in _collection_names(client):
+        middle = collection[len(prefix) : -len(suffix)]
+        if collection.startswith(prefix) and collection.endswith(suffix) and middle.isdigit():
+            found.append(int(middle))
+    return found
 
 
 def _lease_meta(client, name: str, generation: int) -> dict[str, Any] | None:
