@@ -20,6 +20,7 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,21 @@ def passages(n: int, seed: int = 7) -> list[tuple[str, str]]:
         picked = [rng.choice(pool) for _ in range(count)]
         out.append((sep.join(picked), " ".join(tokens[s] for s in picked)))
     return out
+
+
+ENGLISH_QUERIES = (
+    "When was IBM founded?",
+    "Who invented the punched card tabulator?",
+    "What does IBM research produce?",
+    "Which company acquired Red Hat?",
+)
+
+
+def mixed_queries(n: int, english: Sequence[str] = ENGLISH_QUERIES) -> list[str]:
+    """`n` queries: CMRC questions, every fourth replaced by `english[i % len(english)]` (about
+    the English passages' article)."""
+    cmrc = [q for q, _ in load_cmrc()[1][:n]]
+    return [english[i % len(english)] if i % 4 == 3 else q for i, q in enumerate(cmrc)]
 
 
 def build(size: int) -> Path:
@@ -136,15 +152,7 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "latency.json")
     args = parser.parse_args()
-    _, cmrc = load_cmrc()
-    english = [
-        "When was IBM founded?",
-        "Who invented the punched card tabulator?",
-        "What does IBM research produce?",
-        "Which company acquired Red Hat?",
-    ]
-    queries = [q for q, _ in cmrc[: args.queries]]
-    queries = [english[i % len(english)] if i % 4 == 3 else q for i, q in enumerate(queries)]
+    queries = mixed_queries(args.queries)
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         started = time.perf_counter()

@@ -29,12 +29,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from assistant.retrieval import KBRetriever  # noqa: E402
-from benchmarks.common import load_cmrc, machine  # noqa: E402
-from benchmarks.latency import passages  # noqa: E402
+from benchmarks.common import machine  # noqa: E402
+from benchmarks.latency import ENGLISH_QUERIES, mixed_queries, passages  # noqa: E402
 from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from loopback import free_port, served_process  # noqa: E402
+from loopback import chroma_process, free_port  # noqa: E402
 
 EMBEDDER = "e5"
 PER_FILE = 250
@@ -129,13 +129,8 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "shared_base.json")
     args = parser.parse_args()
-    _, cmrc = load_cmrc()
-    english = [
-        "When was IBM founded?",
-        "Who invented the punched card tabulator?",
-        "Which company acquired Red Hat?",
-    ]
-    queries = [english[i % 3] if i % 4 == 3 else q for i, (q, _) in enumerate(cmrc[: args.queries])]
+    english = ENGLISH_QUERIES[:2] + ENGLISH_QUERIES[3:]  # the latency benchmark's, less one
+    queries = mixed_queries(args.queries, english)
     work = args.work or Path(tempfile.mkdtemp(prefix="shared-base-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
@@ -146,18 +141,8 @@ def main() -> None:
             saved = work / "port"
             port = int(saved.read_text()) if args.work and saved.exists() else free_port()
             saved.write_text(str(port))
-            chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
-            with (
-                (work / "server.log").open("w") as log,
-                served_process(
-                    [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(work / "db")],
-                    f"http://127.0.0.1:{port}/api/v2/heartbeat",
-                    timeout=60,
-                    name="chroma run",
-                    log=log,
-                ),
-            ):
-                result = run(args, work, f"http://127.0.0.1:{port}", queries)
+            with chroma_process(work, port) as url:
+                result = run(args, work, url, queries)
     finally:
         if not args.work:
             shutil.rmtree(work, ignore_errors=True)

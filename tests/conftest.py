@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from vectorstore.embedders import Embedder, make_embedder
 from corpus import DATA
 from fake_ollama import FakeOllamaServer
 from fake_searxng import FakeSearxng
-from loopback import free_port, served_process
+from loopback import chroma_process
 from page_server import PageServer
 
 #: Every variable the settings read (web search ones included), so the caller's never leak in.
@@ -85,20 +84,6 @@ def pages() -> Iterator[PageServer]:
 
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    chroma = shutil.which("chroma")
-    if chroma is None:
-        pytest.fail("the `chroma` command is not installed (it comes with the chromadb package)")
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    url = f"http://127.0.0.1:{port}"
-    with (
-        (data / "server.log").open("w") as log,
-        served_process(
-            [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(data / "db")],
-            f"{url}/api/v2/heartbeat",
-            timeout=60,
-            name=f"chroma run (its log: {data / 'server.log'})",
-            log=log,
-        ),
-    ):
+    """A real `chroma run` on loopback, one per test module."""
+    with chroma_process(tmp_path_factory.mktemp("chroma-server")) as url:
         yield url

@@ -6,14 +6,17 @@ The fake search engine and the page server build on it, so tests can assert what
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -168,3 +171,27 @@ def served_process(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=20)
+
+
+@contextmanager
+def chroma_process(folder: Path, port: int | None = None) -> Iterator[str]:
+    """A real `chroma run` on loopback, its data and log under `folder`, until the block ends;
+    yields its URL. `port` None: a free one."""
+    import pytest
+
+    chroma = shutil.which("chroma") or shutil.which("chroma", path=str(Path(sys.executable).parent))
+    if chroma is None:
+        pytest.fail("the `chroma` command is not installed (it comes with the chromadb package)")
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (
+        (folder / "server.log").open("w") as log,
+        served_process(
+            [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder / "db")],
+            f"{url}/api/v2/heartbeat",
+            timeout=60,
+            name=f"chroma run (its log: {folder / 'server.log'})",
+            log=log,
+        ),
+    ):
+        yield url
