@@ -52,7 +52,18 @@ def counting(minilm, monkeypatch):
         return real(texts)
 
     monkeypatch.setattr(minilm, "embed_documents", embed_documents)
-    return state
+    # Resumed and clean builds are compared vector by vector to 1e-4: MiniLM runs in fp32 here,
+    # as on a CPU without bfloat16 (in bf16 a vector moves in the third decimal with its batch's
+    # shape and the threads' split, so two builds that batch differently are not that close).
+    bf16 = minilm._bf16
+    if bf16:
+        monkeypatch.setattr(minilm, "_bf16", False)
+        minilm._model.float()
+    yield state
+    if bf16:
+        import torch
+
+        minilm._model.to(torch.bfloat16)
 
 
 def test_every_file_is_searchable_before_any_chunk_is_embedded(open_kb, tmp_path: Path) -> None:
