@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from assistant.ingest_view import PlainView, ProgressView, embedded_text, print_summary
+from assistant.cli.views.ingest import PlainView, ProgressView, embedded_text, print_summary
 from ingest import (
     ChunksEmbedded,
     EmbeddingStarted,

@@ -13,8 +13,8 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from assistant.cli import app
-from assistant.ingest_view import PlainView, ProgressView, print_summary
-from assistant.terminal_text import StreamCleaner, plain, styled
+from assistant.cli.views.ingest import PlainView, ProgressView, print_summary
+from assistant.cli.views.terminal_text import StreamCleaner, plain, styled
 from ingest import FileDone, FileFailure, SyncFinished, SyncStarted, SyncSummary
 
 from corpus import write_files

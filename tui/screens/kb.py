@@ -67,7 +67,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="kb-stats")
     def show_stats(self, name: str) -> None:
         try:
-            from assistant.ingest_view import embedded_text
+            from assistant.cli.views.ingest import embedded_text
 
             s = self.session.kb_stats(name)
             text = markup(
