@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -29,15 +28,15 @@ def ingest(
 
     Example: assistant ingest ~/Documents/notes --kb notes
     """
-    _start_reader_server()
     from ..views.ingest import PlainView, ProgressView, print_summary
 
     if not path.exists():
         fail(f"{path} does not exist; give a folder or a file to ingest")
-    name = kb or state.settings.kb
+    session = state.session
+    name = kb or session.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     try:
-        summary = state.session.ingest(path, name, view, source=source)
+        summary = session.ingest(path, name, view, source=source)
     except (AssistantError, OSError) as exc:
         fail(str(exc))
     if as_json:
@@ -46,20 +45,3 @@ def ingest(
         print_summary(err, summary, name)
     if summary.files_failed:
         raise typer.Exit(EXIT_SOME_FILES_FAILED)
-
-
-def _start_reader_server() -> None:
-    """Start the server that ingest's reader processes fork from (ingest.workers) right away.
-
-    It imports the parsers and loads jieba's dictionary, about a second; started before this
-    process imports Chroma and the ingest pipeline (another second), the two overlap on two
-    cores and the base is searchable that much sooner. Linux only, as the server is.
-    """
-    import multiprocessing
-
-    if sys.platform != "linux" or "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    from multiprocessing import forkserver
-
-    forkserver.set_forkserver_preload(["ingest.reader_preload"])  # the list ingest.workers sets
-    forkserver.ensure_running()

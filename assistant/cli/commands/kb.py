@@ -7,34 +7,21 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ...errors import AssistantError
 from ..context import err, fail, out, state
-from ..views.sizes import human_bytes
+from ..views.kb import print_names, print_removed, print_stats, shared_removal_warning, stats_json
 from ..views.terminal_text import plain
-from ..views.terminal_text import text as safe_text
 
 
 def kb_list() -> None:
     """List knowledge bases.  Example: assistant kb list"""
+    session = state.session
     try:
-        names = state.session.knowledge_bases()
+        names = session.knowledge_bases()
     except AssistantError as exc:
         fail(str(exc))
-    if not names:
-        where = (
-            f"on the Chroma server at {state.settings.chroma_url}"
-            if state.settings.chroma_url
-            else (f"in {state.settings.home}")
-        )
-        err.print(
-            plain(f"no knowledge bases yet {where}; create one with `assistant ingest PATH`"),
-            markup=False,
-        )
-        return
-    for name in names:
-        out.print(plain(name), markup=False, highlight=False)
+    print_names(out, err, names, server=session.settings.chroma_url, home=session.settings.home)
 
 
 def kb_stats(
@@ -42,38 +29,15 @@ def kb_stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Documents, chunks, embedder and size of a knowledge base.  Example: assistant kb stats --kb notes"""
+    session = state.session
     try:
-        stats = state.session.kb_stats(kb or state.settings.kb)
+        stats = session.kb_stats(kb or session.settings.kb)
     except AssistantError as exc:
         fail(str(exc))
     if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "name": stats.name,
-                    "documents": stats.documents,
-                    "chunks": stats.chunks,
-                    "embedded_chunks": stats.embedded_chunks,
-                    "embedder": stats.embedder,
-                    "bytes": stats.bytes,
-                    "location": stats.location,
-                },
-                ensure_ascii=False,
-            )
-        )
-        return
-    from ..views.ingest import embedded_text
-
-    table = Table(show_header=False, box=None)
-    table.add_row("knowledge base", safe_text(stats.name))
-    table.add_row("documents", str(stats.documents))
-    table.add_row("chunks", str(stats.chunks))
-    table.add_row("embedded", embedded_text(stats.embedded_chunks, stats.chunks))
-    table.add_row("embedder", safe_text(stats.embedder))
-    shared = stats.location.startswith(("http://", "https://"))
-    table.add_row("cache on disk" if shared else "size on disk", human_bytes(stats.bytes))
-    table.add_row("location", safe_text(stats.location))
-    out.print(table)
+        out.print_json(json.dumps(stats_json(stats), ensure_ascii=False))
+    else:
+        print_stats(out, stats)
 
 
 def kb_remove(
@@ -85,39 +49,33 @@ def kb_remove(
     Example: assistant kb remove notes --yes
     """
     session = state.session
-    server = state.settings.chroma_url
+    server = session.settings.chroma_url
     try:
         known = session.knowledge_bases()
     except AssistantError as exc:
         fail(str(exc))
     if name not in known:
         fail(f"no knowledge base named '{name}'; `assistant kb list` shows the existing ones")
-    everyone = (
-        f"'{name}' is shared on the Chroma server at {server}: removing it deletes it for every "
-        "machine that uses it"
-    )
     if not yes:
-        if not _can_ask():
-            fail("refusing to delete without confirmation; pass --yes")
-        if server:
-            err.print(plain(everyone + "."), markup=False)
-            typed = typer.prompt(
-                f"Type the base's name ({name}) to delete it", default="", show_default=False
-            )
-            if typed.strip() != name:
-                fail("the name did not match; nothing was deleted")
-        else:
-            typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
+        _confirm_removal(name, server)
     try:
         session.remove_kb(name)
     except AssistantError as exc:
         fail(str(exc))
+    print_removed(err, name, server)
+
+
+def _confirm_removal(name: str, server: str | None) -> None:
+    """Ask before deleting: a shared base's name must be typed, a local one confirmed."""
+    if not _can_ask():
+        fail("refusing to delete without confirmation; pass --yes")
     if server:
-        err.print(
-            plain(f"removed shared knowledge base '{name}' from {server} (for every machine)"), markup=False
-        )
+        err.print(plain(shared_removal_warning(name, server)), markup=False)
+        typed = typer.prompt(f"Type the base's name ({name}) to delete it", default="", show_default=False)
+        if typed.strip() != name:
+            fail("the name did not match; nothing was deleted")
     else:
-        err.print(plain(f"removed knowledge base '{name}'"), markup=False)
+        typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
 
 
 def _can_ask() -> bool:

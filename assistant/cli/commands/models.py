@@ -6,13 +6,10 @@ import json
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from ...errors import AssistantError
 from ..context import err, fail, out, state
-from ..views.sizes import human_bytes
-from ..views.terminal_text import plain, styled
-from ..views.terminal_text import text as safe_text
+from ..views.terminal_text import plain
 
 
 def models(
@@ -24,90 +21,25 @@ def models(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from ...chat.catalog import R1_CATALOG, fits, total_memory_gib
+    from ..views.models import listing_json, print_listing
 
-    session = state.session
-    installed, problem = session.installed_models()
-    memory = total_memory_gib()
-    catalog = [
-        {
-            "tag": c.tag,
-            "base": c.base,
-            "download_gb": c.download_gb,
-            "memory_gib": c.memory_gib(),
-            "fits": fits(c, memory),
-            "installed": any(m.name == c.tag for m in installed),
-        }
-        for c in R1_CATALOG
-    ]
+    listing = state.session.model_listing()
     if as_json:
-        out.print_json(
-            json.dumps(
-                {
-                    "installed": [m.__dict__ for m in installed],
-                    "catalog": catalog,
-                    "memory_gib": round(memory, 1),
-                    "error": problem,
-                },
-                ensure_ascii=False,
-            )
-        )
-        return
-    if problem:
-        err.print(styled((problem, "yellow")), highlight=False)
-    table = Table(title=safe_text(f"Installed in {session.backend_location()}"))
-    for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
-        table.add_column(col, no_wrap=col == "model")
-    for m in installed:
-        table.add_row(
-            safe_text(m.name),
-            human_bytes(m.size_bytes),
-            safe_text(m.parameter_size),
-            safe_text(m.quantization),
-            {True: "yes", False: "no", None: "?"}[m.thinking],
-            str(m.context_length or "?"),
-        )
-    out.print(table)
-    cat = Table(title=f"DeepSeek-R1 catalogue (this machine: {memory:.0f} GiB)")
-    for col in ("tag", "base model", "download", "memory needed", "fits", "installed"):
-        cat.add_column(col, no_wrap=col == "tag")
-    for c in catalog:
-        cat.add_row(
-            c["tag"],
-            c["base"],
-            f"{c['download_gb']:g} GB",
-            f"{c['memory_gib']:g} GiB",
-            "[green]yes[/]" if c["fits"] else "[red]no[/]",
-            "yes" if c["installed"] else "",
-        )
-    out.print(cat)
+        out.print_json(json.dumps(listing_json(listing), ensure_ascii=False))
+    else:
+        print_listing(out, err, listing)
 
 
 def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepseek-r1:7b")]) -> None:
     """Download a model into Ollama, with a progress bar.  Example: assistant models pull deepseek-r1:7b"""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+    from ..views.models import PullView
 
-    last = ""
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
-            console=err,
-            disable=not err.is_terminal,
-        ) as progress:
-            task = progress.add_task(f"pulling {tag}", total=None)
-            for p in state.session.pull(tag):
-                if p.total:
-                    progress.update(task, total=p.total, completed=p.completed, description=p.status[:40])
-                else:
-                    progress.update(task, description=p.status[:40])
-                if not err.is_terminal and p.status != last:
-                    err.print(plain(p.status), markup=False, highlight=False)
-                last = p.status
+        with PullView(err, tag) as view:
+            for progress in state.session.pull(tag):
+                view(progress)
     except AssistantError as exc:
         fail(str(exc))
-    if last != "success":
-        fail(f"pulling {tag} did not finish (last status: {last or 'none'})")
+    if view.last != "success":
+        fail(f"pulling {tag} did not finish (last status: {view.last or 'none'})")
     err.print(plain(f"pulled {tag}"), markup=False)
