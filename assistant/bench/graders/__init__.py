@@ -16,7 +16,7 @@ from .arithmetic import ExpressionError, OutOfBounds, evaluate_arithmetic
 from .base import Grade, Grader
 from .contains import grade_contains
 from .numbers import evaluate, final_expression, grade_named_numbers, grade_number
-from .snake import extract_html, grade_snake_static
+from .snake import extract_html, grade_snake, grade_snake_static
 from .stability import stability
 from .web_quotes import grade_quotes_sources
 
@@ -53,6 +53,7 @@ __all__ = [
     "grade_named_numbers",
     "grade_number",
     "grade_quotes_sources",
+    "grade_snake",
     "grade_snake_static",
     "poem_lines",
     "stability",
