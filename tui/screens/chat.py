@@ -200,7 +200,12 @@ class ChatScreen(Screen):
         self.app.push_screen(SourceScreen(event.source))
 
 
-def _pump(events: Generator, put: Callable[[object], None], stop: threading.Event, describe) -> None:
+def _pump(
+    events: Generator,
+    put: Callable[[object], None],
+    stop: threading.Event,
+    describe: Callable[[Exception], str],
+) -> None:
     """Put each event of the pipeline `events`, then None; stop early when `stop` is set. This
     thread alone touches (and closes) the generator."""
     try:
