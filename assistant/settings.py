@@ -270,6 +270,14 @@ def load_settings(
             origins[name] = where
     values["home"] = home
     settings = replace(Settings(), **values)
+    _check_together(settings, origins)
+    ollama_host = _normalise_ollama_host(settings.ollama_host, origins.get("ollama_host", "ollama_host"))
+    return replace(settings, ollama_host=ollama_host)
+
+
+def _check_together(settings: Settings, origins: Mapping[str, str]) -> None:
+    """What a value alone cannot say: formats checked after coercion, and settings that must
+    agree with each other. `origins` says where each value came from, for the message."""
     # Back-end and search engine names are checked against their registries (assistant.chat.backends,
     # assistant.web.engines) where those parts are made: importing them here would slow every command.
     if settings.keep_alive is not None and not _KEEP_ALIVE.fullmatch(settings.keep_alive):
@@ -292,8 +300,6 @@ def load_settings(
     for name in ("chroma_url", "searxng_url", "openai_base_url"):
         # Chroma's client takes a bare host:port as well.
         _check_url(getattr(settings, name), origins.get(name, name), bare_host_ok=name == "chroma_url")
-    ollama_host = _normalise_ollama_host(settings.ollama_host, origins.get("ollama_host", "ollama_host"))
-    return replace(settings, ollama_host=ollama_host)
 
 
 def _read_config(path: Path) -> dict[str, Any]:
