@@ -31,6 +31,7 @@ from .discovery import discover, path_key
 from .formats import parse
 from .limits import ReadLimits
 from .reading import Parser, ReadJob, Status, Work
+from .secret_rules import SecretRules
 from .workers import ReaderPool
 
 if TYPE_CHECKING:  # the knowledge base (and Chroma) stays out of the reader processes
@@ -62,10 +63,11 @@ class SyncSummary:
     files_updated: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
-    #: Files not read: media types (counted only) and non-regular files (also listed below).
+    #: Files not read: media types (counted only) and the files listed below.
     files_skipped: int = 0
     files_failed: list[FileFailure] = field(default_factory=list)
-    #: Pipes, devices, sockets and link loops, with the reason each was not read.
+    #: Pipes, devices, sockets, link loops, links out of the folder, system files and secrets,
+    #: with the reason each was not read (or not indexed).
     files_skipped_list: list[FileSkip] = field(default_factory=list)
     warnings: list[FileWarning] = field(default_factory=list)
     chunks_added: int = 0
@@ -241,6 +243,8 @@ def sync(
     workers: int | None = None,
     parser: Parser = parse,
     source: str | None = None,
+    follow_links: bool = False,
+    secrets: SecretRules | None = None,
 ) -> SyncSummary:
     """Make the part of `kb` that came from `root` match the files under `root` now.
 
@@ -253,6 +257,10 @@ def sync(
     `limits` bound what one file may cost (size, expanded size, time, memory); `workers` is the
     number of reader processes; `parser` (a module-level function, it is pickled) reads a file's
     bytes into a document, `ingest.formats.parse` unless a test or plug-in says otherwise.
+
+    Links that lead out of `root` are skipped unless `follow_links`; files that hold secrets by
+    name or content (the built-in rules plus `secrets`' extra ones) are never indexed, and any
+    chunks a base held for them are removed (ingest.discovery, ingest.secret_rules).
     """
     emit = on_event or (lambda event: None)
     chunker = chunker or Chunker()
@@ -266,7 +274,7 @@ def sync(
     key, under = file_keys(root, shared=kb.shared, source=source)
     kb.begin_write()
     try:
-        found = list(discover(root, exclude=kb.home))
+        found = list(discover(root, exclude=kb.home, follow_links=follow_links, secrets=secrets))
         summary.files_seen = len(found)
         emit(SyncStarted(path_key(root), len(found)))
         manifest = kb.files(under=under)
@@ -278,19 +286,21 @@ def sync(
                 summary.files_unchanged += 1
                 if work.record is not None:
                     kb.touch(work.path, work.record.mtime_ns)
-            elif work.status == "skipped":
-                summary.files_skipped += 1
-                if work.error:
-                    summary.files_skipped_list.append(FileSkip(work.path, work.error))
-            elif work.status == "failed":
-                work.error = work.error or "unknown error"
-                if work.path in manifest:
-                    # The base mirrors what can be read now: stale chunks would be cited as if
-                    # they were still in the file.
+            else:
+                if work.status == "failed":
+                    work.error = work.error or "unknown error"
+                if work.error and work.path in manifest:
+                    # The base mirrors what can be read now (stale chunks would be cited as if they
+                    # were still in the file), and never keeps a file now skipped as a secret.
                     summary.chunks_removed += kb.remove_file(work.path)
                     work.error += "; its previously indexed chunks were removed"
                     manifest.pop(work.path)
-                summary.files_failed.append(FileFailure(work.path, work.error))
+                if work.status == "failed":
+                    summary.files_failed.append(FileFailure(work.path, work.error))
+                else:
+                    summary.files_skipped += 1
+                    if work.error:
+                        summary.files_skipped_list.append(FileSkip(work.path, work.error))
             emit(FileDone(work.path, work.status, error=work.error))
 
         # What can be decided from the folder listing alone is settled here; only files that may
@@ -312,10 +322,10 @@ def sync(
             elif info.st_size > limits.max_file_bytes:
                 settle(Work(name, "failed", error=limits.too_large(info.st_size)))
             else:
-                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old))
+                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link))
 
         if jobs:
-            with ReaderPool(chunker, limits, parser, workers) as pool:
+            with ReaderPool(chunker, limits, parser, workers, secrets) as pool:
                 for work in _background(pool.read(jobs)):
                     if work.status in ("added", "updated"):
                         writer.add(work)
