@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -100,11 +101,22 @@ def ingest(
             "base [default: the folder's name]; give the same name on every machine"
         ),
     ] = None,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            "-L",
+            help="Follow links that lead out of PATH (never into /proc, /sys or /dev) "
+            "[env: ASSISTANT_FOLLOW_LINKS]",
+        ),
+    ] = False,
 ) -> None:
     """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
 
     Example: assistant ingest ~/Documents/notes --kb notes
     """
+    if follow_links:
+        state.settings = replace(state.settings, follow_links=True)
     _start_reader_server()
     from .ingest_view import PlainView, ProgressView, print_summary
 
