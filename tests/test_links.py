@@ -210,3 +210,15 @@ def test_the_cli_skips_links_out_and_follows_them_with_the_option(world: Path, h
     )
     assert followed.returncode == 0, followed.stderr
     assert json.loads(followed.stdout)["files_added"] == 7
+
+
+def test_follow_links_comes_from_the_environment_or_config(home: Path) -> None:
+    from assistant.settings import SettingsError, load_settings
+
+    assert load_settings(environ={"ASSISTANT_HOME": str(home)}).follow_links is False
+    assert load_settings(environ={"ASSISTANT_HOME": str(home), "ASSISTANT_FOLLOW_LINKS": "1"}).follow_links
+    home.mkdir(parents=True)
+    (home / "config.toml").write_text("follow_links = true\n", encoding="utf-8")
+    assert load_settings(environ={"ASSISTANT_HOME": str(home)}).follow_links
+    with pytest.raises(SettingsError, match="ASSISTANT_FOLLOW_LINKS"):
+        load_settings(environ={"ASSISTANT_HOME": str(home), "ASSISTANT_FOLLOW_LINKS": "sometimes"})
