@@ -7,6 +7,7 @@ Exit status: 0 success; 1 an error stopped the command (message on stderr); 2 ba
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import AssistantError, log_unexpected
+from .home import make_private
 from .settings import Settings, load_settings
 from .terminal_text import plain, styled
 from .terminal_text import text as safe_text
@@ -80,6 +82,9 @@ def main_options(
         state.settings = load_settings({"home": home, "chroma_url": chroma_url, "embedder": embedder})
     except AssistantError as exc:
         fail(str(exc))
+    # Everything this process creates is private from here on, and an older home is tightened.
+    previous_umask = make_private(state.settings.home)
+    ctx.call_on_close(lambda: os.umask(previous_umask))
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
         # Plain `assistant`: the chat app on a terminal, the help otherwise.
