@@ -213,7 +213,9 @@ class _Walk:
                 yield Found(here, False, "a folder that changed while it was being read; skipped")
                 return
             self.walked.add((info.st_dev, info.st_ino))
-            entries = sorted(os.scandir(fd), key=lambda e: e.name)
+            # Listed through the descriptor where the platform can (not on Windows).
+            listing = os.scandir(fd if os.scandir in os.supports_fd else here)
+            entries = sorted(listing, key=lambda e: e.name)
             # Entries are examined through the folder's descriptor, so keep it open meanwhile.
             for entry in entries:
                 if (found := self.entry(here, entry, subfolders)) is not None:
