@@ -64,7 +64,15 @@ def test_every_content_rule_has_a_sample_it_catches_in_prose() -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "ENCRYPTED PRIVATE KEY"],
+    [
+        "RSA PRIVATE KEY",
+        "PRIVATE KEY",
+        "EC PRIVATE KEY",
+        "DSA PRIVATE KEY",
+        "OPENSSH PRIVATE KEY",
+        "ENCRYPTED PRIVATE KEY",
+        "PGP PRIVATE KEY BLOCK",
+    ],
 )
 def test_private_key_blocks_of_every_kind(kind: str) -> None:
     assert "(private-key)" in (RULES.content_reason("key:\n" + pem(kind)) or "")
