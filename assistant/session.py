@@ -314,6 +314,8 @@ class Session:
                 on_event=forward,
                 limits=self.settings.read_limits(),
                 source=source,
+                follow_links=self.settings.follow_links,
+                secrets=self.settings.secret_rules(),
             )
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question

@@ -35,6 +35,7 @@ from .discovery import Found, discover, path_key
 from .formats import parse
 from .limits import ReadLimits
 from .reading import Parser, ReadJob, Status, Work
+from .secret_rules import SecretRules
 from .workers import ReaderPool
 
 if TYPE_CHECKING:  # the knowledge base (and Chroma) stays out of the reader processes
@@ -66,10 +67,11 @@ class SyncSummary:
     files_updated: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
-    #: Files not read: media types (counted only) and non-regular files (also listed below).
+    #: Files not read: media types (counted only) and the files listed below.
     files_skipped: int = 0
     files_failed: list[FileFailure] = field(default_factory=list)
-    #: Pipes, devices, sockets and link loops, with the reason each was not read.
+    #: Pipes, devices, sockets, link loops, links out of the folder, system files and secrets,
+    #: with the reason each was not read (or not indexed).
     files_skipped_list: list[FileSkip] = field(default_factory=list)
     warnings: list[FileWarning] = field(default_factory=list)
     chunks_added: int = 0
@@ -163,11 +165,19 @@ class _SyncRun:
         #: The base's files under the synced folder, as the sync started (failures drop out).
         self.manifest: dict[str, FileRecord] = {}
 
-    def plan(self, root: Path, under: str, limits: ReadLimits) -> tuple[list[Found], list[ReadJob]]:
+    def plan(
+        self,
+        root: Path,
+        under: str,
+        limits: ReadLimits,
+        *,
+        follow_links: bool = False,
+        secrets: SecretRules | None = None,
+    ) -> tuple[list[Found], list[ReadJob]]:
         """List the folder; settle what the listing alone decides (unchanged, skipped, too large,
         gone while listed) and return the files found and the jobs for those that may have
         changed."""
-        found = list(discover(root, exclude=self.kb.home))
+        found = list(discover(root, exclude=self.kb.home, follow_links=follow_links, secrets=secrets))
         self.summary.files_seen = len(found)
         self.emit(SyncStarted(path_key(root), len(found)))
         self.manifest = self.kb.files(under=under)
@@ -188,7 +198,7 @@ class _SyncRun:
             elif info.st_size > limits.max_file_bytes:
                 self.settle(Work(name, "failed", error=limits.too_large(info.st_size)))
             else:
-                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old))
+                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link))
         return found, jobs
 
     def read(self, jobs: list[ReadJob], pool: ReaderPool) -> None:
@@ -240,19 +250,21 @@ class _SyncRun:
             summary.files_unchanged += 1
             if work.record is not None:
                 kb.touch(work.path, work.record.mtime_ns)
-        elif work.status == "skipped":
-            summary.files_skipped += 1
-            if work.error:
-                summary.files_skipped_list.append(FileSkip(work.path, work.error))
-        elif work.status == "failed":
-            work.error = work.error or "unknown error"
-            if work.path in self.manifest:
-                # The base mirrors what can be read now: stale chunks would be cited as if they
-                # were still in the file.
+        else:
+            if work.status == "failed":
+                work.error = work.error or "unknown error"
+            if work.error and work.path in self.manifest:
+                # The base mirrors what can be read now (stale chunks would be cited as if they
+                # were still in the file), and never keeps a file now skipped as a secret.
                 summary.chunks_removed += kb.remove_file(work.path)
                 work.error += "; its previously indexed chunks were removed"
                 self.manifest.pop(work.path)
-            summary.files_failed.append(FileFailure(work.path, work.error))
+            if work.status == "failed":
+                summary.files_failed.append(FileFailure(work.path, work.error))
+            else:
+                summary.files_skipped += 1
+                if work.error:
+                    summary.files_skipped_list.append(FileSkip(work.path, work.error))
         self.emit(FileDone(work.path, work.status, error=work.error))
 
 
@@ -321,6 +333,8 @@ def sync(
     workers: int | None = None,
     parser: Parser = parse,
     source: str | None = None,
+    follow_links: bool = False,
+    secrets: SecretRules | None = None,
 ) -> SyncSummary:
     """Make the part of `kb` that came from `root` match the files under `root` now.
 
@@ -333,6 +347,10 @@ def sync(
     `limits` bound what one file may cost (size, expanded size, time, memory); `workers` is the
     number of reader processes; `parser` (a module-level function, it is pickled) reads a file's
     bytes into a document, `ingest.formats.parse` unless a test or plug-in says otherwise.
+
+    Links that lead out of `root` are skipped unless `follow_links`; files that hold secrets by
+    name or content (the built-in rules plus `secrets`' extra ones) are never indexed, and any
+    chunks a base held for them are removed (ingest.discovery, ingest.secret_rules).
     """
     chunker = chunker or Chunker()
     limits = limits or ReadLimits()
@@ -346,8 +364,8 @@ def sync(
     summary = run.summary
     kb.begin_write()
     try:
-        found, jobs = run.plan(root, under, limits)
-        run.read(jobs, ReaderPool(chunker, limits, parser, workers))
+        found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets)
+        run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
         run.remove_missing(found)
         # Everything is committed: the base answers searches now, lexically. Embedding comes
         # last and covers what any earlier, interrupted sync of this base left pending.

@@ -138,7 +138,7 @@ def test_summary_lists_skipped_non_regular_files() -> None:
     summary = SyncSummary(files_skipped=1, files_skipped_list=[FileSkip("/n/[/]fifo", "a socket")])
     print_summary(out, summary, "notes")
     assert out.file.getvalue().splitlines()[1:] == [
-        "1 file(s) are not regular files and were skipped:",
+        "1 file(s) were skipped, each with its reason:",
         "  /n/[/]fifo: a socket",
     ]
 

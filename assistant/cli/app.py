@@ -6,6 +6,7 @@ Exit status: 0 success; 1 an error stopped the command (message on stderr); 2 ba
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Annotated
 import typer
 
 from ..errors import AssistantError, log_unexpected
+from ..home import make_private
 from ..settings import load_settings
 from .commands.ask import ask
 from .commands.bench import bench, bench_report
@@ -43,6 +45,9 @@ def main_options(
         state.settings = load_settings({"home": home, "chroma_url": chroma_url, "embedder": embedder})
     except AssistantError as exc:
         fail(str(exc))
+    # Everything this process creates is private from here on, and an older home is tightened.
+    previous_umask = make_private(state.settings.home)
+    ctx.call_on_close(lambda: os.umask(previous_umask))
     ctx.call_on_close(state.close)
     if ctx.invoked_subcommand is None:
         # Plain `assistant`: the chat app on a terminal, the help otherwise.

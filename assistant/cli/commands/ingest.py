@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -23,12 +24,24 @@ def ingest(
             "base [default: the folder's name]; give the same name on every machine"
         ),
     ] = None,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            "-L",
+            help="Follow links that lead out of PATH (never into /proc, /sys or /dev) "
+            "[env: ASSISTANT_FOLLOW_LINKS]",
+        ),
+    ] = False,
 ) -> None:
     """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
 
     Example: assistant ingest ~/Documents/notes --kb notes
     """
     from ..views.ingest import PlainView, ProgressView, print_summary
+
+    if follow_links:
+        state.settings = replace(state.settings, follow_links=True)
 
     if not path.exists():
         fail(f"{path} does not exist; give a folder or a file to ingest")

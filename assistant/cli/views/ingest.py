@@ -144,6 +144,6 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
             console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)
     if s.files_skipped_list:
         count = len(s.files_skipped_list)
-        console.print(f"[yellow]{count} file(s) are not regular files and were skipped:[/]")
+        console.print(f"[yellow]{count} file(s) were skipped, each with its reason:[/]")
         for skip in s.files_skipped_list:
             console.print(plain(f"  {skip.path}: {skip.reason}"), markup=False, highlight=False)
