@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import vectorstore.server as server
+import vectorstore.storage.shared.lease as lease_module
 from assistant import cli
 from assistant.cli import app
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
 from vectorstore import KnowledgeBase, KnowledgeBaseBusyError, KnowledgeBaseError, list_kbs, remove_kb
-from vectorstore.server import LeaseLostError, holder_name
+from vectorstore.errors import LeaseLostError
+from vectorstore.lexical import FileRecord, StoredChunk
+from vectorstore.storage.shared.lease import Lease, holder_name
 
 from corpus import english, write_files
 from ingest_process import IngestProcess, added, generated_folder
@@ -68,7 +70,7 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     built = sync(a, folder_a)
     assert built.files_added == 3
     # The writer's cache took each write as it went: nothing to fetch back.
-    assert a.record.changes(int(a.index.get_meta("server_seq"))).files == {}
+    assert a.storage.record.changes(int(a.index.get_meta("server_seq"))).files == {}
 
     # B sees the base, its settings and its content without ever having ingested anything.
     assert "team1" in list_kbs(tmp_path / "home-b", chroma_url=chroma_server)
@@ -113,7 +115,7 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     write_files(folder_b, {"herons.md": english("herons")})
     changed = sync(b, folder_b)
     assert (changed.files_updated, changed.files_added) == (1, 1)
-    changes = a.record.changes(seen_by_a)
+    changes = a.storage.record.changes(seen_by_a)
     assert set(changes.files) == {"notes/owls.md", "notes/herons.md"}
     assert a.refresh() == 2
     assert a.stats().documents == 4
@@ -164,14 +166,14 @@ def test_writers_on_two_machines_exclude_each_other(machines, tmp_path: Path, ch
 
 def test_of_many_writers_starting_at_once_exactly_one_gets_the_lease(machines, chroma_server: str) -> None:
     kb = machines("a", "team3")
-    client = kb.record.client
+    client = kb.storage.client
     outcomes: list[object] = []
     start = threading.Barrier(6)
 
     def contend() -> None:
         start.wait(timeout=30)
         try:
-            outcomes.append(server.Lease.acquire(client, "team3", chroma_server))
+            outcomes.append(Lease.acquire(client, "team3", chroma_server))
         except KnowledgeBaseBusyError as exc:
             outcomes.append(exc)
 
@@ -180,20 +182,20 @@ def test_of_many_writers_starting_at_once_exactly_one_gets_the_lease(machines, c
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    leases = [o for o in outcomes if isinstance(o, server.Lease)]
+    leases = [o for o in outcomes if isinstance(o, Lease)]
     assert len(outcomes) == 6 and len(leases) == 1
     leases[0].release()
     # Released: the next writer gets it at once.
-    server.Lease.acquire(client, "team3", chroma_server).release()
+    Lease.acquire(client, "team3", chroma_server).release()
 
 
 def test_a_writer_that_lost_its_lease_stops(machines, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(server, "LEASE_SECONDS", 1.0)
-    monkeypatch.setattr(server, "_CHECK_EVERY", 0.0)
+    monkeypatch.setattr(lease_module, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(lease_module, "_CHECK_EVERY", 0.0)
     a = machines("a", "team4")
     b = machines("b", "team4")
     a.begin_write()
-    a._lease.stop()  # as if this machine went to sleep: no more renewals
+    a.storage.lease.stop()  # as if this machine went to sleep: no more renewals
     time.sleep(1.3)
     b.begin_write()  # the expired lease is taken over
     b.end_write()
@@ -209,14 +211,14 @@ def sync_with_lease_held(kb: KnowledgeBase, folder: Path) -> None:
 
     key, _ = file_keys(folder, shared=True)
     path = folder / "ducks.md"
-    record = server.FileRecord(key(path), "h", 1, 1, "ducks", "markdown", ("x:1",))
-    kb.commit_file(record, [server.StoredChunk("x:1", "ducks", {"source": key(path)}, "e")], embedded=())
+    record = FileRecord(key(path), "h", 1, 1, "ducks", "markdown", ("x:1",))
+    kb.commit_file(record, [StoredChunk("x:1", "ducks", {"source": key(path)}, "e")], embedded=())
 
 
 def ingest_with_short_lease(home: Path, folder: Path, url: str) -> IngestProcess:
     """`assistant ingest` in a process whose lease expires 2 s after its last renewal."""
     code = (
-        "import sys; import vectorstore.server as s; s.LEASE_SECONDS = 2.0\n"
+        "import sys; import vectorstore.storage.shared.lease as s; s.LEASE_SECONDS = 2.0\n"
         "from assistant.cli import main; main()"
     )
     return IngestProcess(

@@ -18,7 +18,7 @@ _EXPORTS = {
     "KnowledgeBaseError": "kb",
     "list_kbs": "kb",
     "remove_kb": "kb",
-    "SharedBaseError": "server",
+    "SharedBaseError": "errors",
     "FileRecord": "lexical",
     "LexicalHit": "lexical",
     "StoredChunk": "lexical",

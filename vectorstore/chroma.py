@@ -15,11 +15,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 
 from .embedders import Embedder
-from .errors import AssistantError
+from .errors import ChromaConnectionError
 
-
-class ChromaConnectionError(AssistantError):
-    """The Chroma server could not be reached or answered with an error."""
+__all__ = ["ChromaConnectionError", "ChromaEmbeddingFunction", "embedded_client", "server_client"]
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):

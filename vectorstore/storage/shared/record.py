@@ -1,4 +1,4 @@
-"""A knowledge base kept whole on a Chroma server: its record and its writers' lease.
+"""A base's record on a Chroma server: its settings, its manifest and its chunks.
 
 With a Chroma server, the server is the record of a base; any machine with the URL can use it:
 
@@ -7,7 +7,7 @@ With a Chroma server, the server is the record of a base; any machine with the U
     kb-NAME-record-v1   the record: the base's settings (collection metadata), one entry per file
                         (the manifest) and one per chunk (text, metadata, search tokens, whether
                         its vector is stored), each stamped with a sequence number
-    kb-NAME-lease-G-v1  the writers' lease, generation G
+    kb-NAME-lease-G-v1  the writers' lease, generation G (storage.shared.lease)
 
 Chroma's local server has no lexical index, so each machine keeps a local SQLite copy of the
 record (vectorstore.lexical) as a cache: `Record.refresh` fetches only the entries stamped after
@@ -19,53 +19,29 @@ Sequence numbers: only the lease holder writes. It stamps each entry it writes w
 number and then advances the record's head; readers fetch entries in (their last head, head], so
 they never see half of a write, and entries a killed writer stamped beyond the head are adopted by
 the next writer. A file that is removed leaves a tombstone entry, so caches learn of removals.
-
-The lease: Chroma has no compare-and-swap, but creating a collection whose name exists fails on
-the server, atomically. Holding generation G means the collection `lease-G` exists, it is ours,
-and no `lease-(G+1)` exists. To take the lease, a writer creates `lease-(G+1)` when `lease-G` is
-released or expired: of two machines trying at once, one succeeds. The holder renews the expiry
-from a background thread and checks before each write that nobody has taken over, so a writer
-that was suspended past its expiry stops instead of interleaving. Expiry times are the holder's
-clock: clocks of the machines sharing a base should agree to well within `LEASE_SECONDS`.
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
-import os
-import socket
-import threading
-import time
-import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .chroma import ChromaConnectionError, ChromaEmbeddingFunction
-from .errors import AssistantError
-from .lexical import TOKENIZER_VERSION, FileRecord, LexicalIndex, StoredChunk, search_tokens
+from ...chroma import ChromaEmbeddingFunction
+from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseError, SharedBaseError
+from ...lexical import TOKENIZER_VERSION, FileRecord, LexicalIndex, StoredChunk, search_tokens
+
+if TYPE_CHECKING:
+    from .lease import Lease
 
 #: Bumped if the record's layout changes incompatibly.
 RECORD_FORMAT = "1"
-#: A writer that has not renewed its lease for this long is presumed dead.
-LEASE_SECONDS = 120.0
-#: A writer re-checks that it still holds the lease before a write at most this often.
-_CHECK_EVERY = 5.0
 #: Sequence numbers fetched per request when a cache catches up.
 _PAGE = 2000
 _BATCH = 500
 _HEAD = "@head"
-
-
-class SharedBaseError(AssistantError):
-    """The shared base on the server cannot be used as asked; the message says why."""
-
-
-class LeaseLostError(SharedBaseError):
-    pass
 
 
 def server_error(exc: Exception, name: str, url: str) -> AssistantError:
@@ -73,8 +49,6 @@ def server_error(exc: Exception, name: str, url: str) -> AssistantError:
     from chromadb.errors import NotFoundError
 
     if isinstance(exc, NotFoundError):
-        from .kb import KnowledgeBaseError
-
         return KnowledgeBaseError(
             f"the knowledge base '{name}' is no longer on the Chroma server at {url} (it was "
             f"removed, perhaps from another machine); `assistant kb list` shows what is there"
@@ -84,10 +58,6 @@ def server_error(exc: Exception, name: str, url: str) -> AssistantError:
 
 def record_name(name: str) -> str:
     return f"kb-{name}-record-v1"
-
-
-def lease_name(name: str, generation: int) -> str:
-    return f"kb-{name}-lease-{generation}-v1"
 
 
 def server_bases(client) -> list[str]:
@@ -107,15 +77,6 @@ def _collection_names(client) -> Iterator[str]:
         if len(page) < 100:
             return
         offset += len(page)
-
-
-def holder_name() -> str:
-    """Who holds a lease, as people will read it: user@host, process id."""
-    try:
-        user = getpass.getuser()
-    except Exception:  # no user name in this environment (a container): the host says enough
-        user = "?"
-    return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
 
 
 def _no_vectors() -> Any:
@@ -430,149 +391,3 @@ def _stored(chunk_id: str, text: str, meta: dict[str, Any]) -> StoredChunk:
 
 def _record_function() -> ChromaEmbeddingFunction:
     return ChromaEmbeddingFunction("record", "record", _no_vectors)
-
-
-# --- the lease ----------------------------------------------------------------------------------
-class Lease:
-    """Generation `generation` of a base's writer lease, held by this process until `release`."""
-
-    def __init__(self, client, name: str, url: str, generation: int, collection, took_over: bool) -> None:
-        self.client, self.name, self.url = client, name, url
-        self.generation, self.collection = generation, collection
-        #: True when the previous holder never released the lease (it died or hung).
-        self.took_over = took_over
-        self.since = time.time()
-        self._lost: str | None = None
-        self._checked = time.monotonic()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew_loop, name=f"lease-{name}", daemon=True)
-        self._thread.start()
-
-    @classmethod
-    def acquire(cls, client, name: str, url: str) -> Lease:
-        """Take the lease, or raise KnowledgeBaseBusyError naming its holder and since when."""
-        generations = _lease_generations(client, name)
-        took_over = False
-        generation = 1
-        if generations:
-            current = max(generations)
-            meta = _lease_meta(client, name, current)
-            if meta is not None:
-                if not meta.get("released") and float(meta.get("expires", 0)) > time.time():
-                    raise _busy(name, meta)
-                took_over = not meta.get("released")
-            generation = current + 1
-        metadata = _lease_metadata(time.time())
-        try:
-            collection = client.create_collection(
-                lease_name(name, generation),
-                embedding_function=_record_function(),
-                metadata=metadata,
-            )
-        except Exception as exc:
-            meta = _lease_meta(client, name, generation)
-            if meta is None:
-                raise ChromaConnectionError(f"Chroma server at {url} failed: {exc}") from exc
-            raise _busy(name, meta) from None
-        for old in generations:
-            _drop(client, lease_name(name, old))
-        return cls(client, name, url, generation, collection, took_over)
-
-    def check(self) -> None:
-        """Raise LeaseLostError if another writer took the lease over (throttled)."""
-        if self._lost:
-            raise LeaseLostError(self._lost)
-        if time.monotonic() - self._checked < _CHECK_EVERY:
-            return
-        meta = _lease_meta(self.client, self.name, self.generation + 1)
-        if meta is not None:
-            self._lost = (
-                f"this process lost the write lease of '{self.name}' to {meta.get('holder')} (it "
-                f"was not renewed for {LEASE_SECONDS:.0f} s: was this machine asleep?); its "
-                "writes were stopped, and the new holder repairs the base"
-            )
-            raise LeaseLostError(self._lost)
-        self._checked = time.monotonic()
-
-    def stop(self) -> None:
-        """Stop renewing (the lease expires on its own, or went with its base)."""
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def release(self) -> None:
-        self.stop()
-        if self._lost:
-            return
-        try:
-            self.collection.modify(metadata={**_lease_metadata(self.since), "released": True, "expires": 0.0})
-        except Exception:  # the server went away: the lease expires on its own
-            pass
-
-    def _renew_loop(self) -> None:
-        while not self._stop.wait(LEASE_SECONDS / 6):
-            try:
-                if _lease_meta(self.client, self.name, self.generation + 1) is not None:
-                    self._lost = self._lost or f"another writer took over the lease of '{self.name}'"
-                    return
-                self.collection.modify(metadata=_lease_metadata(self.since))
-            except Exception:  # a network blip: the next renewal or the expiry decides
-                continue
-
-
-def _lease_metadata(since: float) -> dict[str, Any]:
-    return {
-        "holder": holder_name(),
-        "since": since,
-        "expires": time.time() + LEASE_SECONDS,
-        "released": False,
-        "token": uuid.uuid4().hex,
-    }
-
-
-def _lease_generations(client, name: str) -> list[int]:
-    prefix, suffix = f"kb-{name}-lease-", "-v1"
-    found: list[int] = []
-    for collection in _collection_names(client):
-        middle = collection[len(prefix) : -len(suffix)]
-        if collection.startswith(prefix) and collection.endswith(suffix) and middle.isdigit():
-            found.append(int(middle))
-    return found
-
-
-def _lease_meta(client, name: str, generation: int) -> dict[str, Any] | None:
-    from chromadb.errors import NotFoundError
-
-    try:
-        collection = client.get_collection(
-            lease_name(name, generation), embedding_function=_record_function()
-        )
-    except NotFoundError:
-        return None
-    return dict(collection.metadata or {})
-
-
-def _busy(name: str, meta: dict[str, Any]) -> AssistantError:
-    from .kb import KnowledgeBaseBusyError
-
-    since = datetime.fromtimestamp(float(meta.get("since", 0))).strftime("%Y-%m-%d %H:%M:%S")
-    return KnowledgeBaseBusyError(
-        f"knowledge base '{name}' is being written by {meta.get('holder', 'another machine')} "
-        f"since {since}; wait for that ingest to finish (if that writer died, its lease expires "
-        f"{LEASE_SECONDS:.0f} s after its last renewal)"
-    )
-
-
-def _drop(client, collection: str) -> None:
-    try:
-        client.delete_collection(collection)
-    except Exception:  # already gone (another machine cleaned up first)
-        pass
-
-
-def remove_collections(client, name: str, collections: Iterable[str]) -> None:
-    """Delete a shared base's collections, its record last but one and its leases last."""
-    for collection in collections:
-        _drop(client, collection)
-    _drop(client, record_name(name))
-    for generation in _lease_generations(client, name):
-        _drop(client, lease_name(name, generation))
