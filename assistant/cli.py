@@ -100,6 +100,12 @@ def ingest(
             "base [default: the folder's name]; give the same name on every machine"
         ),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="With a Chroma server: sync into a source another folder was ingested from"
+        ),
+    ] = False,
 ) -> None:
     """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
 
@@ -113,7 +119,8 @@ def ingest(
     name = kb or state.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     try:
-        summary = state.session.ingest(path, name, view, source=source)
+        confirm = (lambda question: True) if yes else _ask if _can_ask() else None
+        summary = state.session.ingest(path, name, view, source=source, confirm=confirm)
     except (AssistantError, OSError) as exc:
         fail(str(exc))
     if as_json:
@@ -480,6 +487,8 @@ def kb_stats(
                     "embedder": stats.embedder,
                     "bytes": stats.bytes,
                     "location": stats.location,
+                    "skipped_entries": stats.skipped_entries,
+                    "problems": [{"what": what, "why": why} for what, why in stats.problems],
                 },
                 ensure_ascii=False,
             )
@@ -496,7 +505,11 @@ def kb_stats(
     shared = stats.location.startswith(("http://", "https://"))
     table.add_row("cache on disk" if shared else "size on disk", _human_bytes(stats.bytes))
     table.add_row("location", safe_text(stats.location))
+    if stats.skipped_entries:
+        table.add_row("skipped", f"{stats.skipped_entries} entries of the server's record failed checks")
     out.print(table)
+    for what, why in stats.problems:
+        err.print(plain(f"warning: skipped {what}: {why}"), markup=False, highlight=False)
 
 
 def kb_remove(
@@ -543,6 +556,43 @@ def kb_remove(
         err.print(plain(f"removed knowledge base '{name}'"), markup=False)
 
 
+def kb_unlock(
+    name: Annotated[str, typer.Argument(help="Knowledge base whose writer is gone")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Break the write lease of a base whose writer is gone (a killed ingest on another machine).
+
+    Example: assistant kb unlock team --yes
+    """
+    session = state.session
+    try:
+        guard = session.kb_writer(name)
+    except AssistantError as exc:
+        fail(str(exc))
+    if guard is None:
+        err.print(plain(f"knowledge base '{name}' is not being written; nothing to unlock"), markup=False)
+        return
+    err.print(plain(f"'{name}' is being written by {guard.holder}, {guard.detail}."), markup=False)
+    if not yes:
+        if not _can_ask():
+            fail("refusing to break the lease without confirmation; pass --yes")
+        if not _ask(f"Break the lease of {guard.holder}? (if that writer still runs, it stops)"):
+            fail("nothing was changed")
+    try:
+        session.unlock_kb(name, guard)
+    except AssistantError as exc:
+        fail(str(exc))
+    err.print(
+        plain(f"broke the write lease of '{name}' held by {guard.holder}; the next ingest repairs the base"),
+        markup=False,
+    )
+
+
+def _ask(question: str) -> bool:
+    """A yes/no question at the terminal (no by default)."""
+    return typer.confirm(plain(question), default=False)
+
+
 def _can_ask() -> bool:
     """Whether someone can answer a question: stdin is a terminal."""
     return sys.stdin.isatty()
@@ -578,6 +628,7 @@ def build_app(
     kb_app.command("list")(kb_list)
     kb_app.command("stats")(kb_stats)
     kb_app.command("remove")(kb_remove)
+    kb_app.command("unlock")(kb_unlock)
     app.add_typer(kb_app, name="kb")
 
     models_app = typer.Typer(help="Installed models and the R1 catalogue.", invoke_without_command=True)

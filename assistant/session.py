@@ -232,6 +232,20 @@ class Session:
             self._retrievers.invalidate(name)
         remove_kb(self.settings.home, name, self.settings.chroma_url)
 
+    def kb_writer(self, name: str):
+        """Who is writing base `name` now (a WriteGuard), or None."""
+        self._load_core()
+        from vectorstore import kb_writer
+
+        return kb_writer(self.settings.home, name, self.settings.chroma_url)
+
+    def unlock_kb(self, name: str, guard) -> None:
+        """Break the write guard `guard` of base `name`, as `kb_writer` returned it."""
+        self._load_core()
+        from vectorstore import unlock_kb
+
+        unlock_kb(self.settings.home, name, guard, self.settings.chroma_url)
+
     def kb_stats(self, name: str):
         self._load_core()
         from .components import open_kb
@@ -239,9 +253,18 @@ class Session:
         with open_kb(self.settings, name) as kb:
             return kb.stats()
 
-    def ingest(self, path: Path, kb: str, on_event: Callable | None = None, *, source: str | None = None):
+    def ingest(
+        self,
+        path: Path,
+        kb: str,
+        on_event: Callable | None = None,
+        *,
+        source: str | None = None,
+        confirm: Callable[[str], bool] | None = None,
+    ):
         """Sync `path` into base `kb` (created if new); returns the SyncSummary. `source` names
-        the folder in a shared base (see ingest.sync)."""
+        the folder in a shared base; `confirm` asks the user before syncing a folder into a
+        source that another folder was ingested from (see ingest.sync)."""
         self._load_core()
         from ingest import Chunker, sync
 
@@ -255,6 +278,7 @@ class Session:
                 on_event=on_event,
                 limits=self.settings.read_limits(),
                 source=source,
+                confirm=confirm,
             )
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question

@@ -20,10 +20,18 @@ from assistant.cli import app
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
-from vectorstore import KnowledgeBase, KnowledgeBaseBusyError, KnowledgeBaseError, list_kbs, remove_kb
+from vectorstore import (
+    KnowledgeBase,
+    KnowledgeBaseBusyError,
+    KnowledgeBaseError,
+    SourceInUseError,
+    list_kbs,
+    remove_kb,
+)
 from vectorstore.errors import LeaseLostError
 from vectorstore.lexical import FileRecord, StoredChunk
 from vectorstore.storage.shared.lease import Lease, holder_name
+from vectorstore.storage.shared.names import Layout
 
 from corpus import english, write_files
 from ingest_process import IngestProcess, added, generated_folder
@@ -70,7 +78,8 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     built = sync(a, folder_a)
     assert built.files_added == 3
     # The writer's cache took each write as it went: nothing to fetch back.
-    assert a.storage.record.changes(int(a.index.get_meta("server_seq"))).files == {}
+    record = a.storage.record
+    assert record.changes(int(a.index.get_meta("server_seq")), record.head()).files == {}
 
     # B sees the base, its settings and its content without ever having ingested anything.
     assert "team1" in list_kbs(tmp_path / "home-b", chroma_url=chroma_server)
@@ -104,8 +113,12 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     for query in ("which habits do owls have?", "bees sentence 20"):
         assert ranked(tmp_path / "home-a", query) == ranked(tmp_path / "home-b", query)
 
-    # B's copy of the folder is the same files: nothing is added twice.
-    again = sync(b, folder_b)
+    # B's copy of the folder is the same files: nothing is added twice, once B's user says so.
+    with pytest.raises(SourceInUseError, match="--source notes"):
+        sync(b, folder_b)
+    asked: list[str] = []
+    again = sync(b, folder_b, confirm=lambda question: asked.append(question) or True)
+    assert str(folder_a.resolve()) in asked[0] and "same folder" in asked[0]
     assert (again.files_unchanged, again.files_added, again.chunks_added) == (3, 0, 0)
     assert b.stats().chunks == built.chunks_added
 
@@ -115,7 +128,7 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     write_files(folder_b, {"herons.md": english("herons")})
     changed = sync(b, folder_b)
     assert (changed.files_updated, changed.files_added) == (1, 1)
-    changes = a.storage.record.changes(seen_by_a)
+    changes = a.storage.record.changes(seen_by_a, a.storage.record.head())
     assert set(changes.files) == {"notes/owls.md", "notes/herons.md"}
     assert a.refresh() == 2
     assert a.stats().documents == 4
@@ -173,7 +186,7 @@ def test_of_many_writers_starting_at_once_exactly_one_gets_the_lease(machines, c
     def contend() -> None:
         start.wait(timeout=30)
         try:
-            outcomes.append(Lease.acquire(client, "team3", chroma_server))
+            outcomes.append(Lease.acquire(client, Layout("team3"), chroma_server))
         except KnowledgeBaseBusyError as exc:
             outcomes.append(exc)
 
@@ -186,7 +199,7 @@ def test_of_many_writers_starting_at_once_exactly_one_gets_the_lease(machines, c
     assert len(outcomes) == 6 and len(leases) == 1
     leases[0].release()
     # Released: the next writer gets it at once.
-    Lease.acquire(client, "team3", chroma_server).release()
+    Lease.acquire(client, Layout("team3"), chroma_server).release()
 
 
 def test_a_writer_that_lost_its_lease_stops(machines, tmp_path: Path, monkeypatch) -> None:

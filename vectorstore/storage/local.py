@@ -19,6 +19,7 @@ from pathlib import Path
 from ..chroma import embedded_client
 from ..errors import KnowledgeBaseBusyError, KnowledgeBaseError
 from ..lexical import FileRecord, LexicalIndex, StoredChunk
+from . import Confirm, WriteGuard
 
 #: The settings a base records (in its SQLite `meta` table).
 SETTINGS = ("embedder", "embedder_spec", "english_index", "created_at")
@@ -57,7 +58,7 @@ class LocalStore:
                     entry.unlink() if entry.is_file() else shutil.rmtree(entry)
         shutil.rmtree(folder, ignore_errors=True)
 
-    def writer(self, name: str) -> str | None:
+    def writer(self, name: str) -> WriteGuard | None:
         folder = self.root / name
         if not (folder / "kb.sqlite").is_file():
             raise KnowledgeBaseError(f"no knowledge base named '{name}' in {self.root}")
@@ -65,16 +66,17 @@ class LocalStore:
             with FileLock(folder, name=name):
                 return None
         except KnowledgeBaseBusyError:
-            return "a process on this machine (an ingest)"
+            holder = FileLock.holder(folder) or "a process on this machine"
+            return WriteGuard(holder, "it is locked while that process runs")
 
-    def unlock(self, name: str) -> str:
+    def unlock(self, name: str, guard: WriteGuard) -> None:
         if self.writer(name) is None:
-            return f"knowledge base '{name}' is not locked"
+            return
         # The operating system releases the lock when its process ends, however it ends: there
         # is never a stale lock to break, only a running ingest to stop.
         raise KnowledgeBaseBusyError(
-            f"knowledge base '{name}' is locked by a running ingest on this machine; stop that "
-            "process (its lock goes with it)"
+            f"knowledge base '{name}' is locked by a running process on this machine "
+            f"({guard.holder}); stop that process and its lock goes with it"
         )
 
 
@@ -114,8 +116,8 @@ class LocalStorage:
     def refresh(self) -> int:
         return 0  # every writer of this base writes this very file
 
-    def problems(self) -> list[str]:
-        return []
+    def problems(self, limit: int = 20) -> tuple[int, list[tuple[str, str]]]:
+        return 0, []  # written by this machine's own code alone
 
     # --- the write guard -----------------------------------------------------------------------
     def begin_write(self) -> bool:
@@ -134,7 +136,7 @@ class LocalStorage:
     def check_write(self) -> None:
         pass  # a file lock cannot be taken away from a live process
 
-    def claim_source(self, source: str, folder: Path, *, confirmed: bool, confirm=None) -> None:
+    def claim_source(self, source: str, folder: Path, *, confirmed: bool, confirm: Confirm | None) -> None:
         pass  # files are known by absolute path: two folders never share keys
 
     # --- writing -------------------------------------------------------------------------------
@@ -185,7 +187,18 @@ class FileLock:
                 f"knowledge base '{self.name}' is being written by another process "
                 "(an ingest is running); wait for it to finish"
             ) from None
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, f"pid {os.getpid()}\n".encode())
         return self
+
+    @staticmethod
+    def holder(folder: Path) -> str | None:
+        """Who holds the lock, as the holder wrote it (its process id)."""
+        try:
+            text = (folder / "lock").read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return None
+        return f"process {text[4:]}" if text.startswith("pid ") and text[4:].isdigit() else None
 
     def __exit__(self, *exc: object) -> None:
         if self.fd is not None:

