@@ -230,6 +230,14 @@ def file_keys(root: Path, *, shared: bool, source: str | None = None) -> tuple[C
     return key, key(root) if root.is_file() else label
 
 
+def _claim_source(kb: KnowledgeBase, root: Path, source: str | None, confirm, summary: SyncSummary) -> None:
+    """Make sure the sync removes no files another folder of the same name added (a shared base:
+    asked with `confirm`; an explicit `source` counts as yes), and report what the base skipped."""
+    folder = root.parent if root.is_file() else root
+    kb.claim_source(source_label(root, source), folder, confirmed=source is not None, confirm=confirm)
+    summary.warnings.extend(FileWarning(what, f"skipped: {why}") for what, why in kb.problems()[1])
+
+
 def source_label(root: Path, source: str | None = None) -> str:
     """The name files under `root` are known by in a shared base: `source`, else the folder's."""
     folder = root.parent if root.is_file() else root
@@ -274,9 +282,7 @@ def sync(
     key, under = file_keys(root, shared=kb.shared, source=source)
     kb.begin_write()
     try:
-        folder = root.parent if root.is_file() else root
-        kb.claim_source(source_label(root, source), folder, confirmed=source is not None, confirm=confirm)
-        summary.warnings.extend(FileWarning(what, f"skipped: {why}") for what, why in kb.problems()[1])
+        _claim_source(kb, root, source, confirm, summary)
         found = list(discover(root, exclude=kb.home))
         summary.files_seen = len(found)
         emit(SyncStarted(path_key(root), len(found)))

@@ -24,20 +24,18 @@ import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .chroma import ChromaEmbeddingFunction
+from . import vectors
 from .embedder_choice import ENGLISH_EMBEDDER, EmbedderRef, resolve_embedder
 from .embedders import Embedder
 from .errors import (
-    ChromaConnectionError,
     EmbedderMismatchError,
     KnowledgeBaseBusyError,
     KnowledgeBaseError,
 )
-from .lexical import MAX_CHUNK_CHARS, FileRecord, LexicalHit, LexicalIndex, StoredChunk
+from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
 from .storage import BaseStorage, Confirm, WriteGuard, store_for
-from .text import CJK_RE
+from .vectors import DenseHit, english_index_wanted, open_collection
 
 __all__ = [
     "DenseHit",
@@ -55,7 +53,6 @@ __all__ = [
 ]
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
-_CHROMA_BATCH = 512
 #: How long a reader trusts its view of a shared base before asking the server what changed.
 _REFRESH_EVERY = 3.0
 
@@ -74,27 +71,6 @@ class KBStats:
     skipped_entries: int = 0
     #: Some of them, as (file or entry, why).
     problems: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True)
-class DenseHit:
-    id: str
-    text: str
-    metadata: dict[str, Any]
-    score: float  # cosine similarity, higher is better
-
-
-def english_index_wanted(text: str) -> bool:
-    """Whether a chunk also goes into the English index: Latin-script words, little CJK.
-
-    A CJK character counts like a word (it often is one), so 我是Tom Hunter is not English.
-    """
-    sample = text[:2000]
-    words = len(_LATIN_WORD_RE.findall(sample))
-    return words >= 3 and len(CJK_RE.findall(sample)) < 0.25 * words
-
-
-_LATIN_WORD_RE = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}")
 
 
 def validate_name(name: str) -> str:
@@ -141,14 +117,14 @@ class KnowledgeBase:
         self._embedder = embedder
         self._refreshed = time.monotonic()
         self.client = storage.client
-        self.collection = _get_collection(storage, embedder)
+        self.collection = open_collection(storage, embedder)
         #: The English index (None when the base has none): its embedder and collection.
         self.english_embedder: EmbedderRef | None = None
         self.english_collection = None
         if settings.get("english_index"):
             spec, embedder_id = ENGLISH_EMBEDDER
             self.english_embedder = EmbedderRef(embedder_id, spec, embedder.ollama_url)
-            self.english_collection = _get_collection(storage, self.english_embedder, "en")
+            self.english_collection = open_collection(storage, self.english_embedder, "en")
 
     @property
     def index(self) -> LexicalIndex:
@@ -300,15 +276,7 @@ class KnowledgeBase:
     def _upsert(
         self, collection, chunks: Sequence[StoredChunk], embeddings: Sequence[Sequence[float]]
     ) -> None:
-        for start in range(0, len(chunks), _CHROMA_BATCH):
-            part = chunks[start : start + _CHROMA_BATCH]
-            self._chroma(
-                collection.upsert,
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[_chroma_metadata(c.metadata) for c in part],
-                embeddings=list(embeddings[start : start + _CHROMA_BATCH]),
-            )
+        vectors.upsert(self._chroma, collection, chunks, embeddings)
 
     def _upsert_english(self, chunks: Sequence[StoredChunk]) -> None:
         """Embed the English ones of `chunks` for the English index.
@@ -328,9 +296,8 @@ class KnowledgeBase:
         ids = self.index.ids_for_embed_hashes(h for h in embed_hashes if h)
         if not ids:
             return {}
-        res = self._chroma(self.collection.get, ids=list(ids.values()), include=["embeddings"])
-        by_id = {i: e for i, e in zip(res["ids"], res["embeddings"], strict=True)}
-        return {h: list(map(float, by_id[i])) for h, i in ids.items() if i in by_id}
+        by_id = vectors.stored(self._chroma, self.collection, list(ids.values()))
+        return {h: by_id[i] for h, i in ids.items() if i in by_id}
 
     def commit_file(
         self,
@@ -381,23 +348,12 @@ class KnowledgeBase:
         self._set_embedded(lost, embedded=False)
 
     def _delete_vectors(self, ids: Sequence[str], collections: Sequence | None = None) -> None:
-        ids = list(ids)
         if collections is None:
             collections = [c for c in (self.collection, self.english_collection) if c is not None]
-        for collection in collections:
-            for start in range(0, len(ids), _CHROMA_BATCH):
-                self._chroma(collection.delete, ids=ids[start : start + _CHROMA_BATCH])
+        vectors.delete(self._chroma, collections, ids)
 
     def _all_vector_ids(self, collection=None) -> list[str]:
-        collection = collection or self.collection
-        ids: list[str] = []
-        offset = 0
-        while True:
-            page = self._chroma(collection.get, include=[], limit=5000, offset=offset)["ids"]
-            ids.extend(page)
-            if len(page) < 5000:
-                return ids
-            offset += len(page)
+        return vectors.all_ids(self._chroma, collection or self.collection)
 
     def _chroma(self, fn, **kwargs):
         try:
@@ -419,10 +375,7 @@ class KnowledgeBase:
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The main index's vectors of chunks `ids` (those that have one)."""
-        if not ids:
-            return {}
-        got = self._chroma(self.collection.get, ids=list(ids), include=["embeddings"])
-        return {i: list(e) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
+        return vectors.stored(self._chroma, self.collection, ids)
 
     def dense_search(
         self, query: str, k: int = 10, *, vector: Sequence[float] | None = None
@@ -443,23 +396,7 @@ class KnowledgeBase:
         return self._nearest(self.english_collection, vector, k)
 
     def _nearest(self, collection, vector: Sequence[float], k: int) -> list[DenseHit]:
-        res = self._chroma(
-            collection.query,
-            query_embeddings=[vector],
-            n_results=k,
-            include=["documents", "metadatas", "distances"],
-        )
-        # A shared base's vectors collection can be written by anyone: texts are capped here too.
-        return [
-            DenseHit(i, (d or "")[:MAX_CHUNK_CHARS], dict(m or {}), 1.0 - float(dist))
-            for i, d, m, dist in zip(
-                res["ids"][0],
-                res["documents"][0],
-                res["metadatas"][0],
-                res["distances"][0],
-                strict=True,
-            )
-        ]
+        return vectors.nearest(self._chroma, collection, vector, k)
 
     def lexical_search(self, query: str, k: int = 10) -> list[LexicalHit]:
         self._maybe_refresh()
@@ -498,29 +435,3 @@ class KnowledgeBase:
             collection_name=self.collection.name,
             embedding_function=self.embedder,
         )
-
-
-def _get_collection(storage: BaseStorage, embedder: EmbedderRef, index: str = ""):
-    try:
-        collection = storage.client.get_or_create_collection(
-            name=storage.collection_name(index),
-            embedding_function=ChromaEmbeddingFunction(embedder.id, embedder.spec, embedder.get),
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedder": embedder.id, "kb": storage.name},
-        )
-    except Exception as exc:
-        raise ChromaConnectionError(
-            f"cannot open collection for '{storage.name}' in {storage.location}: {exc}"
-        ) from exc
-    recorded = (collection.metadata or {}).get("embedder")
-    if recorded and recorded != embedder.id:
-        raise EmbedderMismatchError(
-            f"the Chroma collection of '{storage.name}' was built with embedder '{recorded}', "
-            f"not '{embedder.id}'; ingest into a new base with --kb"
-        )
-    return collection
-
-
-def _chroma_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
-    # Chroma takes str/int/float/bool values only, and no None.
-    return {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..chroma import embedded_client
 from ..errors import KnowledgeBaseBusyError, KnowledgeBaseError
 from ..lexical import FileRecord, LexicalIndex, StoredChunk
-from . import Confirm, WriteGuard
+from .protocol import Confirm, WriteGuard
 
 #: The settings a base records (in its SQLite `meta` table).
 SETTINGS = ("embedder", "embedder_spec", "english_index", "created_at")

@@ -26,7 +26,7 @@ from ...chroma import server_client
 from ...embedder_choice import trusted_spec
 from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseError, SharedBaseError
 from ...lexical import FileRecord, LexicalIndex, StoredChunk, search_tokens
-from .. import Confirm, WriteGuard
+from ..protocol import Confirm, WriteGuard
 from . import cache, sources
 from .entries import shown
 from .lease import Lease, current_holder, drop_base, lease_states

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ...chroma import ChromaEmbeddingFunction
 from ...errors import (
@@ -37,8 +37,14 @@ from ...lexical import TOKENIZER_VERSION, FileRecord, StoredChunk, search_tokens
 from .entries import MAX_SEQ, BadEntry, ChunkEntry, FileEntry, chunk_entry, file_entry, file_id, seq_of
 from .names import RECORD_FORMAT, Layout
 
-if TYPE_CHECKING:
-    from .lease import Lease
+
+class WriteLease(Protocol):
+    """What the record asks of the writer's lease (storage.shared.lease.Lease)."""
+
+    def check(self) -> None:
+        """Raise if another writer took the lease over."""
+        ...
+
 
 #: Entries fetched per request when a cache catches up.
 _PAGE = 2000
@@ -91,7 +97,7 @@ class Record:
         #: The names of the base's collections (format 1 until its next writer upgrades it).
         self.layout = layout
         self._seq: int | None = None  # the last sequence number stamped, while writing
-        self.lease: Lease | None = None
+        self.lease: WriteLease | None = None
 
     # --- finding and creating -----------------------------------------------------------------
     @classmethod
@@ -234,7 +240,7 @@ class Record:
         )
 
     # --- writing (the lease holder only) ------------------------------------------------------
-    def begin_writes(self, lease: Lease, known: int) -> None:
+    def begin_writes(self, lease: WriteLease, known: int) -> None:
         """Start stamping after the highest number on the server (a killed writer's included).
         `known` is the caller's last head, used when the record's head entry is malformed."""
         self.lease = lease

@@ -18,7 +18,6 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from ...errors import KnowledgeBaseError, SourceInUseError
 from ...lexical import LexicalIndex
+from ..protocol import Confirm
 from .entries import shown
 from .lease import holder_name
 from .record import Record
@@ -33,9 +33,6 @@ from .record import Record
 #: Folders remembered per source (the oldest are forgotten first).
 _MAX_ORIGINS = 20
 _ID = re.compile(r"^[0-9a-f]{32}$")
-
-#: Asked at a terminal before a sync goes ahead; True: go ahead.
-Confirm = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
