@@ -15,6 +15,7 @@ import vectorstore.embedder_choice as embedder_choice
 from assistant.cli import app
 from ingest import sync
 from vectorstore import FileRecord, KnowledgeBase, SharedBaseError, StoredChunk
+from vectorstore.errors import DatabaseNewerError
 from vectorstore.storage.shared.record import Record
 
 from chroma_server import chunk_meta, file_meta, head_of, plain_client, record_of, set_head, stamp
@@ -154,12 +155,15 @@ def test_an_absurd_head_costs_a_few_requests_and_a_cache_ahead_is_rebuilt(
     assert b.refresh() == 1 and b.stats().documents == 4
     assert len(requests) < 150
 
-    # A head no writer could have stamped: readers keep what they have and say so; the next
-    # writer repairs it.
+    # A head no writer could have stamped: readers read up to the newest entry and say so (a
+    # machine new to the base too); the next writer repairs it.
     set_head(record, 2**62)
     b._refreshed = 0.0
     assert b.stats().documents == 4
     assert any("head is malformed" in why for _, why in b.stats().problems)
+    assert machines("c", "hostile2", embedder=None, create=False).stats().documents == 4
+    set_head(record, "soon")
+    assert machines("d", "hostile2", embedder=None, create=False).stats().documents == 4
     sync(a, write_files(tmp_path / "herons", {"herons.md": english("herons")}))
     assert head_of(record) < 2**53
     b._refreshed = 0.0
@@ -193,3 +197,8 @@ def test_a_server_named_embedder_is_never_loaded(
     # The user may choose it: then it is the user's name, not the server's.
     chosen = machines("b", "hostile3", embedder=str(tmp_path), create=False)
     assert chosen.embedder_id == settings["embedder"] and loaded == []
+
+    # A record of a format this version does not know is refused, not guessed at.
+    record.modify(metadata={**settings, "format": "3"})
+    with pytest.raises(DatabaseNewerError, match="record format 3"):
+        machines("c", "hostile3", embedder=None, create=False)

@@ -38,9 +38,11 @@ def refresh(record: Record, index: LexicalIndex) -> int:
     since = cached_head(index)
     head = record.head()
     if head is None:
-        index.skip(_HEAD_ENTRY, "", "the record's head is malformed; this cache waits for the next writer")
-        return 0
-    index.unskip(entry=_HEAD_ENTRY)
+        # No writer stamped it: read up to the newest entry instead (the next writer repairs it).
+        index.skip(_HEAD_ENTRY, "", "the record's head is malformed; read up to its newest entry instead")
+        head = record.newest(since)
+    else:
+        index.unskip(entry=_HEAD_ENTRY)
     if head < since:
         index.clear()  # ahead of its server: what it holds may no longer be there
         index.set_meta("server_seq", "0")

@@ -163,6 +163,12 @@ class Record:
         except BadEntry:
             return None
 
+    def newest(self, since: int) -> int:
+        """The highest sequence number a writer could have stamped among the entries stamped
+        after `since` (`since` if none): where a malformed head leaves readers to read up to."""
+        got = self._call(self.collection.get, where={"seq": {"$gt": since}}, include=["metadatas"])
+        return max([since, *_valid_seqs(got["metadatas"])])
+
     def changes(self, since: int, head: int) -> Changes:
         """Every entry stamped in (since, head], checked; file entries the latest of each path."""
         changes = Changes(head=head)
@@ -247,13 +253,7 @@ class Record:
         head = self.head()
         base = head if head is not None else known
         got = self._call(self.collection.get, where={"seq": {"$gt": base}}, include=["metadatas"])
-        stamped = []
-        for meta in got["metadatas"]:
-            try:
-                stamped.append(seq_of(dict(meta or {})))
-            except BadEntry:
-                continue
-        self._seq = max([base, *stamped])
+        self._seq = max([base, *_valid_seqs(got["metadatas"])])
         self._publish()
 
     @property
@@ -389,6 +389,16 @@ def mark_format_1_name(client, name: str, layout: Layout) -> None:
         )
     except Exception:  # there already (a base moved from format 1), or the server refused: harmless
         pass
+
+
+def _valid_seqs(metadatas: Sequence[dict[str, Any] | None]) -> list[int]:
+    found = []
+    for meta in metadatas:
+        try:
+            found.append(seq_of(dict(meta or {})))
+        except BadEntry:
+            continue
+    return found
 
 
 def _path_of(meta: dict[str, Any]) -> str:
