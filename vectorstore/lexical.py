@@ -291,6 +291,14 @@ class LexicalIndex:
                 "UPDATE chunks SET embedded = ? WHERE id = ?", [(int(embedded), i) for i in ids]
             )
 
+    def set_embedded_where(self, flags: Iterable[tuple[str, str, bool]]) -> None:
+        """Set each (chunk id, path, embedded) flag, where that chunk belongs to that path."""
+        with self._transaction():
+            self.db.executemany(
+                "UPDATE chunks SET embedded = ? WHERE id = ? AND path = ?",
+                [(int(done), chunk_id, path) for chunk_id, path, done in flags],
+            )
+
     def embedded_count(self) -> int:
         return self.db.execute("SELECT count(*) FROM chunks WHERE embedded = 1").fetchone()[0]
 
@@ -318,15 +326,6 @@ class LexicalIndex:
 
     def chunk_ids(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT id FROM chunks")}
-
-    def chunk_paths(self, ids: Iterable[str]) -> dict[str, str]:
-        """The path of the file each of these chunks belongs to (those the index has)."""
-        found: dict[str, str] = {}
-        for chunk_id in ids:
-            row = self.db.execute("SELECT path FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-            if row:
-                found[chunk_id] = row[0]
-        return found
 
     def chunks(self, ids: Iterable[str]) -> Iterator[StoredChunk]:
         for chunk_id in ids:

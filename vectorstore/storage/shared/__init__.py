@@ -31,7 +31,7 @@ from . import cache, sources
 from .entries import shown
 from .lease import Lease, current_holder, drop_base, lease_states
 from .names import Layout, base_of_record
-from .record import Record, get_collection, server_error
+from .record import Record, all_collections, get_collection, server_error
 from .upgrade import is_moved_marker, upgrade_layout
 
 #: The settings a base records (the record's collection metadata), copied into the cache.
@@ -70,14 +70,7 @@ class SharedStore:
 
     def names(self) -> list[str]:
         try:
-            collections = self.client.list_collections
-            found: set[str] = set()
-            offset = 0
-            while page := collections(limit=100, offset=offset):
-                for collection in page:
-                    found.update(_record_base(collection))
-                offset += len(page)
-            return sorted(found)
+            return sorted({name for c in all_collections(self.client) for name in _record_base(c)})
         except AssistantError:
             raise
         except Exception as exc:

@@ -73,11 +73,9 @@ def _apply(record: Record, index: LexicalIndex, changes: Changes) -> None:
         index.unskip(path=path)
     for entry_id, path, reason in changes.bad:
         index.skip(entry_id, path, reason)
-    # Chunks whose vectors were stored (or found missing) since: their flags alone changed.
-    owners = index.chunk_paths(changes.chunks)
-    flags = {i: c.embedded for i, c in changes.chunks.items() if owners.get(i) == c.path}
-    index.set_embedded([i for i, done in flags.items() if done])
-    index.set_embedded([i for i, done in flags.items() if not done], embedded=False)
+    # Chunks whose vectors were stored (or found missing) since: their flags alone changed (for
+    # the chunk of the file the entry names, never another file's).
+    index.set_embedded_where((c.id, c.path, c.embedded) for c in changes.chunks.values())
 
 
 def _apply_file(

@@ -31,7 +31,7 @@ from typing import Any
 from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseBusyError, LeaseLostError
 from .entries import shown
 from .names import Layout
-from .record import get_collection, record_function
+from .record import all_collections, get_collection, record_function
 
 #: A writer that has not renewed its lease for this long is presumed dead.
 LEASE_SECONDS = 120.0
@@ -195,7 +195,7 @@ def lease_states(client, layout: Layout) -> list[LeaseState]:
     """Every lease generation of the base on the server, oldest first, checked."""
     now = time.time()
     found = []
-    for collection in _collections(client):
+    for collection in all_collections(client):
         generation = layout.lease_generation(collection.name)
         if generation is None or (layout.format == 1 and "kb" in (collection.metadata or {})):
             continue  # (a format-1 name can be another base's vectors, which carry "kb")
@@ -207,21 +207,6 @@ def current_holder(client, layout: Layout) -> LeaseState | None:
     """The lease that excludes writers now (None: none does)."""
     states = lease_states(client, layout)
     return states[-1] if states and states[-1].live(time.time()) else None
-
-
-def _collections(client) -> Iterable[Any]:
-    """Every collection on the server (name and metadata), a page at a time."""
-    offset = 0
-    while True:
-        page = client.list_collections(limit=100, offset=offset)
-        yield from page
-        if len(page) < 100:
-            return
-        offset += len(page)
-
-
-def collection_names(client) -> Iterable[str]:
-    return (collection.name for collection in _collections(client))
 
 
 def _lease_metadata(since: float) -> dict[str, Any]:

@@ -413,6 +413,17 @@ def _seq_or_zero(meta: dict[str, Any]) -> int:
         return 0
 
 
+def all_collections(client) -> Iterator[Any]:
+    """Every collection on the server (name and metadata), a page at a time."""
+    offset = 0
+    while True:
+        page = client.list_collections(limit=100, offset=offset)
+        yield from page
+        if len(page) < 100:
+            return
+        offset += len(page)
+
+
 def get_collection(client, name: str, url: str):
     """Collection `name`, or None. No embedding function is asked for: one made by another
     client (a plain Chroma client records "default") must not make the read fail."""
