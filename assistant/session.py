@@ -275,6 +275,20 @@ class Session:
             self._retrievers.invalidate(name)
         remove_kb(self.settings.home, name, self.settings.chroma_url)
 
+    def kb_writer(self, name: str):
+        """Who is writing base `name` now (a WriteGuard), or None."""
+        self._load_core()
+        from vectorstore import kb_writer
+
+        return kb_writer(self.settings.home, name, self.settings.chroma_url)
+
+    def unlock_kb(self, name: str, guard) -> None:
+        """Break the write guard `guard` of base `name`, as `kb_writer` returned it."""
+        self._load_core()
+        from vectorstore import unlock_kb
+
+        unlock_kb(self.settings.home, name, guard, self.settings.chroma_url)
+
     def kb_stats(self, name: str):
         self._load_core()
         from .components import open_kb
@@ -289,10 +303,12 @@ class Session:
         on_event: Callable[[IngestEvent], None] | None = None,
         *,
         source: str | None = None,
+        confirm: Callable[[str], bool] | None = None,
     ) -> SyncSummary:
         """Sync `path` into base `kb` (created if new); returns the summary, which the last event
         (`IngestFinished`) also carries. `source` names the folder in a shared base (see
-        ingest.sync). The events are Session's own (assistant.ingest_events)."""
+        ingest.sync); `confirm` asks the user before syncing a folder into a source that another
+        folder was ingested from. The events are Session's own (assistant.ingest_events)."""
         from ingest.workers import start_readers
 
         start_readers()  # first: the readers' server starts while the base loads
@@ -316,6 +332,7 @@ class Session:
                 source=source,
                 follow_links=self.settings.follow_links,
                 secrets=self.settings.secret_rules(),
+                confirm=confirm,
             )
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question

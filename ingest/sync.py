@@ -314,12 +314,26 @@ def file_keys(root: Path, *, shared: bool, source: str | None = None) -> tuple[C
     if not shared:
         return path_key, path_key(root)
     folder = root.parent if root.is_file() else root
-    label = " ".join((source or "").split()).strip("/") or folder.name or "files"
+    label = source_label(root, source)
 
     def key(path: Path) -> str:
         return f"{label}/{path_key(path.relative_to(folder)).replace(os.sep, '/')}"
 
     return key, key(root) if root.is_file() else label
+
+
+def _claim_source(kb: KnowledgeBase, root: Path, source: str | None, confirm, summary: SyncSummary) -> None:
+    """Make sure the sync removes no files another folder of the same name added (a shared base:
+    asked with `confirm`; an explicit `source` counts as yes), and report what the base skipped."""
+    folder = root.parent if root.is_file() else root
+    kb.claim_source(source_label(root, source), folder, confirmed=source is not None, confirm=confirm)
+    summary.warnings.extend(FileWarning(what, f"skipped: {why}") for what, why in kb.problems()[1])
+
+
+def source_label(root: Path, source: str | None = None) -> str:
+    """The name files under `root` are known by in a shared base: `source`, else the folder's."""
+    folder = root.parent if root.is_file() else root
+    return " ".join((source or "").split()).strip("/") or folder.name or "files"
 
 
 def sync(
@@ -335,6 +349,7 @@ def sync(
     source: str | None = None,
     follow_links: bool = False,
     secrets: SecretRules | None = None,
+    confirm: Callable[[str], bool] | None = None,
 ) -> SyncSummary:
     """Make the part of `kb` that came from `root` match the files under `root` now.
 
@@ -342,7 +357,8 @@ def sync(
     Chroma server, used from several machines) it is known by `source` (default: the name of
     the folder `root`) and its path inside `root`, so machines that mount the same shared
     folder at different places keep one copy of each file: `source` names it when the folder's
-    name differs between them.
+    name differs between them. A source that another folder was ingested from is synced only on
+    the user's word: `confirm` asks it (at a terminal), and an explicit `source` counts as yes.
 
     `limits` bound what one file may cost (size, expanded size, time, memory); `workers` is the
     number of reader processes; `parser` (a module-level function, it is pickled) reads a file's
@@ -364,6 +380,7 @@ def sync(
     summary = run.summary
     kb.begin_write()
     try:
+        _claim_source(kb, root, source, confirm, summary)
         found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets)
         run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
         run.remove_missing(found)

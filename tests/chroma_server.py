@@ -1,12 +1,85 @@
-"""What a Chroma server holds, read with a plain client (the `chroma_server` fixture, a real
-`chroma run` on loopback, is in conftest.py)."""
+"""What a Chroma server holds, read and written with a plain client, as anyone who can reach the
+server could (the `chroma_server` fixture, a real `chroma run` on loopback, is in conftest.py)."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings
+
 from vectorstore.chroma import server_client
+from vectorstore.storage.shared.entries import file_id
 
 
 def server_collections(url: str) -> dict[str, int]:
     """What the server itself holds: collection name -> entry count."""
     client = server_client(url)
     return {c.name: c.count() for c in client.list_collections()}
+
+
+def plain_client(url: str) -> chromadb.ClientAPI:
+    """A plain `chromadb.HttpClient`, nothing of ours."""
+    parsed = urlparse(url)
+    return chromadb.HttpClient(
+        host=parsed.hostname, port=parsed.port, settings=Settings(anonymized_telemetry=False)
+    )
+
+
+def record_of(url: str, name: str):
+    """Base `name`'s record collection, opened by a plain client."""
+    return plain_client(url).get_collection(f"kb.{name}.record")
+
+
+def head_of(record) -> int:
+    return int(record.get(ids=["@head"], include=["metadatas"])["metadatas"][0]["seq"])
+
+
+def set_head(record, seq: Any) -> None:
+    record.upsert(ids=["@head"], metadatas=[{"type": "head", "seq": seq}], embeddings=[[0.0]], documents=[""])
+
+
+def stamp(record, entries: list[tuple[str, dict[str, Any], str]]) -> None:
+    """Write `entries` (id, metadata, text) as a writer would: each stamped with the next
+    sequence number, then the head advanced past them, so every reader fetches them."""
+    seq = head_of(record)
+    for entry_id, meta, text in entries:
+        seq += 1
+        record.upsert(
+            ids=[entry_id], metadatas=[{**meta, "seq": seq}], documents=[text], embeddings=[[float(seq)]]
+        )
+    set_head(record, seq)
+
+
+def file_meta(path: str, chunk_ids: list[str] | str, **changes: Any) -> tuple[str, dict[str, Any], str]:
+    """A file entry as the assistant writes it, with `changes` (None: the field left out)."""
+    meta = {
+        "type": "file",
+        "path": path,
+        "content_hash": "h-" + path,
+        "size": 10,
+        "title": path,
+        "kind": "markdown",
+        "chunk_ids": chunk_ids if isinstance(chunk_ids, str) else json.dumps(chunk_ids),
+        "ingested_at": 1_700_000_000.0,
+        "deleted": False,
+    }
+    meta.update(changes)
+    return file_id(path), {k: v for k, v in meta.items() if v is not None}, ""
+
+
+def chunk_meta(chunk_id: str, path: str, text: str, **changes: Any) -> tuple[str, dict[str, Any], str]:
+    """A chunk entry as the assistant writes it, with `changes`."""
+    meta = {
+        "type": "chunk",
+        "path": path,
+        "meta": json.dumps({"source": path, "title": path}),
+        "embed_hash": "e-" + chunk_id,
+        "tokens": text.lower(),
+        "tokenizer": "2",
+        "embedded": True,
+    }
+    meta.update(changes)
+    return "c:" + chunk_id, {k: v for k, v in meta.items() if v is not None}, text

@@ -8,7 +8,7 @@ import pytest
 
 from ingest import sync
 from vectorstore import KnowledgeBase, remove_kb
-from vectorstore.kb import collection_name
+from vectorstore.storage.shared import vectors_name
 
 from chroma_server import server_collections
 from corpus import english, write_files
@@ -30,7 +30,7 @@ def test_ingest_into_a_chroma_server(chroma_server: str, home: Path, tmp_path: P
         assert kb.dense_search("owls", k=1)[0].metadata["source"].endswith("owls.md")
         assert kb.stats().location == chroma_server
 
-    assert server_collections(chroma_server)[collection_name("served")] == summary.chunks_added
+    assert server_collections(chroma_server)[vectors_name("served")] == summary.chunks_added
     assert not (home / "kbs" / "served" / "chroma").exists()  # nothing embedded locally
 
     # Changes sync to the server too.
@@ -40,15 +40,15 @@ def test_ingest_into_a_chroma_server(chroma_server: str, home: Path, tmp_path: P
         assert removed.files_removed == 1
         kb_state(kb).assert_consistent()
         remaining = kb.vector_count()
-    assert server_collections(chroma_server)[collection_name("served")] == remaining
+    assert server_collections(chroma_server)[vectors_name("served")] == remaining
 
     remove_kb(home, "served", chroma_server)
-    assert collection_name("served") not in server_collections(chroma_server)
+    assert vectors_name("served") not in server_collections(chroma_server)
 
 
 def test_embedded_and_server_bases_do_not_mix(chroma_server: str, home: Path, tmp_path: Path, minilm) -> None:
     folder = write_files(tmp_path / "notes", {"a.md": english("lanterns")})
     with KnowledgeBase.open(home, "local", embedder="minilm") as kb:
         sync(kb, folder)
-    assert collection_name("local") not in server_collections(chroma_server)
+    assert vectors_name("local") not in server_collections(chroma_server)
     assert (home / "kbs" / "local" / "chroma").is_dir()

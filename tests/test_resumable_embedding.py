@@ -3,17 +3,17 @@ and an interrupted embedding resumes where it stopped, without redoing work."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from legacy_index import numbered_index
 
 from assistant.retrieval import KBRetriever
 from assistant.retrieval.fusion import Ranked, fuse
 from ingest import ChunksEmbedded, EmbeddingStarted, FileDone, embed_pending, sync
 from ingest.reading import content_hash
 from ingest.sync import _embed_text
-from vectorstore.lexical import MIGRATIONS, LexicalIndex
+from vectorstore.lexical import LexicalIndex
 
 from corpus import english, write_files
 from kb_state import kb_state
@@ -209,12 +209,10 @@ def _raise_at_embedding(event) -> None:
 
 def test_bases_from_before_resumable_embedding_count_as_embedded(tmp_path: Path) -> None:
     path = tmp_path / "kb.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db = numbered_index(path, version=1)
     db.execute(
         "INSERT INTO chunks (id, path, text, metadata, embed_hash) VALUES ('c1', '/a', 't', '{}', 'h')"
     )
-    db.commit()
     db.close()
     index = LexicalIndex(path)
     try:

@@ -14,14 +14,24 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import vectorstore.server as server
+import vectorstore.storage.shared.lease as lease_module
 from assistant.cli import app
-from assistant.cli.commands import kb as kb_command
+from assistant.cli import context as cli_context
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
-from vectorstore import KnowledgeBase, KnowledgeBaseBusyError, KnowledgeBaseError, list_kbs, remove_kb
-from vectorstore.server import LeaseLostError, holder_name
+from vectorstore import (
+    KnowledgeBase,
+    KnowledgeBaseBusyError,
+    KnowledgeBaseError,
+    SourceInUseError,
+    list_kbs,
+    remove_kb,
+)
+from vectorstore.errors import LeaseLostError
+from vectorstore.lexical import FileRecord, StoredChunk
+from vectorstore.storage.shared.lease import Lease, holder_name
+from vectorstore.storage.shared.names import Layout
 
 from corpus import english, write_files
 from ingest_process import IngestProcess, added, generated_folder
@@ -68,7 +78,8 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     built = sync(a, folder_a)
     assert built.files_added == 3
     # The writer's cache took each write as it went: nothing to fetch back.
-    assert a.record.changes(int(a.index.get_meta("server_seq"))).files == {}
+    record = a.storage.record
+    assert record.changes(int(a.index.get_meta("server_seq")), record.head()).files == {}
 
     # B sees the base, its settings and its content without ever having ingested anything.
     assert "team1" in list_kbs(tmp_path / "home-b", chroma_url=chroma_server)
@@ -102,8 +113,12 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     for query in ("which habits do owls have?", "bees sentence 20"):
         assert ranked(tmp_path / "home-a", query) == ranked(tmp_path / "home-b", query)
 
-    # B's copy of the folder is the same files: nothing is added twice.
-    again = sync(b, folder_b)
+    # B's copy of the folder is the same files: nothing is added twice, once B's user says so.
+    with pytest.raises(SourceInUseError, match="--source notes"):
+        sync(b, folder_b)
+    asked: list[str] = []
+    again = sync(b, folder_b, confirm=lambda question: asked.append(question) or True)
+    assert str(folder_a.resolve()) in asked[0] and "same folder" in asked[0]
     assert (again.files_unchanged, again.files_added, again.chunks_added) == (3, 0, 0)
     assert b.stats().chunks == built.chunks_added
 
@@ -113,7 +128,7 @@ def test_a_base_built_on_one_machine_is_used_and_resynced_by_another(
     write_files(folder_b, {"herons.md": english("herons")})
     changed = sync(b, folder_b)
     assert (changed.files_updated, changed.files_added) == (1, 1)
-    changes = a.record.changes(seen_by_a)
+    changes = a.storage.record.changes(seen_by_a, a.storage.record.head())
     assert set(changes.files) == {"notes/owls.md", "notes/herons.md"}
     assert a.refresh() == 2
     assert a.stats().documents == 4
@@ -164,14 +179,14 @@ def test_writers_on_two_machines_exclude_each_other(machines, tmp_path: Path, ch
 
 def test_of_many_writers_starting_at_once_exactly_one_gets_the_lease(machines, chroma_server: str) -> None:
     kb = machines("a", "team3")
-    client = kb.record.client
+    client = kb.storage.client
     outcomes: list[object] = []
     start = threading.Barrier(6)
 
     def contend() -> None:
         start.wait(timeout=30)
         try:
-            outcomes.append(server.Lease.acquire(client, "team3", chroma_server))
+            outcomes.append(Lease.acquire(client, Layout("team3"), chroma_server))
         except KnowledgeBaseBusyError as exc:
             outcomes.append(exc)
 
@@ -180,20 +195,20 @@ def test_of_many_writers_starting_at_once_exactly_one_gets_the_lease(machines, c
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    leases = [o for o in outcomes if isinstance(o, server.Lease)]
+    leases = [o for o in outcomes if isinstance(o, Lease)]
     assert len(outcomes) == 6 and len(leases) == 1
     leases[0].release()
     # Released: the next writer gets it at once.
-    server.Lease.acquire(client, "team3", chroma_server).release()
+    Lease.acquire(client, Layout("team3"), chroma_server).release()
 
 
 def test_a_writer_that_lost_its_lease_stops(machines, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(server, "LEASE_SECONDS", 1.0)
-    monkeypatch.setattr(server, "_CHECK_EVERY", 0.0)
+    monkeypatch.setattr(lease_module, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(lease_module, "_CHECK_EVERY", 0.0)
     a = machines("a", "team4")
     b = machines("b", "team4")
     a.begin_write()
-    a._lease.stop()  # as if this machine went to sleep: no more renewals
+    a.storage.lease.stop()  # as if this machine went to sleep: no more renewals
     time.sleep(1.3)
     b.begin_write()  # the expired lease is taken over
     b.end_write()
@@ -209,14 +224,14 @@ def sync_with_lease_held(kb: KnowledgeBase, folder: Path) -> None:
 
     key, _ = file_keys(folder, shared=True)
     path = folder / "ducks.md"
-    record = server.FileRecord(key(path), "h", 1, 1, "ducks", "markdown", ("x:1",))
-    kb.commit_file(record, [server.StoredChunk("x:1", "ducks", {"source": key(path)}, "e")], embedded=())
+    record = FileRecord(key(path), "h", 1, 1, "ducks", "markdown", ("x:1",))
+    kb.commit_file(record, [StoredChunk("x:1", "ducks", {"source": key(path)}, "e")], embedded=())
 
 
 def ingest_with_short_lease(home: Path, folder: Path, url: str) -> IngestProcess:
     """`assistant ingest` in a process whose lease expires 2 s after its last renewal."""
     code = (
-        "import sys; import vectorstore.server as s; s.LEASE_SECONDS = 2.0\n"
+        "import sys; import vectorstore.storage.shared.lease as s; s.LEASE_SECONDS = 2.0\n"
         "from assistant.cli import main; main()"
     )
     return IngestProcess(
@@ -279,7 +294,7 @@ def test_removing_a_shared_base_removes_it_for_every_machine(
     env = {"ASSISTANT_HOME": str(tmp_path / "home-b"), "ASSISTANT_CHROMA_URL": chroma_server}
     refused = CliRunner().invoke(app, ["kb", "remove", "team6"], env=env)  # not a terminal, no --yes
     assert refused.exit_code != 0 and "pass --yes" in refused.stderr
-    monkeypatch.setattr(kb_command, "_can_ask", lambda: True)  # someone at a terminal answers
+    monkeypatch.setattr(cli_context, "can_ask", lambda: True)  # someone at a terminal answers
     wrong = CliRunner().invoke(app, ["kb", "remove", "team6"], env=env, input="team\n")
     assert wrong.exit_code != 0 and "every machine" in wrong.stderr and "nothing was deleted" in wrong.stderr
     assert "team6" in list_kbs(tmp_path / "home-b", chroma_url=chroma_server)

@@ -15,11 +15,9 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
 from chromadb.config import Settings as ChromaSettings
 
 from .embedders import Embedder
-from .errors import AssistantError
+from .errors import ChromaConnectionError
 
-
-class ChromaConnectionError(AssistantError):
-    """The Chroma server could not be reached or answered with an error."""
+__all__ = ["ChromaConnectionError", "ChromaEmbeddingFunction", "embedded_client", "server_client"]
 
 
 class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
@@ -51,10 +49,21 @@ class ChromaEmbeddingFunction(EmbeddingFunction[Documents]):
 
     @staticmethod
     def build_from_config(config: dict) -> ChromaEmbeddingFunction:
-        from .embedders import make_embedder
+        # The configuration comes from the server: only a built-in embedder is ever loaded from it.
+        from .embedder_choice import builtin_spec
+        from .embedders import EmbedderError, make_embedder
 
-        spec = config.get("spec") or config["embedder"]
-        return ChromaEmbeddingFunction(config["embedder"], spec, lambda: make_embedder(spec))
+        spec = str(config.get("spec") or config.get("embedder") or "")
+
+        def factory() -> Embedder:
+            if not builtin_spec(spec):
+                raise EmbedderError(
+                    f"a Chroma collection names the embedder '{spec[:80]}', which is not a built-in "
+                    "one; it is not loaded"
+                )
+            return make_embedder(spec)
+
+        return ChromaEmbeddingFunction(str(config.get("embedder") or spec), spec, factory)
 
     def is_legacy(self) -> bool:
         return False

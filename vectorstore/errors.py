@@ -1,10 +1,13 @@
-"""The root of every error a user can act on.
+"""The root of every error a user can act on, and the knowledge base's own errors.
 
-It lives in the lowest layer so that every area can subclass it: the knowledge base and the
-embedders here, the model server, web, settings and bench in `assistant`. Its message is one
-sentence that names the file, URL or setting involved and what to do next. Front-ends (the CLI,
-the TUI) catch this class alone and show its message; anything else is a bug, reported in one line
-with the path of a log file that holds the traceback.
+`AssistantError` lives in the lowest layer so that every area can subclass it: the knowledge base
+and the embedders here, the model server, web, settings and bench in `assistant`. Its message is
+one sentence that names the file, URL or setting involved and what to do next. Front-ends (the
+CLI, the TUI) catch this class alone and show its message; anything else is a bug, reported in one
+line with the path of a log file that holds the traceback.
+
+The knowledge base's errors are here too (not beside the code that raises them) so that the
+storage modules, which raise most of them, import nothing above themselves.
 """
 
 from __future__ import annotations
@@ -12,3 +15,35 @@ from __future__ import annotations
 
 class AssistantError(RuntimeError):
     """An error the user can act on; the message says what to do."""
+
+
+class KnowledgeBaseError(AssistantError):
+    """A knowledge base cannot be used as asked; the message says why and what to do."""
+
+
+class EmbedderMismatchError(KnowledgeBaseError):
+    """A base is opened with another embedder than the one that built it."""
+
+
+class KnowledgeBaseBusyError(KnowledgeBaseError):
+    """Another process (or machine) is writing the base."""
+
+
+class SharedBaseError(KnowledgeBaseError):
+    """The shared base on the server cannot be used as asked; the message says why."""
+
+
+class LeaseLostError(SharedBaseError):
+    """Another writer took over this writer's lease; its writes were stopped."""
+
+
+class SourceInUseError(SharedBaseError):
+    """A folder's files would be known by a source name that another folder already uses."""
+
+
+class DatabaseNewerError(KnowledgeBaseError):
+    """A database (or a server record) was written by a newer version of the assistant."""
+
+
+class ChromaConnectionError(AssistantError):
+    """The Chroma server could not be reached or answered with an error."""

@@ -7,7 +7,7 @@ One SQLite file per base holds, in one transaction per change:
   ranked with BM25. It is updated by the same sync that writes Chroma, never rebuilt per query;
 - `chunks.embedded`: whether the chunk's vector is in Chroma. A sync commits chunks lexically
   first (searchable at once) and embeds them after, so an interrupted embedding resumes from here.
-Schema changes are numbered migrations applied on open (PRAGMA user_version).
+Schema changes are named migrations applied on open (vectorstore.migrations).
 """
 
 from __future__ import annotations
@@ -19,45 +19,68 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .migrations import Migrations, run_script
 from .text import query_terms, segment
 
 #: Bump when vectorstore.text's segmentation changes: existing bases re-tokenize once on open.
 TOKENIZER_VERSION = "2"  # 1: jieba search mode; 2: plus CJK bigrams
+#: The most text one chunk can hold (the largest chunk setting, 100,000 weighted characters, and
+#: some slack); text beyond it is never embedded, nor read from a shared base's server.
+MAX_CHUNK_CHARS = 120_000
 
-MIGRATIONS: list[str] = [
-    # 1: the first schema.
-    """
-    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-    CREATE TABLE files (
-        path TEXT PRIMARY KEY,
-        content_hash TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        mtime_ns INTEGER NOT NULL,
-        title TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        chunk_ids TEXT NOT NULL,
-        ingested_at REAL NOT NULL
-    );
-    CREATE TABLE chunks (
-        rowid INTEGER PRIMARY KEY,
-        id TEXT NOT NULL UNIQUE,
-        path TEXT NOT NULL,
-        text TEXT NOT NULL,
-        metadata TEXT NOT NULL,
-        embed_hash TEXT NOT NULL
-    );
-    CREATE INDEX chunks_path ON chunks(path);
-    CREATE INDEX chunks_embed_hash ON chunks(embed_hash);
-    CREATE VIRTUAL TABLE chunks_fts USING fts5(
-        tokens, tokenize = 'porter unicode61 remove_diacritics 2'
-    );
-    """,
-    # 2: chunks are committed before they are embedded; rows from before were embedded first.
-    """
-    ALTER TABLE chunks ADD COLUMN embedded INTEGER NOT NULL DEFAULT 1;
-    CREATE INDEX chunks_pending ON chunks(embedded) WHERE embedded = 0;
-    """,
-]
+#: The index's schema, one named migration per change (vectorstore.migrations).
+migrations = Migrations("knowledge-base index")
+
+
+@migrations(legacy_version=1)
+def m001_initial(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE files (
+            path TEXT PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            mtime_ns INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            chunk_ids TEXT NOT NULL,
+            ingested_at REAL NOT NULL
+        );
+        CREATE TABLE chunks (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            text TEXT NOT NULL,
+            metadata TEXT NOT NULL,
+            embed_hash TEXT NOT NULL
+        );
+        CREATE INDEX chunks_path ON chunks(path);
+        CREATE INDEX chunks_embed_hash ON chunks(embed_hash);
+        CREATE VIRTUAL TABLE chunks_fts USING fts5(
+            tokens, tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        """,
+    )
+
+
+@migrations(legacy_version=2)
+def m002_chunks_embedded_flag(db: sqlite3.Connection) -> None:
+    # Chunks are committed before they are embedded; rows from before were embedded first.
+    run_script(
+        db,
+        """
+        ALTER TABLE chunks ADD COLUMN embedded INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX chunks_pending ON chunks(embedded) WHERE embedded = 0;
+        """,
+    )
+
+
+@migrations
+def m003_skipped_entries(db: sqlite3.Connection) -> None:
+    # A shared base's cache: the record's entries that failed validation, to be named to the user.
+    db.execute("CREATE TABLE skipped (entry TEXT PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL)")
 
 
 @dataclass(frozen=True)
@@ -93,7 +116,7 @@ class LexicalHit:
 
 
 class LexicalIndex:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, newer_hint: str = "") -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: the ingest pipeline parses on a worker thread but all writes
@@ -101,13 +124,12 @@ class LexicalIndex:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
-        self._retokenize_if_outdated()
-
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        try:
+            migrations.apply(self.db, str(path), newer_hint=newer_hint)
+            self._retokenize_if_outdated()
+        except BaseException:
+            self.db.close()
+            raise
 
     def _retokenize_if_outdated(self) -> None:
         """Rebuild the FTS rows once when the segmentation (vectorstore.text) has changed."""
@@ -222,12 +244,40 @@ class LexicalIndex:
                     self.db.execute("DELETE FROM chunks_fts WHERE rowid = ?", row)
                     self.db.execute("DELETE FROM chunks WHERE rowid = ?", row)
 
+    def clear(self) -> None:
+        """Forget every file and chunk (a cache rebuilt from its server); settings are kept."""
+        with self._transaction():
+            for table in ("chunks_fts", "chunks", "files", "skipped"):
+                self.db.execute(f"DELETE FROM {table}")
+
+    # --- entries of a shared base's record that failed validation ----------------------------
+    def skip(self, entry: str, path: str, reason: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?)", (entry, path, reason))
+
+    def unskip(self, *, path: str | None = None, entry: str | None = None) -> None:
+        """A valid entry for `path` (or entry `entry`) arrived: earlier bad ones no longer matter."""
+        if path is not None:
+            self.db.execute("DELETE FROM skipped WHERE path = ?", (path,))
+        if entry is not None:
+            self.db.execute("DELETE FROM skipped WHERE entry = ?", (entry,))
+
+    def skipped(self, limit: int) -> tuple[int, list[tuple[str, str]]]:
+        """How many entries were skipped, and up to `limit` of them as (path or entry, reason)."""
+        count = self.db.execute("SELECT count(*) FROM skipped").fetchone()[0]
+        rows = self.db.execute(
+            "SELECT CASE path WHEN '' THEN entry ELSE path END, reason FROM skipped "
+            "ORDER BY path, entry LIMIT ?",
+            (limit,),
+        )
+        return count, [(row[0], row[1]) for row in rows]
+
     # --- embedding state --------------------------------------------------------------------
     def pending_chunks(self, limit: int) -> list[StoredChunk]:
         """Up to `limit` chunks whose vectors are not stored yet, in the order they were added."""
         rows = self.db.execute(
-            "SELECT id, text, metadata, embed_hash FROM chunks WHERE embedded = 0 ORDER BY rowid LIMIT ?",
-            (limit,),
+            "SELECT id, substr(text, 1, ?), metadata, embed_hash FROM chunks WHERE embedded = 0 "
+            "ORDER BY rowid LIMIT ?",
+            (MAX_CHUNK_CHARS, limit),
         ).fetchall()
         return [StoredChunk(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
 
@@ -239,6 +289,14 @@ class LexicalIndex:
         with self._transaction():
             self.db.executemany(
                 "UPDATE chunks SET embedded = ? WHERE id = ?", [(int(embedded), i) for i in ids]
+            )
+
+    def set_embedded_where(self, flags: Iterable[tuple[str, str, bool]]) -> None:
+        """Set each (chunk id, path, embedded) flag, where that chunk belongs to that path."""
+        with self._transaction():
+            self.db.executemany(
+                "UPDATE chunks SET embedded = ? WHERE id = ? AND path = ?",
+                [(int(done), chunk_id, path) for chunk_id, path, done in flags],
             )
 
     def embedded_count(self) -> int:

@@ -20,7 +20,7 @@ from ..settings import load_settings
 from .commands.ask import ask
 from .commands.bench import bench, bench_report
 from .commands.ingest import ingest
-from .commands.kb import kb_list, kb_remove, kb_stats
+from .commands.kb import kb_list, kb_remove, kb_stats, kb_unlock
 from .commands.models import models, models_pull
 from .commands.search import search
 from .context import EXIT_ERROR, err, fail, out, state
@@ -79,6 +79,7 @@ def build_app(
     kb_app.command("list")(kb_list)
     kb_app.command("stats")(kb_stats)
     kb_app.command("remove")(kb_remove)
+    kb_app.command("unlock")(kb_unlock)
     app.add_typer(kb_app, name="kb")
 
     models_app = typer.Typer(help="Installed models and the R1 catalogue.", invoke_without_command=True)

@@ -1,8 +1,9 @@
 """What every command shares: the settings read once at start-up, the Session built from them
-on first use, the two consoles, the exit statuses and `fail`."""
+on first use, the two consoles, the exit statuses, `fail`, and asking the user (`can_ask`, `ask`)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
@@ -10,7 +11,7 @@ import typer
 from rich.console import Console
 
 from ..settings import Settings
-from .views.terminal_text import styled
+from .views.terminal_text import plain, styled
 
 if TYPE_CHECKING:
     from ..session import Session
@@ -51,3 +52,13 @@ def fail(message: str) -> NoReturn:
     """Stop the command with one line on stderr and exit status 1."""
     err.print(styled(("error:", "red"), " ", message), highlight=False)
     raise typer.Exit(EXIT_ERROR)
+
+
+def can_ask() -> bool:
+    """Whether someone can answer a question: stdin is a terminal."""
+    return sys.stdin.isatty()
+
+
+def ask(question: str) -> bool:
+    """A yes/no question at the terminal (no by default)."""
+    return typer.confirm(plain(question), default=False)

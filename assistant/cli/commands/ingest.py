@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from ...errors import AssistantError
+from .. import context
 from ..context import EXIT_SOME_FILES_FAILED, err, fail, out, state
 
 
@@ -24,6 +25,12 @@ def ingest(
             "base [default: the folder's name]; give the same name on every machine"
         ),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="With a Chroma server: sync into a source another folder was ingested from"
+        ),
+    ] = False,
     follow_links: Annotated[
         bool,
         typer.Option(
@@ -49,7 +56,8 @@ def ingest(
     name = kb or session.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     try:
-        summary = session.ingest(path, name, view, source=source)
+        confirm = (lambda question: True) if yes else context.ask if context.can_ask() else None
+        summary = session.ingest(path, name, view, source=source, confirm=confirm)
     except (AssistantError, OSError) as exc:
         fail(str(exc))
     if as_json:

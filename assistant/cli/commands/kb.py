@@ -1,16 +1,24 @@
-"""`assistant kb list | stats | remove`."""
+"""`assistant kb list | stats | remove | unlock`."""
 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Annotated
 
 import typer
 
 from ...errors import AssistantError
+from .. import context
 from ..context import err, fail, out, state
-from ..views.kb import print_names, print_removed, print_stats, shared_removal_warning, stats_json
+from ..views.kb import (
+    print_names,
+    print_removed,
+    print_stats,
+    print_unlocked,
+    print_writer,
+    shared_removal_warning,
+    stats_json,
+)
 from ..views.terminal_text import plain
 
 
@@ -37,7 +45,7 @@ def kb_stats(
     if as_json:
         out.print_json(json.dumps(stats_json(stats), ensure_ascii=False))
     else:
-        print_stats(out, stats)
+        print_stats(out, err, stats)
 
 
 def kb_remove(
@@ -67,7 +75,7 @@ def kb_remove(
 
 def _confirm_removal(name: str, server: str | None) -> None:
     """Ask before deleting: a shared base's name must be typed, a local one confirmed."""
-    if not _can_ask():
+    if not context.can_ask():
         fail("refusing to delete without confirmation; pass --yes")
     if server:
         err.print(plain(shared_removal_warning(name, server)), markup=False)
@@ -78,6 +86,30 @@ def _confirm_removal(name: str, server: str | None) -> None:
         typer.confirm(f"Delete knowledge base '{name}'?", abort=True)
 
 
-def _can_ask() -> bool:
-    """Whether someone can answer a question: stdin is a terminal."""
-    return sys.stdin.isatty()
+def kb_unlock(
+    name: Annotated[str, typer.Argument(help="Knowledge base whose writer is gone")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+) -> None:
+    """Break the write lease of a base whose writer is gone (a killed ingest on another machine).
+
+    Example: assistant kb unlock team --yes
+    """
+    session = state.session
+    try:
+        guard = session.kb_writer(name)
+    except AssistantError as exc:
+        fail(str(exc))
+    if guard is None:
+        print_unlocked(err, name, None)
+        return
+    print_writer(err, name, guard.holder, guard.detail)
+    if not yes:
+        if not context.can_ask():
+            fail("refusing to break the lease without confirmation; pass --yes")
+        if not context.ask(f"Break the lease of {guard.holder}? (if that writer still runs, it stops)"):
+            fail("nothing was changed")
+    try:
+        session.unlock_kb(name, guard)
+    except AssistantError as exc:
+        fail(str(exc))
+    print_unlocked(err, name, guard.holder)

@@ -1,4 +1,5 @@
-"""`assistant kb list | stats | remove`: base names, one base's numbers, what was removed."""
+"""`assistant kb list | stats | remove | unlock`: base names, one base's numbers, what was removed
+or unlocked."""
 
 from __future__ import annotations
 
@@ -38,10 +39,12 @@ def stats_json(stats: KBStats) -> dict[str, Any]:
         "embedder": stats.embedder,
         "bytes": stats.bytes,
         "location": stats.location,
+        "skipped_entries": stats.skipped_entries,
+        "problems": [{"what": what, "why": why} for what, why in stats.problems],
     }
 
 
-def print_stats(out: Console, stats: KBStats) -> None:
+def print_stats(out: Console, err: Console, stats: KBStats) -> None:
     table = Table(show_header=False, box=None)
     table.add_row("knowledge base", safe_text(stats.name))
     table.add_row("documents", str(stats.documents))
@@ -51,7 +54,11 @@ def print_stats(out: Console, stats: KBStats) -> None:
     shared = stats.location.startswith(("http://", "https://"))
     table.add_row("cache on disk" if shared else "size on disk", human_bytes(stats.bytes))
     table.add_row("location", safe_text(stats.location))
+    if stats.skipped_entries:
+        table.add_row("skipped", f"{stats.skipped_entries} entries of the server's record failed checks")
     out.print(table)
+    for what, why in stats.problems:
+        err.print(plain(f"warning: skipped {what}: {why}"), markup=False, highlight=False)
 
 
 def shared_removal_warning(name: str, server: str) -> str:
@@ -59,6 +66,20 @@ def shared_removal_warning(name: str, server: str) -> str:
         f"'{name}' is shared on the Chroma server at {server}: removing it deletes it for every "
         "machine that uses it."
     )
+
+
+def print_writer(err: Console, name: str, holder: str, detail: str) -> None:
+    err.print(plain(f"'{name}' is being written by {holder}, {detail}."), markup=False)
+
+
+def print_unlocked(err: Console, name: str, holder: str | None) -> None:
+    if holder is None:
+        err.print(plain(f"knowledge base '{name}' is not being written; nothing to unlock"), markup=False)
+    else:
+        err.print(
+            plain(f"broke the write lease of '{name}' held by {holder}; the next ingest repairs the base"),
+            markup=False,
+        )
 
 
 def print_removed(err: Console, name: str, server: str | None) -> None:
