@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from .retrieval import KBRetriever, Retriever
-from .retrieval.rerank import CrossEncoderReranker
 from .settings import Settings, SettingsError
-from .web import AddressPolicy, WebOptions, make_engine
-from .web.engines import ALIASES, ENGINES, engine_names
+
+if TYPE_CHECKING:
+    from .web import WebOptions
 
 
 def open_kb(settings: Settings, name: str | None = None, *, create: bool = False):
@@ -21,6 +22,8 @@ def open_kb(settings: Settings, name: str | None = None, *, create: bool = False
         chroma_url=settings.chroma_url,
         ollama_url=settings.ollama_host,
         create=create,
+        # A base opened to be searched opens its vectors on a thread while the query is embedded.
+        background=not create,
         # Decides only for a new base: an existing one keeps what it was created with. On means
         # "where it helps": None lets the base add one when its embedder is multilingual (an
         # English-only embedder gains nothing from a second English model) and MiniLM is there.
@@ -29,6 +32,8 @@ def open_kb(settings: Settings, name: str | None = None, *, create: bool = False
 
 
 def web_options(settings: Settings, allowed_origins: frozenset[str] = frozenset()) -> WebOptions:
+    from .web import AddressPolicy, WebOptions
+
     return WebOptions(
         max_results=settings.web_results,
         budget=settings.web_budget,
@@ -38,15 +43,21 @@ def web_options(settings: Settings, allowed_origins: frozenset[str] = frozenset(
 
 def make_retriever(settings: Settings, kb) -> Retriever:
     """A retriever over `kb` (None: web only) with the configured engine and reranker."""
-    from ingest import Chunker
+    from .web.engines import ALIASES, ENGINES, engine_names
 
     name = settings.search_engine
     if ALIASES.get(name, name) not in ENGINES and name not in (known := engine_names()):
         # Checked here, before any search, so that a typo fails the command instead of each search.
         raise SettingsError(f"search_engine: '{name}' is not {' or '.join(known)} (ASSISTANT_SEARCH_ENGINE)")
-    reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
+    reranker = None
+    if settings.reranker:
+        from .retrieval.rerank import CrossEncoderReranker
+
+        reranker = CrossEncoderReranker(settings.reranker)
 
     def engine():
+        from .web import make_engine
+
         return make_engine(
             settings.search_engine,
             searxng_url=settings.searxng_url,
@@ -64,9 +75,15 @@ def make_retriever(settings: Settings, kb) -> Retriever:
         embedder=embedder,
         engine=engine,
         web_options=web_options(settings),
-        chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
+        chunker=lambda: _chunker(settings),
         kb_retriever=KBRetriever(kb, reranker=reranker) if kb is not None else None,
     )
+
+
+def _chunker(settings: Settings):
+    from ingest import Chunker
+
+    return Chunker(settings.chunk_size, settings.chunk_overlap)
 
 
 def make_chat_backend(settings: Settings):
@@ -169,11 +186,11 @@ class _Shared:
             self._kb.close()
 
 
-def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None):
+def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None, backend=None):
     from .chat.pipeline import AskOptions, Assistant
 
     return Assistant(
-        make_chat_backend(settings),
+        backend or make_chat_backend(settings),
         retrievers or RetrieverCache(settings),
         default_model=settings.model,
         options=AskOptions.from_settings(settings),

@@ -70,12 +70,17 @@ class ModelListing:
 
 class Session:
     def __init__(self, settings: Settings) -> None:
+        from vectorstore.lookup_table import use_cache_folder
+
         self.settings = settings
         self._retrievers = None
         self._assistant = None
+        self._backend = None
         # The TUI's warm-up, answer and ingest workers share one Session: set-up happens once.
         self._setup = threading.RLock()
         self._core_loaded = False
+        # Queries are segmented and tokenized from tables of the dictionaries, never the whole.
+        use_cache_folder(settings.home / "cache")
 
     # --- answering ------------------------------------------------------------------------
     @property
@@ -86,8 +91,18 @@ class Session:
                 from .components import RetrieverCache, make_assistant
 
                 self._retrievers = self._retrievers or RetrieverCache(self.settings)
-                self._assistant = make_assistant(self.settings, self._retrievers)
+                self._assistant = make_assistant(self.settings, self._retrievers, self.backend)
             return self._assistant
+
+    @property
+    def backend(self):
+        """The model server's client (no knowledge base, no retrieval loaded for it)."""
+        with self._setup:
+            if self._backend is None:
+                from .chat.backends import make_backend
+
+                self._backend = make_backend(self.settings)
+            return self._backend
 
     @property
     def retrievers(self):
@@ -140,7 +155,7 @@ class Session:
     def installed_models(self) -> tuple[list[ModelInfo], str | None]:
         """Installed models with what both /api/tags (sizes) and /api/show (capabilities,
         context) know, and an error message if the server is down."""
-        backend = self.assistant.backend
+        backend = self.backend
         try:
             listed = backend.list_models()
         except BackendError as exc:
@@ -210,16 +225,16 @@ class Session:
     def loaded_memory(self, model: str) -> int | None:
         """Bytes the server holds for `model` right now, where the back-end reports it."""
         try:
-            return self.assistant.backend.loaded_memory(model)
+            return self.backend.loaded_memory(model)
         except BackendError:
             return None
 
     def pull(self, tag: str) -> Iterator[PullProgress]:
-        return self.assistant.backend.pull(tag)
+        return self.backend.pull(tag)
 
     def backend_location(self) -> str:
         """Which model server this session talks to, e.g. "ollama at http://127.0.0.1:11434"."""
-        backend = self.assistant.backend
+        backend = self.backend
         return f"{backend.name} at {backend.url}"
 
     # --- knowledge bases ------------------------------------------------------------------
@@ -229,7 +244,6 @@ class Session:
         imported by two threads at once is seen half-initialized (ImportError)."""
         with self._setup:
             if not self._core_loaded:
-                import ingest  # noqa: F401
                 import vectorstore.kb  # noqa: F401
 
                 from . import components  # noqa: F401
@@ -237,8 +251,8 @@ class Session:
                 self._core_loaded = True
 
     def knowledge_bases(self) -> list[str]:
-        self._load_core()
-        from vectorstore import list_kbs
+        """The bases' names (for bases in the home folder: read without loading Chroma)."""
+        from vectorstore.bases import list_kbs
 
         return list_kbs(self.settings.home, self.settings.chroma_url)
 
@@ -268,8 +282,7 @@ class Session:
 
     def remove_kb(self, name: str) -> None:
         """Delete base `name` (vectors, index, manifest; never the user's files)."""
-        self._load_core()
-        from vectorstore import remove_kb
+        from vectorstore.bases import remove_kb
 
         if self._retrievers is not None:
             self._retrievers.invalidate(name)
@@ -277,24 +290,21 @@ class Session:
 
     def kb_writer(self, name: str):
         """Who is writing base `name` now (a WriteGuard), or None."""
-        self._load_core()
-        from vectorstore import kb_writer
+        from vectorstore.bases import kb_writer
 
         return kb_writer(self.settings.home, name, self.settings.chroma_url)
 
     def unlock_kb(self, name: str, guard) -> None:
         """Break the write guard `guard` of base `name`, as `kb_writer` returned it."""
-        self._load_core()
-        from vectorstore import unlock_kb
+        from vectorstore.bases import unlock_kb
 
         unlock_kb(self.settings.home, name, guard, self.settings.chroma_url)
 
     def kb_stats(self, name: str):
-        self._load_core()
-        from .components import open_kb
+        """Base `name`'s statistics (for a base in the home folder: from its SQLite file alone)."""
+        from vectorstore.bases import read_stats
 
-        with open_kb(self.settings, name) as kb:
-            return kb.stats()
+        return read_stats(self.settings.home, name, self.settings.chroma_url, embedder=self.settings.embedder)
 
     def ingest(
         self,
@@ -312,6 +322,8 @@ class Session:
         from ingest.workers import start_readers
 
         start_readers()  # first: the readers' server starts while the base loads
+        with self._setup:  # numpy imported by two threads at once is seen half-initialized
+            import ingest  # noqa: F401
         self._load_core()
         from ingest import Chunker, sync
 

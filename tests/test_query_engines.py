@@ -41,16 +41,23 @@ def _dev_queries() -> list[str]:
     return questions + [p["en"] for p in pairs] + [p["zh"] for p in pairs]
 
 
-def test_the_query_tokenizer_gives_the_whole_vocabularys_ids(e5_file: E5File) -> None:
+@pytest.mark.parametrize("pieces", ["from the vocabulary", "from a lookup table"])
+def test_the_query_tokenizer_gives_the_whole_vocabularys_ids(
+    e5_file: E5File, pieces: str, tmp_path: Path, monkeypatch
+) -> None:
+    from vectorstore import lookup_table
     from vectorstore.embedders.e5_query import QueryTokenizer
     from vectorstore.embedders.e5_tokenizer import E5Tokenizer
 
+    monkeypatch.setattr(lookup_table, "_folder", tmp_path if "table" in pieces else None)
     full, light = E5Tokenizer(e5_file.vocabulary), QueryTokenizer(e5_file)
     texts = [f"query: {q}" for q in _dev_queries()] + ODD_TEXTS + [" ".join(ODD_TEXTS) * 40]
     assert len(texts) > 3000
     expected = full.content_ids(texts)
     differ = [t for t, ids in zip(texts, expected, strict=True) if light.content_ids(t) != ids]
     assert differ == []
+    written = [p.name for p in tmp_path.iterdir()]
+    assert written == ([f"e5-pieces-{e5_file.vocabulary_digest}.sqlite"] if "table" in pieces else [])
 
 
 def test_e5_queries_without_pytorch_match_its_engine(e5_file: E5File) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from vectorstore import KnowledgeBase
+from vectorstore.kb import ENGLISH_LANGUAGES
 
 from .dedupe import collapse
 from .fusion import Ranked, fuse_evidence, hybrid_evidence, language_coverage, weighted_rrf
@@ -54,10 +55,10 @@ class KBRetriever:
         """The `k` best passages for `query`, best first (labels are assigned by the caller).
         `vector`: the query already embedded by the base's embedder (not embedded again)."""
         depth = max(self.options.depth, 2 * k)
-        english = self.kb.english_embedder
         searches = [(partial(self.kb.dense_search, vector=vector), self.kb.embedder.languages)]
-        if english is not None and language_coverage(query, english.get().languages):
-            searches.append((self.kb.english_search, english.get().languages))
+        # The query's language decides before anything of the English index loads.
+        if self.kb.english_embedder is not None and language_coverage(query, ENGLISH_LANGUAGES):
+            searches.append((self.kb.english_search, ENGLISH_LANGUAGES))
         futures = [(self._pool.submit(search, query, depth), languages) for search, languages in searches]
         lexical = self.kb.lexical_search(query, depth)
         dense = [(future.result(), languages) for future, languages in futures]

