@@ -477,6 +477,7 @@ def kb_stats(
                     "documents": stats.documents,
                     "chunks": stats.chunks,
                     "embedded_chunks": stats.embedded_chunks,
+                    "ocr_pages": stats.ocr_pages,
                     "embedder": stats.embedder,
                     "bytes": stats.bytes,
                     "location": stats.location,
@@ -492,6 +493,7 @@ def kb_stats(
     table.add_row("documents", str(stats.documents))
     table.add_row("chunks", str(stats.chunks))
     table.add_row("embedded", embedded_text(stats.embedded_chunks, stats.chunks))
+    table.add_row("pages read by OCR", str(stats.ocr_pages))
     table.add_row("embedder", safe_text(stats.embedder))
     shared = stats.location.startswith(("http://", "https://"))
     table.add_row("cache on disk" if shared else "size on disk", _human_bytes(stats.bytes))

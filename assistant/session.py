@@ -243,7 +243,10 @@ class Session:
         """Sync `path` into base `kb` (created if new); returns the SyncSummary. `source` names
         the folder in a shared base (see ingest.sync)."""
         self._load_core()
+        from functools import partial
+
         from ingest import Chunker, sync
+        from ingest.formats import parse
 
         from .components import open_kb
 
@@ -254,6 +257,7 @@ class Session:
                 chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
                 on_event=on_event,
                 limits=self.settings.read_limits(),
+                parser=partial(parse, ocr=self.settings.ocr_options()),
                 source=source,
             )
         if self._retrievers is not None:

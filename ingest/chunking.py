@@ -143,6 +143,8 @@ class Chunker:
             }
             if sections[0].page is not None:
                 metadata["page"] = sections[0].page
+            if any(s.ocr for s in sections):
+                metadata["ocr"] = True  # read from pixels: counted by `kb stats`
             chunks.append(
                 Chunk(
                     id=f"{path_key}:{content_hash[:12]}:{index:05d}",

@@ -159,21 +159,28 @@ class _Writer:
     def __init__(self, kb: KnowledgeBase, summary: SyncSummary, emit) -> None:
         self.kb, self.summary, self.emit = kb, summary, emit
 
-    def add(self, work: Work) -> None:
+    def add(self, work: Work, *, final: bool = True, first: bool = True) -> None:
+        """Commit one file's chunks. A file read in passes (ingest.ocr) is committed after each,
+        counted on its first and reported when its last is done."""
         chunks = work.chunks
         vectors = self.kb.known_vectors([c.embed_hash for c in chunks])
         reused = [c for c in chunks if c.embed_hash in vectors]
         if reused:
             self.kb.upsert_vectors(reused, [vectors[c.embed_hash] for c in reused])
         summary = self.summary
-        summary.chunks_removed += self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        removed = self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        if first:
+            summary.chunks_removed += removed
+            if work.status == "added":
+                summary.files_added += 1
+            else:
+                summary.files_updated += 1
+        else:  # the chunks of the previous pass, replaced by this one's
+            summary.chunks_added -= removed
         summary.chunks_added += len(chunks)
-        if work.status == "added":
-            summary.files_added += 1
-        else:
-            summary.files_updated += 1
-        summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
-        self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
+        if final:
+            summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
+            self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
 
 
 def embed_pending(
@@ -212,6 +219,27 @@ def embed_pending(
 def _embed_text(chunk: StoredChunk) -> str:
     meta = chunk.metadata
     return with_context(str(meta.get("title", "")), str(meta.get("heading", "")), chunk.text)
+
+
+def _read_all(pool: ReaderPool, jobs: list[ReadJob], writer: _Writer, settle: Callable[[Work], None]) -> None:
+    """Read every job and commit or settle each file. A file with scanned pages left after one
+    pass (ingest.ocr) is committed as it stands, searchable at once, and read again for the
+    rest (its finished pages come from the OCR cache) until nothing is left."""
+    by_key = {job.key: job for job in jobs}
+    continued: set[str] = set()
+    while jobs:
+        again = []
+        for work in _background(pool.read(jobs)):
+            if work.status not in ("added", "updated"):
+                settle(work)
+                continue
+            first = work.path not in continued
+            writer.add(work, final=not work.pending_pages, first=first)
+            if work.pending_pages and work.record is not None:
+                job = by_key[work.path]
+                again.append(ReadJob(job.key, job.path, job.size, job.mtime_ns, work.record))
+                continued.add(work.path)
+        jobs = again
 
 
 def file_keys(root: Path, *, shared: bool, source: str | None = None) -> tuple[Callable[[Path], str], str]:
@@ -316,11 +344,7 @@ def sync(
 
         if jobs:
             with ReaderPool(chunker, limits, parser, workers) as pool:
-                for work in _background(pool.read(jobs)):
-                    if work.status in ("added", "updated"):
-                        writer.add(work)
-                    else:
-                        settle(work)
+                _read_all(pool, jobs, writer, settle)
 
         # Removals come after the additions so that a moved file's chunks reuse the vectors of
         # its old copy.

@@ -73,6 +73,8 @@ class KBStats:
     location: str
     #: Chunks whose vectors are stored; the rest are found lexically until they are embedded.
     embedded_chunks: int = 0
+    #: Pages (and images) whose text was read by OCR.
+    ocr_pages: int = 0
 
 
 @dataclass(frozen=True)
@@ -640,6 +642,7 @@ class KnowledgeBase:
             bytes=size,
             location=self.chroma_url or str(self.folder),
             embedded_chunks=self.embedded_count(),
+            ocr_pages=self.index.ocr_pages(),
         )
 
     def document_titles(self, limit: int = 50) -> list[str]:
