@@ -109,7 +109,7 @@ def read_document(job: ReadJob, chunker: Chunker, limits: ReadLimits, parser: Pa
         return Work(key, "skipped", error=str(exc))
     except (UnreadableFileError, LimitExceededError) as exc:
         return Work(key, "failed", error=str(exc))
-    if not chunks:
+    if not chunks and not doc.ocr_pending:
         return Work(key, "failed", error="no text to index")
     if doc.ocr_pending:
         # Ids of their own for this pass's chunks: the next pass's may hold other text at the

@@ -226,19 +226,19 @@ def _read_all(pool: ReaderPool, jobs: list[ReadJob], writer: _Writer, settle: Ca
     pass (ingest.ocr) is committed as it stands, searchable at once, and read again for the
     rest (its finished pages come from the OCR cache) until nothing is left."""
     by_key = {job.key: job for job in jobs}
-    continued: set[str] = set()
+    first_status: dict[str, Status] = {}  # a file read in passes is reported as its first pass was
     while jobs:
         again = []
         for work in _background(pool.read(jobs)):
             if work.status not in ("added", "updated"):
                 settle(work)
                 continue
-            first = work.path not in continued
+            first = work.path not in first_status
+            work.status = first_status.setdefault(work.path, work.status)
             writer.add(work, final=not work.pending_pages, first=first)
             if work.pending_pages and work.record is not None:
                 job = by_key[work.path]
                 again.append(ReadJob(job.key, job.path, job.size, job.mtime_ns, work.record))
-                continued.add(work.path)
         jobs = again
 
 

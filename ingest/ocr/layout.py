@@ -81,7 +81,7 @@ def arrange(lines: list[TextLine], width: int, height: int) -> PageText:
     text = "\n\n".join(paragraphs)
     chars = sum(len(line.text) for line in lines)
     doubtful = sum(len(line.text) for line in lines if line.score < LOW_CONFIDENCE)
-    return PageText(text, doubtful, chars, vertical, rotation)
+    return PageText(text, doubtful, chars, bool(vertical), int(rotation))
 
 
 # --- orientation -----------------------------------------------------------------------------
@@ -284,14 +284,15 @@ def _paragraphs(block: list[_Box]) -> list[str]:
 
 def _breaks(prev: _Box, row: _Box, height: float, step: float, left: float, right: float) -> bool:
     """Whether `row` starts a new paragraph after `prev`."""
-    if row.y0 - prev.y0 > max(1.6 * step, 1.8 * height):
+    if row.y0 - prev.y0 > max(1.4 * step, 1.8 * height):
         return True  # a blank line
     if abs(row.height - prev.height) > 0.35 * max(row.height, prev.height):
         return True  # a heading, or body text after one
     if _BULLET.match(row.text):
         return True
     indent = row.x0 - left
-    if indent > 0.8 * height and prev.x0 - left < 0.4 * height:
+    hanging = _BULLET.match(prev.text)  # a bullet's next lines are indented under its text
+    if indent > 0.8 * height and prev.x0 - left < 0.4 * height and not hanging:
         return True  # a first-line indent
     short = right - prev.x1 > 4 * height
     return short and bool(_SENTENCE_END.search(prev.text))

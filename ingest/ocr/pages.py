@@ -75,6 +75,7 @@ class PageReader:
         self.cache = PageCache(self.options.cache_dir, self.digest)
         self.budget = Budget(self.options.budget if has_cache else None)
         self.attempted = 0
+        self.fresh = 0  # pages OCR'd in this pass (each pass reads at least one)
 
     def page(self, number: int, render: Callable[[], object]) -> PageText | None:
         """The text of page `number` (1-based), rendered by `render()` only if it must be read."""
@@ -83,10 +84,11 @@ class PageReader:
             if self.attempted >= self.options.max_pages:
                 self.over_limit.append(number)
                 return None
-            if self.budget.spent():
+            if self.fresh and self.budget.spent():
                 self.pending += 1
                 return None
             self.attempted += 1
+            self.fresh += 1
             try:
                 cached = read_image(render(), self.options)
             except PageTimeoutError:
