@@ -12,6 +12,7 @@ from pathlib import Path
 from ..ocr import RENDER_DPI, OcrOptions
 from ..ocr.pages import PageReader, file_digest
 from .base import ParsedDocument, UnreadableFileError
+from .pdf_tables import TableFinder, may_have_tables, text_around
 
 #: A page with fewer characters of text than this (a page number, a stamp) counts as scanned.
 MIN_TEXT_CHARS = 20
@@ -44,11 +45,12 @@ def parse_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> ParsedD
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or path.stem
         doc = ParsedDocument(title=title)
         reader = PageReader(ocr, file_digest(data)) if ocr.enabled else None
+        tables = TableFinder(data)
         failed_pages, scanned = [], 0
         for number in range(len(pdf)):
             try:
                 page = pdf[number]
-                text, ocr_read = _page_text(page), False
+                text, ocr_read = _page_text(page, tables, number), False
                 if len("".join(text.split())) < MIN_TEXT_CHARS and _has_content(page):
                     scanned += 1
                     if reader is not None:
@@ -60,6 +62,7 @@ def parse_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> ParsedD
                 continue
             doc.add(text, page=number + 1, ocr=ocr_read)
     finally:
+        tables.close()
         pdf.close()
     if failed_pages:
         doc.warnings.append(f"pages {', '.join(map(str, failed_pages))} could not be read")
@@ -77,8 +80,18 @@ def parse_pdf(path: Path, data: bytes, ocr: OcrOptions | None = None) -> ParsedD
     return doc
 
 
-def _page_text(page) -> str:
-    text = page.get_textpage().get_text_bounded()
+def _page_text(page, tables: TableFinder, number: int) -> str:
+    """The page's text layer, its ruled tables as Markdown (ingest.formats.pdf_tables)."""
+    text = None
+    if may_have_tables(page):
+        try:
+            found = tables.tables(number)
+        except Exception:  # pdfminer trips on PDFs PDFium reads: the text is still worth having
+            found = []
+        if found:
+            text = text_around(page, found)
+    if text is None:
+        text = page.get_textpage().get_text_bounded()
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     return _DOT_LEADER.sub(" … ", text)
 
