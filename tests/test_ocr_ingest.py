@@ -113,3 +113,33 @@ def test_a_source_is_cited_by_file_name_and_page() -> None:
         uri="https://en.example.org/wiki/Duck",
     )
     assert web.citation == "en.example.org"
+
+
+def test_ocr_settings_reach_the_readers(tmp_path: Path) -> None:
+    from assistant.settings import SettingsError, load_settings
+
+    settings = load_settings(environ={"ASSISTANT_OCR_PAGE_TIMEOUT": "80", "ASSISTANT_OCR_MAX_PAGES": "7"})
+    options = settings.ocr_options()
+    # A page may use at most 40% of the file time limit, a pass half of it.
+    assert (options.enabled, options.page_timeout, options.max_pages) == (True, 48.0, 7)
+    assert options.budget == 60.0 and options.cache_dir == settings.home / "ocr-cache"
+    assert load_settings(environ={"ASSISTANT_OCR": "0"}).ocr_options().enabled is False
+    with pytest.raises(SettingsError, match="ASSISTANT_OCR_MAX_PAGES"):
+        load_settings(environ={"ASSISTANT_OCR_MAX_PAGES": "-1"})
+    with pytest.raises(SettingsError, match="ASSISTANT_OCR"):
+        load_settings(environ={"ASSISTANT_OCR": "maybe"})
+
+    # Through the CLI: with OCR off, an image is skipped with the reason and a scan fails naming it.
+    folder = tmp_path / "off"
+    write(folder / "photo.png", image_bytes(page(["Some words on a page."]), "PNG"))
+    write(folder / "scan.pdf", image_pdf([page(["Some words on a page."])]))
+    write(folder / "notes.md", b"# Notes\n\nA line of text.\n")
+    result = CliRunner().invoke(
+        app, ["--embedder", "minilm", "ingest", str(folder), "--json"], env={"ASSISTANT_OCR": "0"}
+    )
+    summary = json.loads(result.stdout)
+    assert result.exit_code == 3, result.output
+    assert [Path(s["path"]).name for s in summary["files_skipped_list"]] == ["photo.png"]
+    assert "ASSISTANT_OCR=0" in summary["files_skipped_list"][0]["reason"]
+    (failed,) = summary["files_failed"]
+    assert Path(failed["path"]).name == "scan.pdf" and "ASSISTANT_OCR=0" in failed["error"]

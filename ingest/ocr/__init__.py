@@ -50,8 +50,9 @@ class OcrUnavailableError(RuntimeError):
     """The OCR engine cannot be loaded (not installed, or broken); the message says what to do."""
 
 
-def read_image(image, options: OcrOptions | None = None) -> PageText:
-    """Recognise the text of one page image (a PIL image) under the page time limit."""
+def read_image(image, options: OcrOptions | None = None, engine=None) -> PageText:
+    """Recognise the text of one page image (a PIL image) under the page time limit, with this
+    process's engine (or `engine`, an ingest.ocr.engine.OcrEngine)."""
     import numpy as np
 
     from .engine import shared_engine
@@ -63,7 +64,7 @@ def read_image(image, options: OcrOptions | None = None) -> PageText:
         image.thumbnail((MAX_SIDE, MAX_SIDE))
     pixels = np.asarray(image)
     try:
-        engine = shared_engine()
+        engine = engine or shared_engine()
     except ImportError as exc:
         raise OcrUnavailableError(
             f"the OCR engine is not installed ({exc.name or exc}); reinstall the assistant "
