@@ -35,6 +35,7 @@ LINN_CORRECTIONS = [
     ("BEATS-PER—MINUTE", "BEATS-PER-MINUTE"),
     ("FRAMES-PER—BEAT", "FRAMES-PER-BEAT"),
     ("\nEDI]\n", "\nLinn\n"),  # the logo
+    ("func-\ntion", "function"),  # a line-end hyphen, joined as the ingest joins it
 ]
 
 #: ch_en_num.jpg as printed (transcribed by eye), for an order-free character error rate.

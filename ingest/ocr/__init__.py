@@ -62,6 +62,7 @@ def read_image(image, options: OcrOptions | None = None, engine=None) -> PageTex
     image = image.convert("RGB")
     if max(image.size) > MAX_SIDE:
         image.thumbnail((MAX_SIDE, MAX_SIDE))
+    image = despeckle(image)
     pixels = np.asarray(image)
     try:
         engine = engine or shared_engine()
@@ -74,6 +75,26 @@ def read_image(image, options: OcrOptions | None = None, engine=None) -> PageTex
         boxes = engine.detect(pixels)
         lines = engine.recognize(pixels, boxes)
     return arrange(lines, image.width, image.height)
+
+
+#: Share of a page's pixels that are lone dark specks above which the page is median-filtered
+#: (a clean page has none; a badly scanned or faxed one many, and they break detection).
+SPECKLE = 0.0005
+
+
+def despeckle(image):
+    """`image` median-filtered if salt-and-pepper noise covers it; else `image` itself."""
+    import numpy as np
+    from PIL import ImageFilter
+
+    gray = np.asarray(image.convert("L"))
+    dark, light = gray < 110, np.pad(gray > 180, 1, constant_values=True)
+    lone = dark.copy()
+    for dy in range(3):
+        for dx in range(3):
+            if (dy, dx) != (1, 1):
+                lone &= light[dy : dy + gray.shape[0], dx : dx + gray.shape[1]]
+    return image.filter(ImageFilter.MedianFilter(3)) if lone.mean() > SPECKLE else image
 
 
 @contextmanager

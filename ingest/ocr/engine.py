@@ -19,6 +19,8 @@ import numpy as np
 DET_SIDE = 1280
 #: Lines the angle classifier looks at to decide whether a page is upside down.
 CLS_SAMPLE = 16
+#: Lines recognised both ways round when the classifier's vote needs checking.
+VERIFY_SAMPLE = 4
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,12 @@ class OcrEngine:
         if not boxes:
             return []
         crops = self._ocr.crop_text_regions(image, np.array(boxes))
+        tall = sum(_is_tall(b) for b in boxes) > len(boxes) / 2
         flipped = self._upside_down(crops)
+        if flipped or tall:
+            # The classifier is unsure of vertical CJK and of turned pages: let the recogniser
+            # say which way round a sample of lines reads better.
+            flipped = self._reads_better_flipped(crops)
         if flipped:
             crops = [np.ascontiguousarray(np.rot90(crop, 2)) for crop in crops]
         result = self._ocr.recognize_txt(crops)
@@ -82,6 +89,16 @@ class OcrEngine:
         _, classes = self._ocr.cls_and_rotate(longest)
         votes = [score if label == "180" else -score for label, score in classes.cls_res or []]
         return sum(votes) > 0
+
+    def _reads_better_flipped(self, crops: list[np.ndarray]) -> bool:
+        sample = sorted(crops, key=lambda c: c.shape[1], reverse=True)[:VERIFY_SAMPLE]
+        upright = self._ocr.recognize_txt(sample).scores
+        turned = self._ocr.recognize_txt([np.ascontiguousarray(np.rot90(c, 2)) for c in sample]).scores
+        return sum(turned) > sum(upright)
+
+
+def _is_tall(box: np.ndarray) -> bool:
+    return np.linalg.norm(box[3] - box[0]) > 1.5 * np.linalg.norm(box[1] - box[0])
 
 
 def _shipped_models() -> dict[str, str]:
