@@ -1,7 +1,7 @@
 """OCR benchmark (issue 21): accuracy, speed and memory of the OCR the ingest uses.
 
     python -m benchmarks.ocr                       # everything, the product's engine
-    python -m benchmarks.ocr --only cer --variant det960 --variant det-full --variant threads1
+    python -m benchmarks.ocr --only cer --variant det960 --variant det-full --variant threads2
     python -m benchmarks.ocr --only cer --rec-model R.onnx [--rec-keys K.txt] [--det-model D.onnx]
     python -m benchmarks.ocr --only cer --tesseract
 
@@ -49,7 +49,7 @@ VARIANTS = {
     "default": {},
     "det960": {"det_side": 960},
     "det-full": {"det_side": 4000},
-    "threads1": {"threads": 1},
+    "threads2": {"threads": 2},
 }
 
 

@@ -8,7 +8,6 @@ Chosen by measurement against rapidocr-onnxruntime 1.4 (PP-OCRv4), PP-OCRv6 tiny
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +40,9 @@ class OcrEngine:
     def __init__(self, *, threads: int | None = None, det_side: int = DET_SIDE, models: dict | None = None):
         from rapidocr import RapidOCR
 
-        threads = threads or min(2, os.cpu_count() or 1)
+        # One thread: the ingest runs two or more readers at once, and a second ONNX Runtime
+        # thread per reader cost 51-74% more CPU per page for little wall time (benchmarks/ocr.py).
+        threads = threads or 1
         params = {
             "Global.log_level": "error",
             # Lines are kept down to 0.5 and those under LOW_CONFIDENCE are reported (ingest.ocr.page).
