@@ -54,8 +54,8 @@ class Settings:
     max_expanded_mb: float = 512.0
     file_timeout: float = 120.0
     worker_memory_mb: float = 4096.0
-    #: Read scanned PDF pages and image files by OCR (ingest.ocr); the seconds one page may take,
-    #: and the most pages of one file that are read so.
+    #: Read scanned PDF pages and image files by OCR (ingest.ocr); the CPU seconds one page may
+    #: take, and the most pages of one file that are read so.
     ocr: bool = True
     ocr_page_timeout: float = 30.0
     ocr_max_pages: int = 300
@@ -105,7 +105,7 @@ class Settings:
 
     def ocr_options(self) -> OcrOptions:
         """What OCR may do in the readers (ingest.ocr.OcrOptions). One pass over a file spends at
-        most half the file time limit on OCR, and a page at most 40% of it, so a reader is never
+        most 30% of the file time limit on OCR, and a page at most 40% of it, so a reader is not
         killed for a long scan: the rest is read in the next pass, from the page cache."""
         from ingest.ocr import OcrOptions
 
@@ -113,7 +113,7 @@ class Settings:
             enabled=self.ocr,
             page_timeout=min(self.ocr_page_timeout, 0.4 * self.file_timeout),
             max_pages=self.ocr_max_pages,
-            budget=0.5 * self.file_timeout,
+            budget=0.3 * self.file_timeout,
             cache_dir=self.home / "ocr-cache",
         )
 

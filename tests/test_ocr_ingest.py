@@ -120,9 +120,9 @@ def test_ocr_settings_reach_the_readers(tmp_path: Path) -> None:
 
     settings = load_settings(environ={"ASSISTANT_OCR_PAGE_TIMEOUT": "80", "ASSISTANT_OCR_MAX_PAGES": "7"})
     options = settings.ocr_options()
-    # A page may use at most 40% of the file time limit, a pass half of it.
+    # A page may use at most 40% of the file time limit, a pass 30% of it.
     assert (options.enabled, options.page_timeout, options.max_pages) == (True, 48.0, 7)
-    assert options.budget == 60.0 and options.cache_dir == settings.home / "ocr-cache"
+    assert options.budget == 36.0 and options.cache_dir == settings.home / "ocr-cache"
     assert load_settings(environ={"ASSISTANT_OCR": "0"}).ocr_options().enabled is False
     with pytest.raises(SettingsError, match="ASSISTANT_OCR_MAX_PAGES"):
         load_settings(environ={"ASSISTANT_OCR_MAX_PAGES": "-1"})

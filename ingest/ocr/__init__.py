@@ -5,7 +5,7 @@ engine's models load once per reader (ingest.ocr.engine), each page has its own 
 a file has a page-count limit, and one pass over a file spends at most `OcrOptions.budget`
 seconds on OCR: a long scan is committed pass by pass (ingest.sync reads it again for the rest),
 so its first pages are searchable while the others are read. Finished pages are kept in a cache
-keyed by the file's content hash and page (ingest.ocr.cache), so an interrupted ingest resumes
+keyed by the file's content hash and page (ingest.ocr.pages), so an interrupted ingest resumes
 where it stopped.
 """
 
@@ -32,7 +32,7 @@ class OcrOptions:
     """What OCR may do and cost; built from settings (assistant.settings) and passed down."""
 
     enabled: bool = True
-    #: Seconds one page may take; a page over it is skipped with a warning (ASSISTANT_OCR_PAGE_TIMEOUT).
+    #: CPU seconds one page may take; a page over it is skipped with a warning (ASSISTANT_OCR_PAGE_TIMEOUT).
     page_timeout: float = 30.0
     #: Most pages of one file that are OCR'd (ASSISTANT_OCR_MAX_PAGES); later ones are skipped.
     max_pages: int = 300
@@ -99,8 +99,9 @@ def despeckle(image):
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
-    """Raise PageTimeoutError in this thread once `seconds` have passed (main thread, Unix only;
-    elsewhere the reader's file time limit still holds)."""
+    """Raise PageTimeoutError in this thread once this process has used `seconds` of CPU time
+    (main thread, Unix only; elsewhere the reader's file time limit still holds). CPU time, not
+    wall time: on a machine busy with other work a page is not cut for waiting its turn."""
     usable = (
         seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     )
@@ -112,19 +113,19 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
     def expire(signum, frame):
         expired.append(True)
-        raise PageTimeoutError(f"took longer than {seconds:g} s")
+        raise PageTimeoutError(f"took longer than {seconds:g} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     except Exception:
         if expired:  # the engine may wrap our exception in its own
-            raise PageTimeoutError(f"took longer than {seconds:g} s") from None
+            raise PageTimeoutError(f"took longer than {seconds:g} s of CPU time") from None
         raise
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 class Budget:

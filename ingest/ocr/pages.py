@@ -113,8 +113,8 @@ class PageReader:
             )
         if self.timed_out:
             out.append(
-                f"OCR of {unit} {_pages(self.timed_out)} took longer than "
-                f"{self.options.page_timeout:g} s each and was skipped (ASSISTANT_OCR_PAGE_TIMEOUT)"
+                f"OCR of {unit} {_pages(self.timed_out)} took longer than {self.options.page_timeout:g} s "
+                "of CPU time each and was skipped (ASSISTANT_OCR_PAGE_TIMEOUT)"
             )
         if self.doubtful:
             out.append(
