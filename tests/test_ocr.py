@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from scans import font as scan_font
 from scans import image_bytes, image_pdf, page, scanned, vertical_page, write
 
 from ingest import FileDone, sync
@@ -89,6 +90,25 @@ def test_vertical_chinese_is_read_top_to_bottom_right_to_left() -> None:
     text = result.text.replace("\n", "")
     assert text.startswith("第四条维护数据安全")
     assert "建立健全数据安全治理体系" in text
+
+
+def test_a_scanned_table_becomes_a_markdown_table() -> None:
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (1240, 600), "white")
+    draw = ImageDraw.Draw(image)
+    rows = [
+        ("Year", "Region", "Crates"),
+        ("2022", "North", "4100"),
+        ("2023", "South", "5250"),
+        ("2024", "East", "3900"),
+    ]
+    for r, cells in enumerate(rows):
+        for c, cell in enumerate(cells):
+            draw.text((120 + 330 * c, 80 + 70 * r), cell, font=scan_font(30), fill="black")
+    text = read_image(scanned(image, angle=1.0), OPTIONS).text
+    assert "| Year | Region | Crates |" in text, text
+    assert "| 2023 | South | 5250 |" in text
 
 
 def test_a_mixed_pdf_keeps_text_pages_and_scanned_pages_with_their_numbers(tmp_path: Path) -> None:

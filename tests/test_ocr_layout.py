@@ -119,13 +119,27 @@ def test_bullets_headings_and_indents_start_paragraphs() -> None:
     assert paragraphs[-1].startswith("An indented first line")
 
 
-def test_a_table_of_short_cells_is_read_row_by_row() -> None:
-    lines = []
+def test_a_grid_of_short_cells_becomes_a_markdown_table_between_paragraphs() -> None:
+    lines = [line(100, 40, "Sales of the orchard by year, as counted at the gate by the keeper.", 900)]
     for r, cells in enumerate([("Year", "Pears", "Apples"), ("2022", "120", "80"), ("2023", "150", "95")]):
         for c, cell in enumerate(cells):
             lines.append(line(100 + 300 * c, 100 + 30 * r, cell, 60))
-    text = arrange(lines, 1240, 1754).text
-    assert text.index("2022") < text.index("120") < text.index("2023") < text.index("150")
+    lines.append(line(100, 220, "The keeper counts again in autumn.", 500))
+    paragraphs = arrange(lines, 1240, 1754).text.split("\n\n")
+    assert paragraphs == [
+        "Sales of the orchard by year, as counted at the gate by the keeper.",
+        "| Year | Pears | Apples |\n|---|---|---|\n| 2022 | 120 | 80 |\n| 2023 | 150 | 95 |",
+        "The keeper counts again in autumn.",
+    ]
+
+
+def test_two_fragments_on_a_line_are_no_table() -> None:
+    # A heading and a page number on one line, twice: not three rows, so text.
+    lines = [line(100, 100, "Chapter One", 200), line(1000, 100, "7", 20)]
+    lines += [
+        line(100, 130 + 30 * i, "A long line of body text that fills the column.", 900) for i in range(3)
+    ]
+    assert "|" not in arrange(lines, 1240, 1754).text
 
 
 def test_doubtful_text_is_counted() -> None:

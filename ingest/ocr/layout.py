@@ -12,6 +12,8 @@ paragraphs.
 - Paragraphs: lines are joined unless a gap, an indent, a bullet, a size change or a short
   line ending a sentence starts a new one. English hyphenation at a line end is undone; CJK
   lines are joined without a space.
+- Tables: three or more consecutive rows of short cells set apart by wide gaps become a Markdown
+  table, its columns where the cells line up (the chunker keeps its rows whole).
 """
 
 from __future__ import annotations
@@ -229,8 +231,9 @@ def _column_gap(boxes: list[_Box]) -> float | None:
 
 
 # --- lines and paragraphs --------------------------------------------------------------------
-def _rows(block: list[_Box]) -> list[_Box]:
-    """Fragments on one visual line joined into one box, top to bottom."""
+def _rows(block: list[_Box]) -> list[tuple[_Box, list[_Box]]]:
+    """Fragments on one visual line joined into one box, top to bottom, each with its fragments
+    left to right."""
     rows: list[list[_Box]] = []
     for box in sorted(block, key=lambda b: (b.y0 + b.y1) / 2):
         if rows:
@@ -247,21 +250,74 @@ def _rows(block: list[_Box]) -> list[_Box]:
         text = row[0].text
         for box in row[1:]:
             text = _join(text, box.text, same_line=True)
-        merged.append(
-            _Box(
-                min(b.x0 for b in row),
-                min(b.y0 for b in row),
-                max(b.x1 for b in row),
-                max(b.y1 for b in row),
-                text,
-                min(b.score for b in row),
-            )
+        box = _Box(
+            min(b.x0 for b in row),
+            min(b.y0 for b in row),
+            max(b.x1 for b in row),
+            max(b.y1 for b in row),
+            text,
+            min(b.score for b in row),
         )
+        merged.append((box, row))
     return merged
 
 
 def _paragraphs(block: list[_Box]) -> list[str]:
+    """The block's paragraphs, a grid of short cells over three rows or more as a Markdown table."""
     rows = _rows(block)
+    if not rows:
+        return []
+    height = median(r.height for r, _ in rows)
+    out: list[str] = []
+    text_rows: list[_Box] = []
+    for is_table, run in _runs(rows, height):
+        if is_table and (table := _grid(run, height)):
+            out.extend(_text(text_rows))
+            text_rows = []
+            out.append(table)
+        else:
+            text_rows.extend(r for r, _ in run)
+    out.extend(_text(text_rows))
+    return out
+
+
+def _runs(rows: list[tuple[_Box, list[_Box]]], height: float):
+    """Consecutive rows split into runs of table-like rows (two or more short cells apart) and
+    the others."""
+    runs: list[tuple[bool, list]] = []
+    for row in rows:
+        _, cells = row
+        gaps = [b.x0 - a.x1 for a, b in zip(cells, cells[1:], strict=False)]
+        cellular = len(cells) >= 2 and min(gaps) > height and max(c.width for c in cells) < 14 * height
+        if runs and runs[-1][0] == cellular:
+            runs[-1][1].append(row)
+        else:
+            runs.append((cellular, [row]))
+    return [(kind and len(run) >= 3, run) for kind, run in runs]
+
+
+def _grid(run: list[tuple[_Box, list[_Box]]], height: float) -> str | None:
+    """The run as a Markdown table, its columns where the cells of every row line up."""
+    spans: list[list[float]] = []
+    for x0, x1 in sorted((c.x0, c.x1) for _, cells in run for c in cells):
+        if spans and x0 <= spans[-1][1] + 0.5 * height:
+            spans[-1][1] = max(spans[-1][1], x1)
+        else:
+            spans.append([x0, x1])
+    if len(spans) < 2:
+        return None
+    lines = []
+    for _, cells in run:
+        row = [""] * len(spans)
+        for cell in cells:
+            i = next(i for i, (a, b) in enumerate(spans) if a <= (cell.x0 + cell.x1) / 2 <= b)
+            row[i] = _join(row[i], cell.text, same_line=True) if row[i] else cell.text
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+    lines.insert(1, "|" + "---|" * len(spans))
+    return "\n".join(lines)
+
+
+def _text(rows: list[_Box]) -> list[str]:
     if not rows:
         return []
     height = median(r.height for r in rows)
