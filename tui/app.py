@@ -198,11 +198,11 @@ class AssistantApp(App):
         embedding = [0, 0]  # chunks embedded, chunks to embed
 
         def forward(message: IngestProgress) -> None:
-            from ingest import ChunksEmbedded, EmbeddingStarted
+            from assistant.ingest_events import EmbeddingProgress, Searchable
 
-            if isinstance(message.event, (EmbeddingStarted, ChunksEmbedded)) and kb == self.kb:
-                if isinstance(message.event, EmbeddingStarted):
-                    embedding[:] = [0, message.event.total]
+            if isinstance(message.event, (Searchable, EmbeddingProgress)) and kb == self.kb:
+                if isinstance(message.event, Searchable):
+                    embedding[:] = [0, message.event.to_embed]
                 else:
                     embedding[0] += message.event.count
                 bars = self.chat.query(StatusBar)
@@ -231,7 +231,6 @@ class AssistantApp(App):
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
             f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
         )
-        self.call_from_thread(forward, IngestProgress(kb, summary))
         self.call_from_thread(self.refresh_overview)
         severity = "warning" if summary.files_failed else "information"
         self.call_from_thread(

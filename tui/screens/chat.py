@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Generator
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -125,19 +126,12 @@ class ChatScreen(Screen):
         queue: asyncio.Queue = asyncio.Queue()
         stop = threading.Event()
 
-        def produce() -> None:
-            try:
-                for item in events:
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-                    if stop.is_set():
-                        break
-            except Exception as exc:  # the pipeline reports failures as events; this is a bug
-                loop.call_soon_threadsafe(queue.put_nowait, Notice(app.describe(exc), "error"))
-            finally:
-                events.close()
-                loop.call_soon_threadsafe(queue.put_nowait, None)
+        def put(item: object) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
 
-        threading.Thread(target=produce, name="answer", daemon=True).start()
+        pump = threading.Thread(target=_pump, args=(events, put, stop, app.describe), name="answer")
+        pump.daemon = True
+        pump.start()
         finished = False
         try:
             while not finished:
@@ -167,10 +161,23 @@ class ChatScreen(Screen):
         except asyncio.CancelledError:
             stopped = True
             stop.set()  # the thread stops at the next event and closes the model's stream
+        await self._keep(question, web, message, final, stopped, time.perf_counter() - started)
+
+    async def _keep(
+        self,
+        question: str,
+        web: bool,
+        message: ChatMessage,
+        final: Final | None,
+        stopped: bool,
+        seconds: float,
+    ) -> None:
+        """Show the finished (or stopped) answer's stats and save the exchange."""
+        app = self.app
         if final is not None:
             exchange = Exchange.from_final(question, final, stopped=stopped)
         else:  # stopped before the pipeline's end: what arrived is kept
-            stats = AnswerStats(total_seconds=time.perf_counter() - started)
+            stats = AnswerStats(total_seconds=seconds)
             exchange = Exchange(question, message.answer_text, web=web, stats=stats, model=app.model or "")
             exchange.stopped = stopped
         await message.finish(exchange)
@@ -191,6 +198,26 @@ class ChatScreen(Screen):
     @on(SourceSelected)
     def open_source(self, event: SourceSelected) -> None:
         self.app.push_screen(SourceScreen(event.source))
+
+
+def _pump(
+    events: Generator,
+    put: Callable[[object], None],
+    stop: threading.Event,
+    describe: Callable[[Exception], str],
+) -> None:
+    """Put each event of the pipeline `events`, then None; stop early when `stop` is set. This
+    thread alone touches (and closes) the generator."""
+    try:
+        for item in events:
+            put(item)
+            if stop.is_set():
+                break
+    except Exception as exc:  # the pipeline reports failures as events; this is a bug
+        put(Notice(describe(exc), "error"))
+    finally:
+        events.close()
+        put(None)
 
 
 def _merge_deltas(batch: list) -> list:

@@ -67,7 +67,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="kb-stats")
     def show_stats(self, name: str) -> None:
         try:
-            from assistant.ingest_view import embedded_text
+            from assistant.cli.views.ingest import embedded_text
 
             s = self.session.kb_stats(name)
             text = markup(
@@ -98,18 +98,18 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
         """Progress from the app's ingest worker, while this screen is open."""
-        from ingest import (  # loaded by then: the ingest runs
-            ChunksEmbedded,
-            EmbeddingStarted,
-            FileDone,
-            SyncStarted,
-            SyncSummary,
+        from assistant.ingest_events import (
+            EmbeddingProgress,
+            FileProcessed,
+            IngestFinished,
+            IngestStarted,
+            Searchable,
         )
 
         bar = self.query_one("#ingest-progress", ProgressBar)
         log = self.query_one("#ingest-log", RichLog)
         event = message.event
-        if isinstance(event, SyncStarted):
+        if isinstance(event, IngestStarted):
             bar.update(total=event.total_files, progress=0)
             log.write(
                 markup(
@@ -118,27 +118,27 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
                     kb=message.kb,
                 )
             )
-        elif isinstance(event, FileDone):
+        elif isinstance(event, FileProcessed):
             bar.advance(1)
             if event.status == "failed":
                 log.write(markup("[red]failed[/] $path: $error", path=event.path, error=event.error or ""))
             elif event.status in ("added", "updated", "removed"):
                 log.write(markup(f"{event.status} $path", path=event.path))
-        elif isinstance(event, EmbeddingStarted):
+        elif isinstance(event, Searchable):
             log.write(
                 markup(
-                    f"[b]$kb[/] is searchable now (by words); embedding {event.total} chunks",
+                    f"[b]$kb[/] is searchable now (by words); embedding {event.to_embed} chunks",
                     kb=message.kb,
                 )
             )
-            bar.update(total=event.total or 1, progress=0 if event.total else 1)
-        elif isinstance(event, ChunksEmbedded):
+            bar.update(total=event.to_embed or 1, progress=0 if event.to_embed else 1)
+        elif isinstance(event, EmbeddingProgress):
             bar.advance(event.count)
-        elif isinstance(event, SyncSummary):
+        elif isinstance(event, IngestFinished):
+            s = event.summary
             text = (
-                f"{event.files_added} added, {event.files_updated} updated, {event.files_removed} removed, "
-                f"{len(event.files_failed)} failed, {event.chunks_added} chunks, "
-                f"{event.chunks_embedded} embedded"
+                f"{s.files_added} added, {s.files_updated} updated, {s.files_removed} removed, "
+                f"{len(s.files_failed)} failed, {s.chunks_added} chunks, {s.chunks_embedded} embedded"
             )
             log.write(markup("[green]done[/]: $summary", summary=text))
             self.refresh_list()
@@ -146,7 +146,8 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
 
 class IngestProgress(Message):
-    """One event of an ingest into base `kb`: SyncStarted, FileDone, ... and the SyncSummary last."""
+    """One event of an ingest into base `kb` (assistant.ingest_events): IngestStarted,
+    FileProcessed, ... and IngestFinished last."""
 
     def __init__(self, kb: str, event: object) -> None:
         super().__init__()
