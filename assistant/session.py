@@ -313,7 +313,10 @@ class Session:
 
         start_readers()  # first: the readers' server starts while the base loads
         self._load_core()
+        from functools import partial
+
         from ingest import Chunker, sync
+        from ingest.formats import parse
 
         from .components import open_kb
         from .ingest_events import IngestFinished, from_sync_event
@@ -329,6 +332,7 @@ class Session:
                 chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
                 on_event=forward,
                 limits=self.settings.read_limits(),
+                parser=partial(parse, ocr=self.settings.ocr_options()),
                 source=source,
                 follow_links=self.settings.follow_links,
                 secrets=self.settings.secret_rules(),

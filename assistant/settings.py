@@ -23,6 +23,7 @@ from vectorstore.errors import AssistantError
 
 if TYPE_CHECKING:
     from ingest.limits import ReadLimits
+    from ingest.ocr import OcrOptions
     from ingest.secret_rules import SecretRules
 
 
@@ -54,6 +55,11 @@ class Settings:
     max_expanded_mb: float = 512.0
     file_timeout: float = 120.0
     worker_memory_mb: float = 4096.0
+    #: Read scanned PDF pages and image files by OCR (ingest.ocr); the CPU seconds one page may
+    #: take, and the most pages of one file that are read so.
+    ocr: bool = True
+    ocr_page_timeout: float = 30.0
+    ocr_max_pages: int = 300
     #: Follow symbolic links that lead out of an ingested folder (ripgrep's -L). Off: such links
     #: are skipped and listed. /proc, /sys and /dev are never read either way.
     follow_links: bool = False
@@ -105,6 +111,20 @@ class Settings:
 
         return ReadLimits(self.max_file_mb, self.max_expanded_mb, self.file_timeout, self.worker_memory_mb)
 
+    def ocr_options(self) -> OcrOptions:
+        """What OCR may do in the readers (ingest.ocr.OcrOptions). One pass over a file spends at
+        most 30% of the file time limit on OCR, and a page at most 40% of it, so a reader is not
+        killed for a long scan: the rest is read in the next pass, from the page cache."""
+        from ingest.ocr import OcrOptions
+
+        return OcrOptions(
+            enabled=self.ocr,
+            page_timeout=min(self.ocr_page_timeout, 0.4 * self.file_timeout),
+            max_pages=self.ocr_max_pages,
+            budget=0.3 * self.file_timeout,
+            cache_dir=self.home / "ocr-cache",
+        )
+
     def secret_rules(self) -> SecretRules:
         """The secret rules (ingest.SecretRules) an ingest applies: built-in plus configured."""
         from ingest.secret_rules import SecretRules
@@ -125,6 +145,9 @@ ENV_VARS = {
     "ASSISTANT_MAX_EXPANDED_MB": "max_expanded_mb",
     "ASSISTANT_FILE_TIMEOUT": "file_timeout",
     "ASSISTANT_WORKER_MEMORY_MB": "worker_memory_mb",
+    "ASSISTANT_OCR": "ocr",
+    "ASSISTANT_OCR_PAGE_TIMEOUT": "ocr_page_timeout",
+    "ASSISTANT_OCR_MAX_PAGES": "ocr_max_pages",
     "ASSISTANT_FOLLOW_LINKS": "follow_links",
     "ASSISTANT_SEARCH_ENGINE": "search_engine",
     "ASSISTANT_SEARXNG_URL": "searxng_url",
@@ -165,6 +188,8 @@ NUMERIC_RANGES: dict[str, tuple[float, float]] = {
     "max_expanded_mb": (0.001, 10_000_000),
     "file_timeout": (0.1, 86_400),
     "worker_memory_mb": (64, 10_000_000),
+    "ocr_page_timeout": (1, 86_400),
+    "ocr_max_pages": (0, 1_000_000),
 }
 
 

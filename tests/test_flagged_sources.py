@@ -5,6 +5,7 @@ pages each come with a notice saying why."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,10 +71,13 @@ def test_ask_and_search_show_flagged_web_and_document_sources(
 
     shown = run("ask", "Where do ducks fly?", "--web", "--model", R1, env=env)
     assert shown.exit_code == 0, shown.output
+    # Each source line: `[W1] host  Title  marks` (`[K1] file.md  Title` for a document).
+    sources_shown = [line for line in shown.stdout.splitlines() if line.startswith("  [")]
     lines = {
-        line.split("] ", 1)[1].split(" ")[0]: line for line in shown.stdout.splitlines() if "  [" in line
+        title: next(line for line in sources_shown if re.search(rf" {re.escape(title)}(?: |$)", line))
+        for title in ("Duck facts", "Memo", "Ducks")
     }
-    assert "⚠ instructions?" in lines["Duck"] and "⚠ instructions?" in lines["Memo"]
+    assert "⚠ instructions?" in lines["Duck facts"] and "⚠ instructions?" in lines["Memo"]
     assert "⚠ instructions?" not in lines["Ducks"]
 
     result = run("search", "Where do ducks fly?", "--web", env=env)

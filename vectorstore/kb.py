@@ -71,6 +71,8 @@ class KBStats:
     skipped_entries: int = 0
     #: Some of them, as (file or entry, why).
     problems: tuple[tuple[str, str], ...] = ()
+    #: Pages (and images) whose text was read by OCR.
+    ocr_pages: int = 0
 
 
 def validate_name(name: str) -> str:
@@ -420,6 +422,7 @@ class KnowledgeBase:
             embedded_chunks=self.embedded_count(),
             skipped_entries=skipped,
             problems=tuple(problems),
+            ocr_pages=self.index.ocr_pages(),
         )
 
     def document_titles(self, limit: int = 50) -> list[str]:

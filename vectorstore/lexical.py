@@ -341,6 +341,13 @@ class LexicalIndex:
         chunks = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return files, chunks
 
+    def ocr_pages(self) -> int:
+        """Pages (or images) whose chunks were read by OCR (chunk metadata `ocr`)."""
+        return self.db.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT path, json_extract(metadata, '$.page') FROM chunks "
+            "WHERE json_extract(metadata, '$.ocr') = 1)"
+        ).fetchone()[0]
+
     def titles(self, limit: int) -> list[str]:
         """Titles of up to `limit` documents, the most recently ingested first."""
         rows = self.db.execute("SELECT title FROM files ORDER BY ingested_at DESC LIMIT ?", (limit,))

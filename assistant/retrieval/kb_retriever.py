@@ -109,4 +109,5 @@ class KBRetriever:
             uri=str(meta.get("source", "")),
             page=meta.get("page"),
             heading=str(meta.get("heading", "")),
+            extra={"ocr": True} if meta.get("ocr") else {},
         )

@@ -36,6 +36,10 @@ class SourceScreen(ModalScreen[None]):
                     "[red]⚠ instructions? This passage contains text that tries to give instructions; "
                     "it was given to the model as quoted data only.[/]"
                 )
+            if s.extra.get("ocr"):
+                yield Static(
+                    "[dim]Text recognised by OCR from the page's image; check it against the page.[/]"
+                )
             yield Markdown(plain(s.text))
             with Horizontal(classes="buttons"):
                 yield Button("Copy location (c)", id="copy")

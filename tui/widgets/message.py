@@ -70,13 +70,7 @@ class SourceList(OptionList):
 
 
 def _where(source: Source) -> str:
-    location = source.uri or source.location
-    if source.kind == "web":
-        from urllib.parse import urlsplit
-
-        return urlsplit(location).hostname or source.location
-    # The file's name (its heading may hold "/" too, so cut the path alone).
-    return location.rsplit("/", 1)[-1] if "/" in location else location
+    return source.citation  # `contract.pdf p. 3`, or the web page's host
 
 
 class ChatMessage(Vertical):

@@ -73,7 +73,7 @@ class AnswerView:
                 if s.extra.get("suspicious"):
                     marks.append((f" {SUSPICIOUS_MARK}", "red"))
                 self.out.print(
-                    styled("  ", (f"[{s.label}]", "bold"), " ", s.title, " ", (s.location, "dim"), *marks),
+                    styled("  ", (f"[{s.label}]", "bold"), " ", s.citation, "  ", (s.title, "dim"), *marks),
                     highlight=False,
                 )
         for problem in citation_problems(c):
