@@ -137,6 +137,9 @@ def _start_reader_server() -> None:
         return
     from multiprocessing import forkserver
 
+    from ingest.workers import keep_socket_path_short
+
+    keep_socket_path_short()
     forkserver.set_forkserver_preload(["ingest.reader_preload"])  # the list ingest.workers sets
     forkserver.ensure_running()
 
