@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -36,12 +37,41 @@ _context = None
 _READY = "ready"
 #: Seconds a new reader may take to start (imports, jieba's dictionary) before the ingest stops.
 START_TIMEOUT = 120.0
+#: The longest socket path the OS takes, its final NUL included (108 bytes on Linux, 104 on macOS).
+_SOCKET_PATH_MAX = 108 if sys.platform == "linux" else 104
+#: What multiprocessing puts under the temporary folder for a socket: /pymp-XXXXXXXX/listener-XXXXXXXX.
+_SOCKET_SUFFIX = len("/pymp-12345678/listener-12345678")
+
+
+def keep_socket_path_short() -> None:
+    """Make the forkserver's socket live under /tmp when TMPDIR is too long to hold one.
+
+    multiprocessing makes one folder per process under TMPDIR for its sockets; with a long TMPDIR
+    the socket's path exceeds what the OS allows and every ingest stopped with "AF_UNIX path too
+    long". Python 3.14 falls back to /tmp by itself (gh-132124); this does the same before. Call it
+    before the forkserver starts; the folder, once made, serves the whole process.
+    """
+    if len(os.fsencode(tempfile.gettempdir())) + _SOCKET_SUFFIX < _SOCKET_PATH_MAX:
+        return
+    from multiprocessing import util
+
+    saved = tempfile.tempdir
+    for short in ("/tmp", "/var/tmp"):
+        try:
+            tempfile.tempdir = short
+            util.get_temp_dir()
+            return
+        except OSError:
+            continue  # not writable here: the next one, or TMPDIR's error as before
+        finally:
+            tempfile.tempdir = saved
 
 
 def _mp_context():
     global _context
     if _context is None:
         if sys.platform == "linux" and "forkserver" in multiprocessing.get_all_start_methods():
+            keep_socket_path_short()
             _context = multiprocessing.get_context("forkserver")
             # The server imports the readers once; each worker forks from it ready to go.
             _context.set_forkserver_preload(["ingest.reader_preload"])
