@@ -8,7 +8,7 @@ query is embedded for real by the base's embedders (e5, the default, and MiniLM 
 which holds the English half of the passages, when the query is English). Built bases are
 cached in benchmarks/.work.
 
-    python benchmarks/latency.py [--sizes 10000,100000] [--queries 200]
+    python -m benchmarks.latency [--sizes 10000,100000] [--queries 200]
 """
 
 from __future__ import annotations
@@ -18,20 +18,17 @@ import json
 import random
 import re
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.retrieval import KBRetriever  # noqa: E402
-from benchmarks.common import SHARED_DATA, load_cmrc, machine  # noqa: E402
-from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
-from vectorstore.kb import english_index_wanted  # noqa: E402
-from vectorstore.text import segment  # noqa: E402
+from assistant.retrieval import KBRetriever
+from benchmarks.common import SHARED_DATA, load_cmrc, machine
+from vectorstore import FileRecord, KnowledgeBase, StoredChunk
+from vectorstore.kb import english_index_wanted
+from vectorstore.text import segment
 
 WORK = Path(__file__).resolve().parent / ".work"
 PER_FILE = 100

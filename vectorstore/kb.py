@@ -49,6 +49,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 _CHROMA_BATCH = 512
 #: The English index's embedder: its spec and the id it reports (known without loading it).
 ENGLISH_EMBEDDER = ("minilm", "sentence-transformers:all-MiniLM-L6-v2")
+#: The languages the English index's embedder reads (known without loading it).
+ENGLISH_LANGUAGES = frozenset({"en"})
 
 
 class KnowledgeBaseError(AssistantError):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -290,7 +290,10 @@ class LexicalIndex:
 
     def search(self, query: str, k: int = 10) -> list[LexicalHit]:
         """BM25 over segmented tokens: any query term may match, more and rarer terms rank higher."""
-        terms = query_terms(query)
+        return self.search_terms(query_terms(query), k)
+
+    def search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
+        """BM25 for search terms already segmented and normalised (as `query_terms` makes them)."""
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
