@@ -145,6 +145,9 @@ class DevSetIndex:
     def lexical_search_terms(self, terms: Sequence[str], k: int) -> Sequence[Passage]:
         return [Passage(h.id, h.text, h.score, h.metadata) for h in self.lexical.search_terms(terms, k)]
 
+    def lexical_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        return self.lexical.tokens(ids)
+
     def dense_search(self, spec: str, query: str, k: int) -> list[Passage]:
         ids, matrix = self.dense[spec]
         sims = matrix @ self.query_vectors[spec][query]
@@ -177,11 +180,13 @@ def methods(index: DevSetIndex, query: str) -> dict[str, list[str]]:
     if len(dense) > 1:
         out["rrf all"] = weighted_rrf([(lexical, 1.0)] + [(r, 1.0) for r in dense.values()])
     results = {m: [r.id for r in ranked[:K]] for m, ranked in out.items()}
-    found = gather(index, query, depth, translate=TRANSLATE)
+    found = gather(index, query, depth, translate=TRANSLATE, feedback=OPTIONS.feedback)
     results["ours"] = [r.passage.id for r in rank(query, found, K, OPTIONS)]
     variants = {"ours, no translation": replace(found, translated=(), translation={})}
     if index.english_index:
         variants["ours, English index off"] = replace(found, dense=found.dense[:1])
+    expanded = gather(index, query, depth, translate=TRANSLATE, feedback=not OPTIONS.feedback)
+    variants["ours, feedback " + ("off" if OPTIONS.feedback else "on")] = expanded
     for name, candidates in variants.items():
         results[name] = [r.passage.id for r in rank(query, candidates, K, OPTIONS)]
     return results

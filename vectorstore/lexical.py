@@ -307,6 +307,17 @@ class LexicalIndex:
         return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3], bool(r[4])) for r in rows]
 
 
+    def tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The indexed search tokens of chunks `ids` (for feedback on what a query found)."""
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"""SELECT c.id, f.tokens FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid
+                WHERE c.id IN ({marks})""",
+            list(ids),
+        ).fetchall()
+        return {chunk_id: tokens.split() for chunk_id, tokens in rows}
+
+
 def search_tokens(chunk: StoredChunk) -> str:
     """The FTS5 document for a chunk: its title, heading and text, segmented and normalised."""
     # Titles and headings are part of what a passage is about.

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from vectorstore.text import query_terms
 
 from .dictionary import QueryTranslation
+from .feedback import PASSAGES, expanded_terms
 from .fusion import language_coverage
 
 
@@ -75,6 +76,8 @@ class CandidateIndex(Protocol):
 
     def lexical_search_terms(self, terms: Sequence[str], k: int) -> Sequence[Hit]: ...
 
+    def lexical_tokens(self, ids: Sequence[str]) -> Mapping[str, Sequence[str]]: ...
+
     def dense_indexes(self) -> Sequence[DenseIndex]: ...
 
 
@@ -89,12 +92,15 @@ def gather(
     depth: int,
     submit: Submit | None = None,
     translate: Translate | None = None,
+    *,
+    feedback: bool = False,
 ) -> Candidates:
     """Each retriever's `depth` best passages for `query`.
 
     An optional dense index whose embedder cannot read the query's language is never asked (nor
     its model loaded). `submit` (an executor's) runs the dense searches beside the lexical one.
-    With `translate`, the lexical index is also asked for the query's words in the other language.
+    With `translate`, the lexical index is also asked for the query's words in the other language;
+    with `feedback`, the lexical list is that of the query expanded by its best hits (RM3).
     """
     wanted = [d for d in index.dense_indexes() if not d.optional or language_coverage(query, d.languages)]
     if submit is None:
@@ -102,6 +108,8 @@ def gather(
     else:
         pending = [(d, submit(d.search, query, depth)) for d in wanted]
     lexical = [_passage(h) for h in index.lexical_search(query, depth)]
+    if feedback and lexical:
+        lexical = _with_feedback(index, query, lexical, depth)
     translation = translate(query) if translate is not None else None
     translated: list[Passage] = []
     if translation:
@@ -110,6 +118,13 @@ def gather(
     dense = [DenseList([_passage(h) for h in future.result()], d.languages) for d, future in pending]
     words = translation.words if translation else {}
     return Candidates(lexical, dense, translated, words)
+
+
+def _with_feedback(index: CandidateIndex, query: str, lexical: list[Passage], depth: int) -> list[Passage]:
+    best = lexical[:PASSAGES]
+    tokens = index.lexical_tokens([p.id for p in best])
+    terms = expanded_terms(query_terms(query), [(tokens.get(p.id, ()), p.score) for p in best])
+    return [_passage(h) for h in index.lexical_search_terms(terms, depth)] or lexical
 
 
 def _passage(hit: Hit) -> Passage:

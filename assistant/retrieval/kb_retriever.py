@@ -9,7 +9,7 @@ English index is loaded).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -38,6 +38,9 @@ class _BaseIndex:
         # Asked right after `lexical_search`, which brought a shared base's cache up to date.
         return self.kb.index.search_terms(terms, k)
 
+    def lexical_tokens(self, ids: Sequence[str]) -> Mapping[str, Sequence[str]]:
+        return self.kb.index.tokens(ids)
+
     def dense_indexes(self) -> list[DenseIndex]:
         indexes = [DenseIndex(self.kb.embedder.languages, partial(self.kb.dense_search, vector=self.vector))]
         if self.kb.english_embedder is not None:
@@ -63,13 +66,18 @@ class KBRetriever:
     def close(self) -> None:
         self._pool.shutdown(wait=False)
 
-    def candidates(
-        self, query: str, k: int = 6, *, vector: Sequence[float] | None = None
-    ) -> Candidates:
+    def candidates(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> Candidates:
         """Every retriever's candidates for `query` (what `search` ranks)."""
         depth = max(self.options.depth, 2 * k)
         translate = translator(self._dictionary.result) if self._dictionary is not None else None
-        return gather(_BaseIndex(self.kb, vector), query, depth, self._pool.submit, translate)
+        return gather(
+            _BaseIndex(self.kb, vector),
+            query,
+            depth,
+            self._pool.submit,
+            translate,
+            feedback=self.options.feedback,
+        )
 
     def search(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> list[Source]:
         """The `k` best passages for `query`, best first (labels are assigned by the caller).

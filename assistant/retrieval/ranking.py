@@ -31,6 +31,8 @@ class RetrievalOptions:
     #: Also search the lexical index with the query's words translated (CC-CEDICT), so that an
     #: English question finds Chinese passages by their words and the reverse.
     cross_lingual: bool = True
+    #: Expand the lexical query with terms of its best hits (RM3 pseudo-relevance feedback).
+    feedback: bool = False
 
 
 class Reranker(Protocol):
