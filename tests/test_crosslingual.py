@@ -112,7 +112,12 @@ def test_translation_coverage_counts_a_word_found_by_any_rendering() -> None:
 
 def test_the_translated_list_speaks_for_passages_of_its_script_only() -> None:
     query = "The dog is sleeping."
-    texts = {"zh1": "狗在睡觉。", "zh2": "猫在吃鱼。", "en1": "The dog barked at the cat.", "en2": "Sleeping late."}
+    texts = {
+        "zh1": "狗在睡觉。",
+        "zh2": "猫在吃鱼。",
+        "en1": "The dog barked at the cat.",
+        "en2": "Sleeping late.",
+    }
     dense = [Ranked("zh2", 0.80), Ranked("zh1", 0.79), Ranked("en1", 0.5), Ranked("en2", 0.4)]
     lexical = [Ranked("en1", 3.0), Ranked("en2", 2.0)]
     translated = [Ranked("zh1", 4.0), Ranked("zh2", 0.5)]
@@ -139,7 +144,12 @@ def test_without_a_translated_list_fusion_is_unchanged() -> None:
     lexical = [Ranked("b", 2.0)]
     plain = hybrid_evidence("a b", [(dense, None, ["a", "b"])], lexical, ["b"])
     empty = hybrid_evidence(
-        "a b", [(dense, None, ["a", "b"])], lexical, ["b"], translated=[], translation=QueryTranslation({}).words
+        "a b",
+        [(dense, None, ["a", "b"])],
+        lexical,
+        ["b"],
+        translated=[],
+        translation=QueryTranslation({}).words,
     )
     assert [r.id for r in fuse_evidence(plain)] == [r.id for r in fuse_evidence(empty)]
     assert all(e.group != "lexical" for e in plain)
