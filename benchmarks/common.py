@@ -16,6 +16,7 @@ CMRC = SHARED_DATA / "retrieval" / "cmrc2018_trial.json"
 TATOEBA = SHARED_DATA / "retrieval" / "tatoeba_cmn_eng.json"
 CRANFIELD = SHARED_DATA / "retrieval" / "cranfield"
 APIDOCS = REPO / "benchmarks" / "data" / "apidocs" / "apidocs.json.gz"
+DJANGO_I18N = REPO / "benchmarks" / "data" / "django_i18n" / "pairs.json"
 POEMS = SHARED_DATA / "docs" / "zh" / "poet.tang.11000.json"
 PARAPHRASES = REPO / "benchmarks" / "data" / "poetry" / "paraphrases.tsv"
 
@@ -41,6 +42,19 @@ def load_tatoeba(direction: str) -> tuple[list[str], list[tuple[str, int]]]:
     pairs = json.loads(TATOEBA.read_text(encoding="utf-8"))["pairs"]
     source, target = direction.split("-")
     return [p[target] for p in pairs], [(p[source], i) for i, p in enumerate(pairs)]
+
+
+def load_django_i18n(direction: str, path: Path = DJANGO_I18N) -> tuple[list[str], list[tuple[str, int]]]:
+    """(documents, [(query, index of its translation)]) of Django's messages (benchmarks/data/django_i18n).
+
+    "en-zh": English messages as queries over their Chinese translations, simplified and
+    traditional alternating; "zh-en": those Chinese translations as queries over the English.
+    """
+    pairs = json.loads(path.read_text(encoding="utf-8"))["pairs"]
+    chinese = [p["zh_Hans"] if i % 2 == 0 else p["zh_Hant"] for i, p in enumerate(pairs)]
+    english = [p["en"] for p in pairs]
+    docs, queries = (chinese, english) if direction == "en-zh" else (english, chinese)
+    return docs, [(q, i) for i, q in enumerate(queries)]
 
 
 def load_apidocs(path: Path = APIDOCS) -> tuple[list[str], list[tuple[str, int]]]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -37,6 +38,7 @@ from benchmarks.common import (
     load_apidocs,
     load_cmrc,
     load_cranfield,
+    load_django_i18n,
     load_poetry,
     load_tatoeba,
     machine,
@@ -75,6 +77,8 @@ def load_set(name: str) -> tuple[list[str], list[tuple[str, object]]]:
         "poetry": load_poetry,
         "tatoeba-en-zh": partial(load_tatoeba, "en-zh"),
         "tatoeba-zh-en": partial(load_tatoeba, "zh-en"),
+        "django-en-zh": partial(load_django_i18n, "en-zh"),
+        "django-zh-en": partial(load_django_i18n, "zh-en"),
     }
     if name not in loaders:
         raise SystemExit(f"unknown dev set {name}; known: {', '.join(loaders)} and A+B mixes")
@@ -94,10 +98,7 @@ def vectors(spec: str, texts: list[str], *, queries: bool) -> np.ndarray:
     embedder = make_embedder(spec)
     kind = "q" if queries else "d"
     path = WORK / f"vectors-{kind}-{embedder.id.replace('/', '_').replace(':', '_')}.npz"
-    cache: dict[str, np.ndarray] = {}
-    if path.exists():
-        data = np.load(path, allow_pickle=False)
-        cache = dict(zip(data["keys"].tolist(), data["v"], strict=True))
+    cache = _load_cache(path)
     keys = [_key(t) for t in texts]
     missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
     if missing:
@@ -108,8 +109,18 @@ def vectors(spec: str, texts: list[str], *, queries: bool) -> np.ndarray:
         )
         cache.update(zip((k for k, _ in missing), np.asarray(made, dtype=np.float32), strict=True))
         WORK.mkdir(exist_ok=True)
-        np.savez(path, keys=np.array(list(cache)), v=np.stack(list(cache.values())))
+        cache = _load_cache(path) | cache  # what another run added meanwhile is kept
+        partial_path = path.with_suffix(f".{os.getpid()}.npz")
+        np.savez(partial_path, keys=np.array(list(cache)), v=np.stack(list(cache.values())))
+        os.replace(partial_path, path)
     return np.stack([cache[k] for k in keys]) if texts else np.zeros((0, 1), np.float32)
+
+
+def _load_cache(path: Path) -> dict[str, np.ndarray]:
+    if not path.exists():
+        return {}
+    data = np.load(path, allow_pickle=False)
+    return dict(zip(data["keys"].tolist(), data["v"], strict=True))
 
 
 def _key(text: str) -> str:
@@ -209,7 +220,10 @@ def evaluate(name: str) -> tuple[list[dict], dict[str, float]]:
     return rows, {"queries": len(texts), "documents": len(docs), "seconds_per_query": seconds}
 
 
-DEFAULT_SETS = "cmrc,tatoeba-en-zh,tatoeba-zh-en,apidocs,cranfield,poetry,tatoeba-en-zh+apidocs,cmrc+apidocs"
+DEFAULT_SETS = (
+    "cmrc,tatoeba-en-zh,tatoeba-zh-en,django-en-zh,django-zh-en,apidocs,cranfield,poetry,"
+    "tatoeba-en-zh+apidocs,cmrc+apidocs"
+)
 
 
 def main() -> None:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.common import APIDOCS, CRANFIELD, load_apidocs, load_cranfield, load_poetry, rank_metrics
+from benchmarks.common import (
+    APIDOCS,
+    CRANFIELD,
+    load_apidocs,
+    load_cranfield,
+    load_django_i18n,
+    load_poetry,
+    rank_metrics,
+)
 from vectorstore.kb import english_index_wanted
 
 # Three abstracts, two queries in the SMART format of the Cranfield files; query .I ids have gaps
@@ -148,3 +156,20 @@ def test_poetry_paraphrases_point_at_their_poems() -> None:
         assert 10 <= len(query) <= 80
         lines = docs[poem].split("》", 1)[1].replace("。", "，").split("，")
         assert not any(len(line) >= 5 and line in query for line in lines)
+
+
+def test_django_messages_pair_english_with_chinese_in_both_scripts() -> None:
+    docs, queries = load_django_i18n("en-zh")
+    back_docs, back_queries = load_django_i18n("zh-en")
+    assert len(docs) == len(queries) >= 200
+    assert [q for q, _ in back_queries] == docs and back_docs == [q for q, _ in queries]
+    assert all(rel == i for i, (_, rel) in enumerate(queries))
+    assert all(english_index_wanted(q) for q, _ in queries[:50])
+    assert not any(english_index_wanted(d) for d in docs)
+    # Simplified and traditional alternate; no placeholder is left for BM25 to match.
+    assert docs[[q for q, _ in queries].index("Enter a valid JSON.")] in (
+        "输入一个有效的JSON。",
+        "輸入有效的 JSON。",
+    )
+    assert any("输" in d for d in docs[::2]) and any("輸" in d for d in docs[1::2])
+    assert not any("%(" in d or "{" in d for d in docs + back_docs)
