@@ -13,9 +13,13 @@ T = TypeVar("T")
 _SPACE = re.compile(r"\s+")
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]+")
+
+
 def shingles(text: str, n: int = 5) -> set[str]:
-    """Character n-grams of the normalised text: language-neutral, so Chinese works too."""
-    text = _SPACE.sub(" ", normalise(text))
+    """Character n-grams of the normalised text without punctuation: language-neutral, so Chinese
+    works too, and a copy that differs only in commas or quotes is the same text."""
+    text = _SPACE.sub(" ", _PUNCTUATION.sub(" ", normalise(text))).strip()
     if len(text) <= n:
         return {text}
     return {text[i : i + n] for i in range(len(text) - n + 1)}
@@ -53,7 +57,7 @@ def collapse(
     text: Callable[[T], str],
     document: Callable[[T], str],
     k: int,
-    threshold: float = 0.8,
+    threshold: float = 0.95,
     per_document: int = 3,
 ) -> list[T]:
     """Keep the best of each group of near-duplicates and at most `per_document` passages from

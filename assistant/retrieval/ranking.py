@@ -23,7 +23,7 @@ class RetrievalOptions:
     #: At most this many passages from one document (unless nothing else is left).
     per_document: int = 3
     #: Passages at least this similar (character 5-gram overlap) count as duplicates.
-    duplicate_threshold: float = 0.8
+    duplicate_threshold: float = 0.95
     #: How many fused candidates a reranker, if any, looks at.
     rerank_depth: int = 20
     #: False: plain reciprocal rank fusion (for comparison).
