@@ -133,10 +133,36 @@ def test_the_translated_list_speaks_for_passages_of_its_script_only() -> None:
     keyword = [e for e in evidence if e.group == "lexical"]
     assert len(keyword) == 2
     assert keyword[0].unreadable == {"zh1", "zh2"} and keyword[1].unreadable == {"en1", "en2"}
-    assert keyword[1].weight == 1.0  # its best hit holds a rendering of every query word
+    # Its best hit holds a rendering of every query word, and it speaks for what the query's own
+    # words did not find ("sleeping" is in no English passage that also has "dog").
+    assert 0 < keyword[0].weight < 1 and keyword[1].weight == pytest.approx(1 - keyword[0].weight)
     fused = [r.id for r in fuse_evidence(evidence)]
     # The dense list barely preferred the wrong sentence; the translation's words decide.
     assert fused.index("zh1") < fused.index("zh2")
+
+
+def test_a_translation_has_no_say_where_the_query_words_all_occur() -> None:
+    # A Chinese question whose words are all in a Chinese passage: the English passages its
+    # translation finds cannot outrank that passage, however peaked their scores.
+    query = "数据分类分级保护制度"
+    lexical = [Ranked("law", 5.0)]
+    translated = [Ranked("en1", 9.0), Ranked("en2", 1.0), Ranked("en3", 0.9)]
+    evidence = hybrid_evidence(
+        query,
+        [],
+        lexical,
+        ["国家建立数据分类分级保护制度"],
+        translated=translated,
+        translated_texts=["Data classification protects the system.", "x", "y"],
+        translation={
+            "数据": ("data",),
+            "分类": ("classification",),
+            "保护": ("protect",),
+            "制度": ("system",),
+        },
+    )
+    assert evidence[0].weight == 1.0 and evidence[1].weight == 0.0
+    assert fuse_evidence(evidence)[0].id == "law"
 
 
 def test_without_a_translated_list_fusion_is_unchanged() -> None:

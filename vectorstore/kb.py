@@ -627,6 +627,15 @@ class KnowledgeBase:
         self._maybe_refresh()
         return self.index.search(query, k)
 
+    def lexical_search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
+        """BM25 for search terms already segmented (a query's translation, an expanded query)."""
+        self._maybe_refresh()
+        return self.index.search_terms(terms, k)
+
+    def lexical_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The indexed search tokens of chunks `ids`."""
+        return self.index.tokens(ids)
+
     def vector_count(self) -> int:
         return int(self._chroma(self.collection.count))
 

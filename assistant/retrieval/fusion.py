@@ -246,8 +246,12 @@ def hybrid_evidence(
     # The query's words and their translations are one keyword vote, each list speaking for the
     # passages written in its script: the query's own words cannot occur in a passage of the
     # other script (missing there says nothing), nor the translations in one of the query's.
-    # Each list is trusted as far as its best hit contains the words it searched for.
-    translated_weight = translation_coverage(translation, translated_texts[0]) if translated_texts else 0.0
+    # Each list is trusted as far as its best hit contains the words it searched for, and the
+    # translation (a dictionary's guess at the words) only for what the query's own words did not
+    # find: where they all occur in a passage of the query's script, it has no say.
+    found = translation_coverage(translation, translated_texts[0]) if translated_texts else 0.0
+    own = lexical_weight if lexical and lexical_texts else 0.0
+    translated_weight = found * (1.0 - own)
     other_script = {i for i, t in texts_by_id.items() if _mostly_cjk(t) != _mostly_cjk(query)}
     same_script = set(texts_by_id) - other_script
     return [

@@ -35,11 +35,10 @@ class _BaseIndex:
         return self.kb.lexical_search(query, k)
 
     def lexical_search_terms(self, terms: Sequence[str], k: int) -> Sequence[Hit]:
-        # Asked right after `lexical_search`, which brought a shared base's cache up to date.
-        return self.kb.index.search_terms(terms, k)
+        return self.kb.lexical_search_terms(terms, k)
 
     def lexical_tokens(self, ids: Sequence[str]) -> Mapping[str, Sequence[str]]:
-        return self.kb.index.tokens(ids)
+        return self.kb.lexical_tokens(ids)
 
     def dense_indexes(self) -> list[DenseIndex]:
         indexes = [DenseIndex(self.kb.embedder.languages, partial(self.kb.dense_search, vector=self.vector))]
