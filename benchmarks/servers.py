@@ -136,78 +136,81 @@ def tokens(text: str) -> list[str]:
 
 
 def _handler(server: ScriptedOllama) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    return type("Handler", (_Handler,), {"ollama": server})
 
-        def log_message(self, *args: object) -> None:
-            pass
 
-        def _json(self, body: object, status: int = 200) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    #: The scripted server whose answers this handler gives.
+    ollama: ScriptedOllama
 
-        def do_GET(self) -> None:  # noqa: N802
-            if self.path == "/api/tags":
-                self._json({"models": [server.info()]})
-            elif self.path == "/api/ps":
-                self._json({"models": []})
-            else:
-                self._json({"error": "not found"}, 404)
+    def log_message(self, *args: object) -> None:
+        pass
 
-        def do_POST(self) -> None:  # noqa: N802
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            if self.path == "/api/show":
-                self._json(server.show())
-            elif self.path == "/api/embed":
-                texts = body.get("input", [])
-                texts = [texts] if isinstance(texts, str) else texts
-                server.embed_batches.append(len(texts))
-                self._json({"model": body.get("model"), "embeddings": [server.vector(t) for t in texts]})
-            elif self.path == "/api/chat":
-                self._stream(body)
-            else:
-                self._json({"error": "not found"}, 404)
+    def _json(self, body: object, status: int = 200) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
-        def _stream(self, body: dict) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/x-ndjson")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            think = body.get("think", True) is not False
-            pieces = [("thinking", t) for t in tokens(server.reasoning) if think]
-            pieces += [("content", t) for t in tokens(server.answer)]
-            for kind, text in pieces:
-                message = {"role": "assistant", "content": "", kind: text}
-                self._chunk(
-                    {
-                        "model": server.model,
-                        "created_at": "2025-01-01T00:00:00Z",
-                        "message": message,
-                        "done": False,
-                    }
-                )
-            final = {
-                "model": server.model,
-                "created_at": "2025-01-01T00:00:00Z",
-                "message": {"role": "assistant", "content": ""},
-                "done": True,
-                "done_reason": "stop",
-                "total_duration": 1_000_000_000,
-                "load_duration": 1_000_000,
-                "prompt_eval_count": 100,
-                "prompt_eval_duration": 100_000_000,
-                "eval_count": len(pieces),
-                "eval_duration": 900_000_000,
-            }
-            self._chunk(final)
-            self.wfile.write(b"0\r\n\r\n")
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/api/tags":
+            self._json({"models": [self.ollama.info()]})
+        elif self.path == "/api/ps":
+            self._json({"models": []})
+        else:
+            self._json({"error": "not found"}, 404)
 
-        def _chunk(self, obj: dict) -> None:
-            data = json.dumps(obj, ensure_ascii=False).encode() + b"\n"
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        if self.path == "/api/show":
+            self._json(self.ollama.show())
+        elif self.path == "/api/embed":
+            texts = body.get("input", [])
+            texts = [texts] if isinstance(texts, str) else texts
+            self.ollama.embed_batches.append(len(texts))
+            self._json({"model": body.get("model"), "embeddings": [self.ollama.vector(t) for t in texts]})
+        elif self.path == "/api/chat":
+            self._stream(body)
+        else:
+            self._json({"error": "not found"}, 404)
 
-    return Handler
+    def _stream(self, body: dict) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        think = body.get("think", True) is not False
+        pieces = [("thinking", t) for t in tokens(self.ollama.reasoning) if think]
+        pieces += [("content", t) for t in tokens(self.ollama.answer)]
+        for kind, text in pieces:
+            message = {"role": "assistant", "content": "", kind: text}
+            self._chunk(
+                {
+                    "model": self.ollama.model,
+                    "created_at": "2025-01-01T00:00:00Z",
+                    "message": message,
+                    "done": False,
+                }
+            )
+        final = {
+            "model": self.ollama.model,
+            "created_at": "2025-01-01T00:00:00Z",
+            "message": {"role": "assistant", "content": ""},
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 1_000_000_000,
+            "load_duration": 1_000_000,
+            "prompt_eval_count": 100,
+            "prompt_eval_duration": 100_000_000,
+            "eval_count": len(pieces),
+            "eval_duration": 900_000_000,
+        }
+        self._chunk(final)
+        self.wfile.write(b"0\r\n\r\n")
+
+    def _chunk(self, obj: dict) -> None:
+        data = json.dumps(obj, ensure_ascii=False).encode() + b"\n"
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
