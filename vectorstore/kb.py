@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import vectors
-from .embedder_choice import ENGLISH_EMBEDDER, EmbedderRef, resolve_embedder
+from .embedder_choice import ENGLISH_EMBEDDER, ENGLISH_LANGUAGES, EmbedderRef, resolve_embedder
 from .embedders import Embedder
 from .errors import (
     EmbedderMismatchError,
@@ -39,6 +39,7 @@ from .vectors import DenseHit, english_index_wanted, open_collection
 
 __all__ = [
     "DenseHit",
+    "ENGLISH_LANGUAGES",
     "EmbedderMismatchError",
     "KBStats",
     "KnowledgeBase",
@@ -403,6 +404,15 @@ class KnowledgeBase:
     def lexical_search(self, query: str, k: int = 10) -> list[LexicalHit]:
         self._maybe_refresh()
         return self.index.search(query, k)
+
+    def lexical_search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
+        """BM25 for search terms already segmented (a query's translation, an expanded query)."""
+        self._maybe_refresh()
+        return self.index.search_terms(terms, k)
+
+    def lexical_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The indexed search tokens of chunks `ids`."""
+        return self.index.tokens(ids)
 
     def vector_count(self) -> int:
         return int(self._chroma(self.collection.count))
