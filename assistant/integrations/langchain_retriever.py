@@ -75,10 +75,11 @@ class KnowledgeBaseRetriever(BaseRetriever):
         return await asyncio.to_thread(self._search, query, k=k, kb=kb, web=web)
 
     def _search(self, query: str, *, k: int | None, kb: str | None, web: bool | None) -> list[Document]:
+        k = self.k if k is None else k
+        if not 1 <= k <= 50:
+            raise ValueError(f"k must be between 1 and 50 (got {k})")
         base = kb or self.kb or self.session.settings.kb
-        result = self.session.search(
-            query, kb=base, k=self.k if k is None else k, web=self.web if web is None else web
-        )
+        result = self.session.search(query, kb=base, k=k, web=self.web if web is None else web)
         return [to_document(source, base) for source in result.sources]
 
 
@@ -101,6 +102,5 @@ def to_document(source: Source, base: str) -> Document:
         "base": None if web else base,
         "suspicious": bool(source.extra.get("suspicious")),
     }
-    return Document(
-        id=source.chunk_id if web else f"{base}:{source.chunk_id}", page_content=source.text, metadata=metadata
-    )
+    passage_id = source.chunk_id if web else f"{base}:{source.chunk_id}"
+    return Document(id=passage_id, page_content=source.text, metadata=metadata)
