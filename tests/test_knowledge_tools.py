@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -273,3 +274,16 @@ async def test_an_unexpected_failure_is_one_line_and_logged(
     text = failed.content[0].text
     assert "unexpected error: RuntimeError: disk on fire" in text and "Traceback" not in text
     assert "Traceback" in (home / "logs" / "errors.log").read_text(encoding="utf-8")
+
+
+def test_the_command_refuses_a_busy_port_and_a_missing_folder_before_serving(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        busy = CliRunner().invoke(app, ["mcp", "--http", str(port)])
+    assert busy.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in busy.stderr and "pick another port" in busy.stderr
+    missing = CliRunner().invoke(app, ["mcp", "--allow-ingest", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1
+    assert f"--allow-ingest {tmp_path / 'nowhere'}: not a folder" in missing.stderr

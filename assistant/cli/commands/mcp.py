@@ -41,14 +41,20 @@ def mcp(
     """
     import dataclasses
 
-    folders = []
-    for folder in allow_ingest or []:
-        folder = folder.expanduser()
-        if not folder.is_dir():
-            fail(f"--allow-ingest {folder}: not a folder; give an existing folder")
-        folders.append(folder)
+    folders = [_folder(f) for f in allow_ingest or []]
     if kb:
         state.settings = dataclasses.replace(state.settings, kb=kb)
+    _serve(http, folders)
+
+
+def _folder(folder: Path) -> Path:
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        fail(f"--allow-ingest {folder}: not a folder; give an existing folder")
+    return folder
+
+
+def _serve(http: int | None, folders: list[Path]) -> None:
     from ...integrations.knowledge_tools import KnowledgeTools
     from ...integrations.mcp_server import (
         HTTP_PATH,
@@ -59,26 +65,21 @@ def mcp(
         serve_stdio,
     )
 
+    sock = None
+    if http is not None:  # the port is taken first: a busy one fails before anything loads
+        try:
+            sock = listen_loopback(http)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            fail(f"cannot listen on {LOOPBACK}:{http}: {reason}; pick another port (0: any free one)")
     tools = KnowledgeTools(state.session, ingest_folders=folders)
     server = build_server(tools)
-    ingest_note = (
-        f"ingest allowed in {', '.join(map(str, tools.ingest_folders))}" if folders else "ingest off"
-    )
-    if http is None:
-        err.print(
-            plain(f"MCP server on stdio (default base '{tools.default_base}'; {ingest_note})"), markup=False
-        )
+    ingest = f"ingest allowed in {', '.join(map(str, tools.ingest_folders))}" if folders else "ingest off"
+    about = f"default base '{tools.default_base}'; {ingest}"
+    if sock is None:
+        err.print(plain(f"MCP server on stdio ({about})"), markup=False)
         serve_stdio(server)
         return
-    try:
-        sock = listen_loopback(http)
-    except OSError as exc:
-        fail(
-            f"cannot listen on {LOOPBACK}:{http}: {exc.strerror or exc}; pick another port (0: any free one)"
-        )
     url = f"http://{LOOPBACK}:{sock.getsockname()[1]}{HTTP_PATH}"
-    err.print(
-        plain(f"MCP server at {url} (loopback only; default base '{tools.default_base}'; {ingest_note})"),
-        markup=False,
-    )
+    err.print(plain(f"MCP server at {url} (loopback only; {about})"), markup=False)
     serve_http(server, sock)
