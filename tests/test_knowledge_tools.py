@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -287,3 +289,22 @@ def test_the_command_refuses_a_busy_port_and_a_missing_folder_before_serving(tmp
     missing = CliRunner().invoke(app, ["mcp", "--allow-ingest", str(tmp_path / "nowhere")])
     assert missing.exit_code == 1
     assert f"--allow-ingest {tmp_path / 'nowhere'}: not a folder" in missing.stderr
+
+
+def test_the_command_line_loads_neither_the_mcp_sdk_nor_langchain_until_asked() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from tui.cli import cli\n"
+        "app = cli.build_app()\n"
+        "result = CliRunner().invoke(app, ['--help'])\n"
+        "assert result.exit_code == 0 and 'mcp' in result.stdout, result.output\n"
+        "result = CliRunner().invoke(app, ['mcp', '--help'])\n"
+        "assert result.exit_code == 0 and '--allow-ingest' in result.stdout, result.output\n"
+        "import assistant.integrations\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('mcp', 'langchain_core', 'uvicorn'))\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

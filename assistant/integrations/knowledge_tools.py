@@ -74,12 +74,12 @@ class KnowledgeTools:
             name = self._base(base, required=not web or base is not None)
             # Only `query` goes to the search engine, and only when `web` is true.
             result = self.session.search(query, kb=name or "-", k=k, web=web)
-        passages = []
-        for source in result.sources:
-            passage_id = source.chunk_id if source.kind == "web" else f"{name}:{source.chunk_id}"
-            passages.append(Passage.from_source(source, passage_id))
-            if source.kind == "web":
-                self._remember_web(passage_id, source, query)
+            passages = []
+            for source in result.sources:
+                passage_id = source.chunk_id if source.kind == "web" else f"{name}:{source.chunk_id}"
+                passages.append(Passage.from_source(source, passage_id))
+                if source.kind == "web":
+                    self._remember_web(passage_id, source, query)
         return SearchResult(query=query, base=name, web=web, passages=passages, notices=result.notices)
 
     def _base(self, base: str | None, *, required: bool) -> str | None:
@@ -175,7 +175,8 @@ class KnowledgeTools:
         )
 
     def _read_web(self, passage_id: str) -> PassageText:
-        remembered = self._web.get(passage_id)
+        with self._search_lock:
+            remembered = self._web.get(passage_id)
         if remembered is None:
             raise ToolInputError(
                 f"web passage '{passage_id}' is not among this server's recent searches (web pages "
