@@ -56,7 +56,7 @@ class KnowledgeTools:
         # takes tens of milliseconds). An ingest runs beside them, as in the chat app.
         self._search_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
-        self._web: OrderedDict[str, tuple[Source, str]] = OrderedDict()
+        self._web: OrderedDict[str, Source] = OrderedDict()
 
     @property
     def default_base(self) -> str:
@@ -79,7 +79,7 @@ class KnowledgeTools:
                 passage_id = source.chunk_id if source.kind == "web" else f"{name}:{source.chunk_id}"
                 passages.append(Passage.from_source(source, passage_id))
                 if source.kind == "web":
-                    self._remember_web(passage_id, source, query)
+                    self._remember_web(passage_id, source)
         return SearchResult(query=query, base=name, web=web, passages=passages, notices=result.notices)
 
     def _base(self, base: str | None, *, required: bool) -> str | None:
@@ -97,8 +97,8 @@ class KnowledgeTools:
             f"no knowledge base named '{name}' (known: {listing}); pass one of them as base{hint}"
         )
 
-    def _remember_web(self, passage_id: str, source: Source, query: str) -> None:
-        self._web[passage_id] = (source, query)
+    def _remember_web(self, passage_id: str, source: Source) -> None:
+        self._web[passage_id] = source
         self._web.move_to_end(passage_id)
         while len(self._web) > WEB_PASSAGES_KEPT:
             self._web.popitem(last=False)
@@ -176,13 +176,12 @@ class KnowledgeTools:
 
     def _read_web(self, passage_id: str) -> PassageText:
         with self._search_lock:
-            remembered = self._web.get(passage_id)
-        if remembered is None:
+            source = self._web.get(passage_id)
+        if source is None:
             raise ToolInputError(
                 f"web passage '{passage_id}' is not among this server's recent searches (web pages "
                 "are not stored); search again with web set to true"
             )
-        source, _ = remembered
         return PassageText(
             id=passage_id,
             kind="web",

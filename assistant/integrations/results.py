@@ -36,7 +36,7 @@ class Passage(BaseModel):
             title=source.title,
             location=source.location,
             file=(source.uri or None) if source.kind == "kb" else None,
-            url=source.uri or source.location if source.kind == "web" else None,
+            url=(source.uri or source.location) if source.kind == "web" else None,
             page=source.page,
             heading=source.heading or None,
             text=source.text,
