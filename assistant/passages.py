@@ -39,7 +39,8 @@ def passage_in_context(kb: KnowledgeBase, chunk_id: str, context: int = 0) -> Pa
     if not found:
         return None
     passage = found[0]
-    record = kb.index.file(str(passage.metadata.get("source", "")))
+    source = str(passage.metadata.get("source", ""))
+    record = kb.files(under=source).get(source)
     order = list(record.chunk_ids) if record is not None else []
     if chunk_id not in order:  # a manifest without it (a cache catching up): the passage alone
         return PassageInContext(passage, 1, 1)
@@ -50,4 +51,4 @@ def passage_in_context(kb: KnowledgeBase, chunk_id: str, context: int = 0) -> Pa
 
 
 def _read(kb: KnowledgeBase, ids: list[str]) -> list[StoredPassage]:
-    return [StoredPassage(c.id, c.text, dict(c.metadata)) for c in kb.index.chunks(ids)]
+    return [StoredPassage(c.id, c.text, dict(c.metadata)) for c in kb.chunks(ids)]
