@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # loaded on first use: the chat app must open fast
     from ingest import SyncEvent, SyncSummary
 
     from .ingest_events import IngestEvent
+    from .passages import PassageInContext
     from .retrieval import Retrieval
 
 
@@ -111,6 +112,21 @@ class Session:
                 "or use --web"
             )
         return self.retrievers(name).search(query, k=k, web=web)
+
+    def read_passage(
+        self, chunk_id: str, *, kb: str | None = None, context: int = 0
+    ) -> PassageInContext | None:
+        """Passage `chunk_id` of base `kb` in full, with up to `context` neighbours on each side
+        (see assistant.passages); None when the base holds no such passage (any more)."""
+        name = kb or self.settings.kb
+        if name not in self.knowledge_bases():
+            from vectorstore import KnowledgeBaseError
+
+            raise KnowledgeBaseError(f"no knowledge base named '{name}'")
+        from .passages import passage_in_context
+
+        with self.retrievers(name).in_use() as retriever:
+            return passage_in_context(retriever.kb, chunk_id, context)
 
     def warm_up(self, kb: str | None = None) -> None:
         """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""

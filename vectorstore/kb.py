@@ -372,6 +372,11 @@ class KnowledgeBase:
         """The manifest: every file the base holds (or those at or below the path `under`)."""
         return self.index.files(under)
 
+    def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """The stored chunks `ids` (text and metadata), in that order; ids it lacks are left out."""
+        self._maybe_refresh()
+        return list(self.index.chunks(ids))
+
     def touch(self, path: str, mtime_ns: int) -> None:
         """Record a new modification time for an unchanged file (so it is not hashed again)."""
         self.index.touch(path, mtime_ns)
