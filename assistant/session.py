@@ -244,23 +244,43 @@ class Session:
         the folder in a shared base (see ingest.sync)."""
         self._load_core()
         from ingest import Chunker, sync
+        from ingest.workers import send_reader_output
 
         from .components import open_kb
 
-        with open_kb(self.settings, kb, create=True) as base:
-            summary = sync(
-                base,
-                path,
-                chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
-                on_event=on_event,
-                limits=self.settings.read_limits(),
-                source=source,
-            )
+        # What a parser prints goes to a log, never over a progress display or a chat app's screen.
+        logs = self.settings.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        send_reader_output(logs / "readers.log")
+        new = kb not in self.knowledge_bases()
+        try:
+            with open_kb(self.settings, kb, create=True) as base:
+                summary = sync(
+                    base,
+                    path,
+                    chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
+                    on_event=on_event,
+                    limits=self.settings.read_limits(),
+                    source=source,
+                )
+        except BaseException:
+            if new:
+                self._remove_if_empty(kb)
+            raise
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question
             # being answered keeps its retriever until its search is done.
             self._retrievers.invalidate(kb)
         return summary
+
+    def _remove_if_empty(self, kb: str) -> None:
+        """A first ingest that failed before it committed a file leaves no empty base behind (one
+        that committed files stays: it is searchable, and the next ingest carries on)."""
+        try:
+            if self.kb_stats(kb).documents == 0:
+                self.remove_kb(kb)
+        except Exception:  # noqa: BLE001 - the ingest's own error is the one to report
+            pass
 
     def close(self) -> None:
         if self._retrievers is not None:

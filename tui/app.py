@@ -8,6 +8,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
 
 from assistant.errors import AssistantError, log_unexpected
 from assistant.overview import Overview
@@ -17,10 +18,10 @@ from assistant.settings import Settings
 from .screens.chat import ChatScreen
 from .screens.help import HelpScreen
 from .screens.history import HistoryScreen
-from .screens.kb import IngestProgress, KnowledgeBaseScreen
+from .screens.kb import IngestFailed, IngestProgress, KnowledgeBaseScreen
 from .screens.models import ModelScreen
 from .store import ConversationStore, Exchange
-from .text import plain
+from .text import markup, plain
 from .widgets.status import StatusBar
 
 
@@ -55,6 +56,9 @@ class AssistantApp(App):
         self.kb: str = settings.kb
         self.conversation_id: int | None = None
         self.exchanges: list[Exchange] = []
+        #: Bases an ingest is running into, and how the last ingest ended (the KB screen shows both).
+        self.ingesting: set[str] = set()
+        self.last_ingest: Content | None = None
 
     async def on_mount(self) -> None:
         await self.push_screen(ChatScreen())
@@ -188,13 +192,13 @@ class AssistantApp(App):
             self.push_screen(HelpScreen())
 
     def start_ingest(self, path: Path, kb: str) -> None:
+        self.ingesting.add(kb)
         self.ingest(path, kb)
 
     @work(thread=True, group="ingest")
     def ingest(self, path: Path, kb: str) -> None:
         """Sync `path` into `kb`; its events reach the knowledge-base screen, if open, as
-        `IngestProgress` messages."""
-
+        `IngestProgress` messages, and so does its end (the summary, or `IngestFailed`)."""
         embedding = [0, 0]  # chunks embedded, chunks to embed
 
         def forward(message: IngestProgress) -> None:
@@ -217,26 +221,25 @@ class AssistantApp(App):
 
         try:
             summary = self.session.ingest(path, kb, on_event)
-        except Exception as exc:  # a busy base, a bad path: a notification, not a traceback
-            self.call_from_thread(
-                self.notify,
-                plain(f"ingest into '{kb}' failed: {self.describe(exc)}"),
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            self.call_from_thread(self.refresh_overview)  # what is embedded so far
+        except Exception as exc:  # a busy base, a bad path: said on the screen, not a traceback
+            failed = markup("[red]ingest into $kb failed: $error[/]", kb=kb, error=self.describe(exc))
+            self.call_from_thread(self._ingest_ended, kb, failed, "error")
+            self.call_from_thread(forward, IngestProgress(kb, IngestFailed(failed)))
             return
         text = (
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
             f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
         )
-        self.call_from_thread(forward, IngestProgress(kb, summary))
-        self.call_from_thread(self.refresh_overview)
         severity = "warning" if summary.files_failed else "information"
-        self.call_from_thread(
-            self.notify, plain(f"ingested {path} into '{kb}': {text}"), severity=severity, markup=False
-        )
+        line = markup("ingested $path into [b]$kb[/]: $text", path=path, kb=kb, text=text)
+        self.call_from_thread(self._ingest_ended, kb, line, severity)
+        self.call_from_thread(forward, IngestProgress(kb, summary))
+
+    def _ingest_ended(self, kb: str, line: Content, severity: str) -> None:
+        self.ingesting.discard(kb)
+        self.last_ingest = line
+        self.refresh_overview()  # what is embedded so far
+        self.notify(line, severity=severity, timeout=10)  # type: ignore[arg-type]
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

@@ -7,6 +7,7 @@ from pathlib import Path
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichLog, Static
@@ -37,7 +38,14 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             yield RichLog(id="ingest-log", markup=True, wrap=True, max_lines=500)
 
     def on_mount(self) -> None:
-        self.query_one("#ingest-progress", ProgressBar).display = False
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        bar.display = False
+        log = self.query_one("#ingest-log", RichLog)
+        for kb in self.app.ingesting:  # started before this screen opened: it goes on
+            bar.display = True
+            log.write(markup("ingesting into [b]$kb[/]…", kb=kb))
+        if self.app.last_ingest is not None:  # how the last one ended stays on screen
+            log.write(self.app.last_ingest)
         self.refresh_list()
 
     @work(thread=True, exclusive=True, group="kb-list")
@@ -84,17 +92,35 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ingest":
-            name = self.query_one("#kb-name", Input).value.strip() or "default"
-            path = Path(self.query_one("#kb-path", Input).value.strip()).expanduser()
-            if not str(path) or not path.exists():
-                self.notify(
-                    plain(f"{path} does not exist: give a folder or file to ingest"),
-                    severity="error",
-                    markup=False,
-                )
-                return
-            self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
-            self.query_one("#ingest-progress", ProgressBar).display = True
+            self.start_ingest()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the path field (or the name field) starts the ingest, as the button does."""
+        event.stop()
+        if self.query_one("#kb-path", Input).value.strip():
+            self.start_ingest()
+        else:
+            self.query_one("#kb-path", Input).focus()
+
+    def start_ingest(self) -> None:
+        name = self.query_one("#kb-name", Input).value.strip() or "default"
+        typed = self.query_one("#kb-path", Input).value.strip()
+        path = Path(typed).expanduser()
+        problem = None
+        if not typed:
+            problem = "type the folder or file to ingest first"
+        elif not path.exists():
+            problem = f"{path} does not exist: give a folder or file to ingest"
+        elif name in self.app.ingesting:
+            problem = f"an ingest into '{name}' is still running"
+        if problem:
+            self.query_one("#ingest-log", RichLog).write(markup("[red]$problem[/]", problem=problem))
+            self.notify(plain(problem), severity="error", markup=False)
+            return
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
         """Progress from the app's ingest worker, while this screen is open."""
@@ -109,7 +135,13 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         bar = self.query_one("#ingest-progress", ProgressBar)
         log = self.query_one("#ingest-log", RichLog)
         event = message.event
-        if isinstance(event, SyncStarted):
+        bar.display = True
+        if isinstance(event, IngestFailed):
+            bar.display = False  # it stops here; the error stays in the log
+            log.write(event.line)
+            self.refresh_list()
+            self.show_stats(message.kb)
+        elif isinstance(event, SyncStarted):
             bar.update(total=event.total_files, progress=0)
             log.write(
                 markup(
@@ -141,8 +173,16 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
                 f"{event.chunks_embedded} embedded"
             )
             log.write(markup("[green]done[/]: $summary", summary=text))
+            bar.update(total=bar.total or 1, progress=bar.total or 1)
             self.refresh_list()
             self.show_stats(message.kb)
+
+
+class IngestFailed:
+    """The end of an ingest that stopped with an error: `line` says what happened, to show as is."""
+
+    def __init__(self, line: Content) -> None:
+        self.line = line
 
 
 class IngestProgress(Message):
