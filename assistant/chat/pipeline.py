@@ -7,7 +7,6 @@ only render these events.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,17 +37,12 @@ from .events import (
     ReasoningDelta,
     SourcesFound,
 )
+from .followups import contextual_query
 from .prompt import Turn, estimate_tokens, fit_prompt
 from .reasoning import ReasoningSplitter
 
 if TYPE_CHECKING:
     from ..settings import Settings
-
-# Words that point back at an earlier turn: a question using them is retrieved together with the
-# previous question ("他还写了哪些诗？" after a question about 杜甫).
-_REFERRING = re.compile(
-    r"他|她|它|这|那|其|该|此|上述|\b(he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I
-)
 
 
 @dataclass(frozen=True)
@@ -94,14 +88,12 @@ class NoModelError(BackendError):
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """The question, with the previous one in front when it is a follow-up that refers back.
+    """What the local knowledge base is searched for: the question alone when it names its own
+    topic (a change of topic retrieves like a new question), with the questions it continues
+    when it depends on them ("它的作者是谁？"; see `followups`).
 
     For the local knowledge base only: the web is searched for the current question alone."""
-    if not history:
-        return question
-    if len(question) < 40 or _REFERRING.search(question):
-        return f"{history[-1].question} {question}"
-    return question
+    return contextual_query(question, history)
 
 
 def pick_default_model(installed: Sequence[ModelInfo], memory_gib: float | None = None) -> str | None:
