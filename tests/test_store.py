@@ -11,7 +11,7 @@ import pytest
 
 from assistant.chat.events import AnswerStats, CitationReport, Final
 from assistant.retrieval.sources import Source
-from tui.store import MIGRATIONS, ConversationStore, Exchange
+from assistant.conversations import MIGRATIONS, ConversationStore, Exchange
 
 
 def _exchange() -> Exchange:
