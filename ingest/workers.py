@@ -68,9 +68,11 @@ def start_readers() -> None:
     early so that this start overlaps its own imports; every reader start calls it too. It works
     the same when a terminal app has put a stand-in without a file descriptor in `sys.stderr`
     (Textual's returns -1), which multiprocessing would hand to the tracker it starts ("bad
-    value(s) in fds_to_keep")."""
+    value(s) in fds_to_keep"), and whatever the working directory holds: the server starts as
+    `python -c`, which would import from there first, so a folder named `ingest` in it (a user's
+    data, another checkout) would replace the readers (`_worker() takes 4 positional arguments`)."""
     context = _mp_context()
-    with _start_lock, _stderr_with_descriptor():
+    with _start_lock, _stderr_with_descriptor(), _no_imports_from_working_directory():
         resource_tracker.ensure_running()
         if context.get_start_method() == "forkserver":
             from multiprocessing import forkserver
@@ -109,6 +111,21 @@ def _stderr_with_descriptor() -> Iterator[None]:
             yield
         finally:
             sys.stderr = stand_in
+
+
+@contextmanager
+def _no_imports_from_working_directory() -> Iterator[None]:
+    """PYTHONSAFEPATH (Python 3.11+) for the helper processes started meanwhile: their `sys.path`
+    does not begin with the working directory."""
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
 
 
 def _redirect_output(path: str | None) -> None:

@@ -90,8 +90,13 @@ def source_line(term: Terminal, label: str) -> str:
 def test_installed_chat_on_a_real_terminal(servers, tmp_path: Path, cols: int, rows: int) -> None:
     ollama, searxng, _ = servers
     home = tmp_path / "home"
+    # Started from a folder that holds a Python package named `ingest` (a user's project): the
+    # reader processes must still run the installed readers, not import from the working directory.
+    work = tmp_path / "work"
+    (work / "ingest").mkdir(parents=True)
+    (work / "ingest" / "__init__.py").write_text("raise ImportError('the user folder, not the readers')\n")
     term = Terminal(
-        [installed_command(), "chat"], env=app_env(home, ollama, searxng), cols=cols, rows=rows, cwd=tmp_path
+        [installed_command(), "chat"], env=app_env(home, ollama, searxng), cols=cols, rows=rows, cwd=work
     )
     try:
         run_the_everyday_paths(term, ollama, searxng, home)
@@ -147,13 +152,15 @@ def run_the_everyday_paths(term: Terminal, ollama, searxng, home: Path) -> None:
     term.press("down")
     term.wait_for(lambda s: len(term.lines_with("数一数")) == shown, timeout=10)
 
-    # F2: pick the other installed model; the status bar and the next answer use it.
+    # F2: the model in use is marked and the cursor starts on it; pick the other installed one.
     term.press("escape")
     term.press("f2")
-    term.wait_for(SMALL, timeout=30)
+    term.wait_for(lambda s: SMALL in s and "▶" in s, timeout=30)
     rows = [line for line in term.text.splitlines() if "✓" in line]
+    assert any("▶" in line and R1 in line for line in rows), term.text
     names = [R1 if R1 in line else SMALL for line in rows]
-    term.press(*["down"] * names.index(SMALL), "enter")
+    step = names.index(SMALL) - names.index(R1)
+    term.press(*["down" if step > 0 else "up"] * abs(step), "enter")
     term.wait_for(lambda s: f"model {SMALL}" in s and "Models" not in s, timeout=30)
 
     # F4: a new chat, then reopen the first conversation from the list.

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.content import Content
 
 from assistant.conversations import Exchange
 from assistant.errors import AssistantError, log_unexpected
@@ -22,7 +22,7 @@ from .screens.help import HelpScreen
 from .screens.history import HistoryScreen
 from .screens.kb import IngestFailed, IngestProgress, KnowledgeBaseScreen
 from .screens.models import ModelScreen
-from .text import markup, plain
+from .text import plain
 from .widgets.status import StatusBar
 
 
@@ -64,7 +64,7 @@ class AssistantApp(App):
         self.exchanges: list[Exchange] = []
         #: Bases an ingest is running into, and how the last ingest ended (the KB screen shows both).
         self.ingesting: set[str] = set()
-        self.last_ingest: Content | None = None
+        self.last_ingest: Text | None = None
 
     async def on_mount(self) -> None:
         await self.push_screen(ChatScreen())
@@ -254,7 +254,7 @@ class AssistantApp(App):
         try:
             summary = self.session.ingest(path, kb, on_event)
         except Exception as exc:  # a busy base, a bad path: said on the screen, not a traceback
-            failed = markup("[red]ingest into $kb failed: $error[/]", kb=kb, error=self.describe(exc))
+            failed = Text(plain(f"ingest into '{kb}' failed: {self.describe(exc)}"), style="red")
             self.call_from_thread(self._ingest_ended, kb, failed, "error")
             self.call_from_thread(forward, IngestProgress(kb, IngestFailed(failed)))
             return
@@ -263,15 +263,15 @@ class AssistantApp(App):
             f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
         )
         severity = "warning" if summary.files_failed else "information"
-        line = markup("ingested $path into [b]$kb[/]: $text", path=path, kb=kb, text=text)
+        line = Text(plain(f"ingested {path} into '{kb}': {text}"))
         self.call_from_thread(self._ingest_ended, kb, line, severity)
         self.call_from_thread(forward, IngestProgress(kb, summary))
 
-    def _ingest_ended(self, kb: str, line: Content, severity: str) -> None:
+    def _ingest_ended(self, kb: str, line: Text, severity: str) -> None:
         self.ingesting.discard(kb)
         self.last_ingest = line
         self.refresh_overview()  # what is embedded so far
-        self.notify(line, severity=severity, timeout=10)  # type: ignore[arg-type]
+        self.notify(line.plain, severity=severity, timeout=10, markup=False)  # type: ignore[arg-type]
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)

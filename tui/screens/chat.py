@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from textual import events, on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Switch
@@ -27,7 +28,8 @@ from .source import SourceScreen
 
 
 class ChatScreen(Screen):
-    BINDINGS = [("escape", "stop", "Stop answer")]
+    # Escape is in F1's list, not the footer: the footer keeps its room for F1-F4 at 80 columns.
+    BINDINGS = [Binding("escape", "stop", "Stop answer", show=False)]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -235,7 +237,11 @@ class ChatScreen(Screen):
             exchange.stopped = run.stopped
         if not run.stopped and not exchange.answer:
             exchange.error = run.errors[-1] if run.errors else "no answer came back"
+        transcript = self.query_one("#transcript", VerticalScroll)
+        following = transcript.max_scroll_y - transcript.scroll_y < 5
         await message.finish(exchange)
+        if following:  # the sources and stats just added stay in view
+            transcript.scroll_end(animate=False)
         asked = final is not None and final.asked and not exchange.error
         self.status.tokens_per_second = final.stats.tokens_per_second if asked else None
         self.status.first_token = final.stats.time_to_first_token if asked else None

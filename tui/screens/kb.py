@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichLog, Static
 
 from assistant.session import Session
+from assistant.terminal_text import styled
 
 from ..text import markup, plain
 
@@ -26,7 +27,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with Vertical(classes="dialog", id="kb-dialog"):
             yield Label("[b]Knowledge bases[/] — Enter uses the selected base")
             yield OptionList(id="kbs")
             yield Static("", id="kb-stats")
@@ -43,7 +44,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         log = self.query_one("#ingest-log", RichLog)
         for kb in self.app.ingesting:  # started before this screen opened: it goes on
             bar.display = True
-            log.write(markup("ingesting into [b]$kb[/]…", kb=kb))
+            log.write(styled("ingesting into ", (kb, "bold"), "…"))
         if self.app.last_ingest is not None:  # how the last one ended stays on screen
             log.write(self.app.last_ingest)
         self.refresh_list()
@@ -114,7 +115,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         elif name in self.app.ingesting:
             problem = f"an ingest into '{name}' is still running"
         if problem:
-            self.query_one("#ingest-log", RichLog).write(markup("[red]$problem[/]", problem=problem))
+            self.query_one("#ingest-log", RichLog).write(styled((problem, "red")))
             self.notify(plain(problem), severity="error", markup=False)
             return
         bar = self.query_one("#ingest-progress", ProgressBar)
@@ -144,24 +145,19 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         elif isinstance(event, SyncStarted):
             bar.update(total=event.total_files, progress=0)
             log.write(
-                markup(
-                    f"ingesting $root into [b]$kb[/]: {event.total_files} files",
-                    root=event.root,
-                    kb=message.kb,
+                styled(
+                    "ingesting ", event.root, " into ", (message.kb, "bold"), f": {event.total_files} files"
                 )
             )
         elif isinstance(event, FileDone):
             bar.advance(1)
             if event.status == "failed":
-                log.write(markup("[red]failed[/] $path: $error", path=event.path, error=event.error or ""))
+                log.write(styled(("failed", "red"), " ", event.path, ": ", event.error or ""))
             elif event.status in ("added", "updated", "removed"):
-                log.write(markup(f"{event.status} $path", path=event.path))
+                log.write(styled(f"{event.status} ", event.path))
         elif isinstance(event, EmbeddingStarted):
             log.write(
-                markup(
-                    f"[b]$kb[/] is searchable now (by words); embedding {event.total} chunks",
-                    kb=message.kb,
-                )
+                styled((message.kb, "bold"), f" is searchable now (by words); embedding {event.total} chunks")
             )
             bar.update(total=event.total or 1, progress=0 if event.total else 1)
         elif isinstance(event, ChunksEmbedded):
@@ -172,16 +168,17 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
                 f"{len(event.files_failed)} failed, {event.chunks_added} chunks, "
                 f"{event.chunks_embedded} embedded"
             )
-            log.write(markup("[green]done[/]: $summary", summary=text))
+            log.write(styled(("done", "green"), ": ", text))
             bar.update(total=bar.total or 1, progress=bar.total or 1)
             self.refresh_list()
             self.show_stats(message.kb)
 
 
 class IngestFailed:
-    """The end of an ingest that stopped with an error: `line` says what happened, to show as is."""
+    """The end of an ingest that stopped with an error: `line` says what happened, to show as is
+    (rich Text, so that the log wraps it)."""
 
-    def __init__(self, line: Content) -> None:
+    def __init__(self, line: Text) -> None:
         self.line = line
 
 
