@@ -16,10 +16,10 @@ summary; dependent: a generic follow-up about it), `cranfield` (English aerodyna
 human judgements, topic changes only: its queries have no entity to replace), `docs` (the shared
 mixed-format folder, questions written by hand in Chinese and English, such as issue 18's).
 
-Each turn 2 is retrieved three ways through the product (`Session.search`, the default embedder
-and English index): alone; as `assistant.chat.pipeline.retrieval_query` builds it; and with the
-rule it replaced (the previous question put in front of every question under 40 characters or
-with a pronoun), for comparison. Bases are built once under benchmarks/.work/followups.
+Each turn 2 is retrieved three ways through the product's retriever (the default embedder and
+English index): alone; as a chat does (`assistant.chat.pipeline.retrieve_turn`); and with the rule
+it replaced (the previous question put in front of every question under 40 characters or with a
+pronoun), for comparison. Bases are built once under benchmarks/.work/followups.
 
     python -m benchmarks.followups [--sets cmrc,apidocs,cranfield,docs] [--limit 300]
 """
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.chat.followups import depends_on_conversation
-from assistant.chat.pipeline import retrieval_query
+from assistant.chat.pipeline import retrieve_turn
 from assistant.chat.prompt import Turn
 from assistant.session import Session
 from assistant.settings import load_settings
@@ -176,13 +176,10 @@ def base_for(session: Session, name: str, docs: dict[str, str] | Path) -> None:
     done.write_text("ok")
 
 
-def documents(session: Session, name: str, query: str, cache: dict[str, list[str]]) -> list[str]:
-    """File names of the sources `query` retrieves, best first, each once."""
-    if query not in cache:
-        found = session.search(query, kb=name, k=12).sources
-        names = [Path((s.uri or s.location).split(" › ")[0]).name for s in found]
-        cache[query] = list(dict.fromkeys(names))
-    return cache[query]
+def documents(sources: list) -> list[str]:
+    """File names of retrieved sources, best first, each once."""
+    names = [Path((s.uri or s.location).split(" › ")[0]).name for s in sources]
+    return list(dict.fromkeys(names))
 
 
 def score(ranked: list[list[str]], pairs: list[Pair]) -> dict[str, float]:
@@ -193,15 +190,26 @@ def score(ranked: list[list[str]], pairs: list[Pair]) -> dict[str, float]:
     }
 
 
-METHODS: dict[str, Callable[[Pair], str]] = {
-    "alone": lambda p: p.second,
-    "before": lambda p: previous_rule(p.second, [Turn(p.first, "")]),
-    "ours": lambda p: retrieval_query(p.second, [Turn(p.first, "")]),
-}
+def _alone(retriever, pair: Pair) -> list:
+    return retriever.search(pair.second, k=K).sources
+
+
+def _before(retriever, pair: Pair) -> list:
+    return retriever.search(previous_rule(pair.second, [Turn(pair.first, "")]), k=K).sources
+
+
+def _ours(retriever, pair: Pair) -> list:
+    """What the chat does (`Assistant.ask` calls `retrieve_turn` with the conversation)."""
+    return retrieve_turn(retriever, pair.second, [Turn(pair.first, "")], k=K).sources
+
+
+#: Sources per search: enough for five distinct documents (at most 3 passages come from one).
+K = 12
+METHODS: dict[str, Callable] = {"alone": _alone, "before": _before, "ours": _ours}
 
 
 def evaluate(session: Session, name: str, pairs: list[Pair]) -> list[dict]:
-    cache: dict[str, list[str]] = {}
+    retriever = session.retrievers(name)
     rows = []
     for kind in ("topic", "dependent"):
         chosen = [p for p in pairs if p.kind == kind]
@@ -209,8 +217,8 @@ def evaluate(session: Session, name: str, pairs: list[Pair]) -> list[dict]:
             continue
         row: dict = {"set": name, "kind": kind, "pairs": len(chosen)}
         row["classified_dependent"] = sum(depends_on_conversation(p.second) for p in chosen) / len(chosen)
-        for method, build in METHODS.items():
-            ranked = [documents(session, name, build(p), cache) for p in chosen]
+        for method, search in METHODS.items():
+            ranked = [documents(search(retriever, p)) for p in chosen]
             for metric, value in score(ranked, chosen).items():
                 row[f"{method}_{metric}"] = round(value, 3)
         rows.append(row)

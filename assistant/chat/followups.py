@@ -3,7 +3,9 @@
 A question that names its own topic ("杜甫的《登高》写了什么？" after a question about a law) is
 retrieved alone, like a new question: the previous topic's documents must not come along. One that
 cannot be understood alone ("它的作者是谁？", "那秋天的诗呢？", "what about the second one?",
-"why?") is retrieved together with the questions it continues (`contextual_query`).
+"why?") is retrieved together with the questions it continues (`contextual_query`), and, in
+case it named its own topic after all ("该漫画是由谁创作的？" may begin a new topic), that search
+is fused with the question's own, the contextual one dominant (`fuse_turn`).
 
 A question depends on the conversation when
 - it opens as a follow-up ("what about", "and ...", "那…", "还有…", "另外…");
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 
 from vectorstore.text import STOPWORDS, normalise
 
+from ..retrieval.sources import Source, assign_labels
 from .prompt import Turn
 
 #: Earlier questions a follow-up may carry along: it and the ones it continues, back to the last
@@ -73,6 +76,7 @@ _FUNCTION_WORDS = STOPWORDS | frozenset(
     lot""".split()
 )
 _WORD = re.compile(r"\w", re.UNICODE)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _jieba():
@@ -85,6 +89,21 @@ def _jieba():
 def _tokens(text: str) -> list[str]:
     """Words of `text`, Chinese segmented with jieba, English split at non-letters."""
     return [t.strip() for t in _jieba().lcut(text) if t.strip() and _WORD.search(t)]
+
+
+def _names_before_reference(text: str) -> bool:
+    """Whether a Chinese question names something (a noun, a name) before it first refers back:
+    "杨丽音和她的丈夫" does, "违反它要承担…" does not (违反 is a verb). Part-of-speech tags are
+    loaded only for such questions."""
+    from jieba import posseg
+
+    for pair in posseg.lcut(text):
+        word, flag = pair.word.strip(), pair.flag
+        if _is_referring(word):
+            return False
+        if word and _is_content(word) and (flag.startswith("n") or flag in ("j", "eng")):
+            return True
+    return False
 
 
 def _is_referring(token: str) -> bool:
@@ -112,6 +131,8 @@ def depends_on_conversation(question: str) -> bool:
     referring = [i for i, t in enumerate(tokens) if _is_referring(t)]
     if referring:
         named_before = any(_is_content(t) for t in tokens[: referring[0]])
+        if named_before and _CJK.search(text):
+            named_before = _names_before_reference(_EXPLETIVE.sub(" ", text))
         if not named_before or len(content) <= 2:
             return True
     return text.rstrip("?？!！。.").endswith("呢") and len(content) <= 2
@@ -128,3 +149,21 @@ def contextual_query(question: str, history: Sequence[Turn]) -> str:
         if len(context) >= MAX_CONTEXT_QUESTIONS or not depends_on_conversation(turn.question):
             break
     return " ".join([*context, question])
+
+
+#: Reciprocal-rank fusion of a follow-up's two searches: the contextual ranking counts fully, the
+#: question's own half, so a passage both find rises, one only the question finds stays below
+#: the contextual top ranks.
+CONTEXT_WEIGHT, ALONE_WEIGHT, RRF_K = 1.0, 0.5, 60
+
+
+def fuse_turn(contextual: Sequence[Source], alone: Sequence[Source], k: int) -> list[Source]:
+    """The `k` best of a follow-up's contextual search and its standalone one, relabelled."""
+    scores: dict[str, float] = {}
+    by_id: dict[str, Source] = {}
+    for weight, ranking in ((CONTEXT_WEIGHT, contextual), (ALONE_WEIGHT, alone)):
+        for rank, source in enumerate(ranking, start=1):
+            by_id.setdefault(source.chunk_id, source)
+            scores[source.chunk_id] = scores.get(source.chunk_id, 0.0) + weight / (RRF_K + rank)
+    best = sorted(by_id, key=lambda i: -scores[i])[:k]
+    return assign_labels([by_id[i] for i in best])

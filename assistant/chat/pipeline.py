@@ -37,7 +37,7 @@ from .events import (
     ReasoningDelta,
     SourcesFound,
 )
-from .followups import contextual_query
+from .followups import contextual_query, fuse_turn
 from .prompt import Turn, estimate_tokens, fit_prompt
 from .reasoning import ReasoningSplitter
 
@@ -94,6 +94,23 @@ def retrieval_query(question: str, history: Sequence[Turn]) -> str:
 
     For the local knowledge base only: the web is searched for the current question alone."""
     return contextual_query(question, history)
+
+
+def retrieve_turn(
+    retriever: Retriever, question: str, history: Sequence[Turn], *, k: int, web: bool = False
+) -> Retrieval:
+    """The sources for one turn of a chat. A question that names its own topic is searched
+    alone; one that depends on the conversation is searched with the questions it continues and
+    alone, the two fused (`followups.fuse_turn`). Earlier turns only help the local knowledge
+    base: the web is searched for this question alone."""
+    query = retrieval_query(question, history)
+    if query == question:
+        return retriever.search(question, k=k, web=web)
+    # Both searched deeper than k, so that a passage both find can rise into the k kept.
+    retrieval = retriever.search(query, k=2 * k, web=web, web_query=question)
+    alone = retriever.search(question, k=2 * k)
+    retrieval.sources = fuse_turn(retrieval.sources, alone.sources, k)
+    return retrieval
 
 
 def pick_default_model(installed: Sequence[ModelInfo], memory_gib: float | None = None) -> str | None:
@@ -192,9 +209,7 @@ class Assistant:
             if run.web:
                 retrieval.notices.append("web search is not configured")
         else:
-            # Earlier turns may help the local search; only this question goes to the web.
-            query = retrieval_query(run.question, run.history)
-            retrieval = retriever.search(query, k=self.options.k, web=run.web, web_query=run.question)
+            retrieval = retrieve_turn(retriever, run.question, run.history, k=self.options.k, web=run.web)
         for text in retrieval.notices:
             run.notice(text, "warning")
         return retrieval
