@@ -352,6 +352,7 @@ class Session:
         mounts = self._mounts()
         mounts[f"{self.settings.chroma_url} {label}"] = str(folder.resolve())
         try:
+            self._mounts_file.parent.mkdir(parents=True, exist_ok=True)
             self._mounts_file.write_text(json.dumps(mounts, ensure_ascii=False, indent=1), encoding="utf-8")
         except OSError:
             pass  # opening sources from this machine is a convenience: the ingest itself succeeded

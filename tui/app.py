@@ -172,8 +172,8 @@ class AssistantApp(App):
         self.copy_to_clipboard(answer)
         self.notify(plain(copy_message(f"the last answer ({len(answer):,} characters)", self.clipboard_note)))
 
-    def action_retry(self) -> None:
-        self.chat.retry()
+    async def action_retry(self) -> None:
+        await self.chat.retry()
 
     # --- model, knowledge base, web -----------------------------------------------------------
     def action_models(self) -> None:
