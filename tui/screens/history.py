@@ -8,7 +8,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from assistant.session import Session
@@ -32,7 +32,7 @@ class HistoryScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("[b]Conversations[/] — Enter opens · r rename · d delete · e export to Markdown")
+            yield Static("[b]Conversations[/] — Enter opens · r rename · d delete · e export to Markdown")
             yield OptionList(id="conversations")
             yield Static("", id="history-question")
             yield Input(placeholder="new title, then Enter", id="rename")

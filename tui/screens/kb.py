@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichLog, Static
+from textual.widgets import Button, Input, OptionList, ProgressBar, RichLog, Static
 
 from assistant.session import Session
 from assistant.terminal_text import styled
@@ -28,7 +28,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="kb-dialog"):
-            yield Label("[b]Knowledge bases[/] — Enter uses the selected base")
+            yield Static("[b]Knowledge bases[/] — Enter uses the selected base")
             yield OptionList(id="kbs")
             yield Static("", id="kb-stats")
             with Horizontal(classes="row"):

@@ -7,7 +7,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from assistant.session import ModelChoice, Session
 
@@ -25,7 +25,7 @@ class ModelScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(
+            yield Static(
                 "[b]Models[/] (▶ in use, ✓ installed) — Enter picks; one not installed is pulled first"
             )
             yield Static("", id="model-problem")
