@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chat.followups import contextual_query, depends_on_conversation, fuse_turn
+from assistant.chat.followups import carries_a_noun, contextual_query, depends_on_conversation, fuse_turn
 from assistant.chat.pipeline import retrieve_turn
 from assistant.chat.prompt import Turn
 from assistant.retrieval.sources import Source
@@ -81,14 +81,28 @@ def _source(chunk_id: str) -> Source:
     return Source("kb", chunk_id, f"/{chunk_id}.md", "text", 0.0, chunk_id)
 
 
-def test_fusing_a_follow_up_keeps_the_context_dominant_and_lifts_what_both_find() -> None:
+def test_fusing_lifts_what_both_searches_find() -> None:
     contextual = [_source(i) for i in ("a", "b", "c", "d")]
     alone = [_source(i) for i in ("d", "x", "y")]
     fused = fuse_turn(contextual, alone, k=4)
-    assert [s.chunk_id for s in fused] == ["d", "a", "b", "c"]  # found by both: first
+    assert [s.chunk_id for s in fused] == ["d", "a", "b", "x"]  # found by both: first; ties: context
     assert [s.label for s in fused] == ["K1", "K2", "K3", "K4"]
-    # What only the question alone finds comes after everything the context found.
-    assert [s.chunk_id for s in fuse_turn(contextual[:2], alone, k=4)] == ["a", "b", "d", "x"]
+
+
+@pytest.mark.parametrize(
+    "question,noun",
+    [
+        ("该漫画是由谁创作的？", True),
+        ("此鱼分布在哪些地区？", True),
+        ("这部作品使用什么作为魔法的描绘？", True),
+        ("What did this paper find?", True),
+        ("它分布在哪些地区？", False),
+        ("违反它要承担什么法律责任？", False),
+        ("What does it return?", False),
+    ],
+)
+def test_a_reference_with_a_noun_of_its_own_is_told_from_a_bare_pronoun(question: str, noun: bool) -> None:
+    assert carries_a_noun(question) is noun
 
 
 class _Recorder:
@@ -114,10 +128,20 @@ def test_a_chat_turn_sends_the_web_the_question_alone() -> None:
 
     retriever.searches.clear()
     retrieve_turn(retriever, "违反它要承担什么法律责任？", history, k=4, web=True)
-    contextual, alone = retriever.searches
+    assert retriever.searches == [  # a bare pronoun: the question alone would find nothing
+        (
+            "数据安全法规定的数据处理者有哪些义务？ 违反它要承担什么法律责任？",
+            True,
+            "违反它要承担什么法律责任？",
+        )
+    ]
+
+    retriever.searches.clear()
+    retrieve_turn(retriever, "该法的罚款有多少？", history, k=4, web=True)
+    contextual, alone = retriever.searches  # a noun of its own: searched alone too, and fused
     assert contextual == (
-        "数据安全法规定的数据处理者有哪些义务？ 违反它要承担什么法律责任？",
+        "数据安全法规定的数据处理者有哪些义务？ 该法的罚款有多少？",
         True,
-        "违反它要承担什么法律责任？",
+        "该法的罚款有多少？",
     )
-    assert alone == ("违反它要承担什么法律责任？", False, None)
+    assert alone == ("该法的罚款有多少？", False, None)

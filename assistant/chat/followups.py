@@ -3,9 +3,10 @@
 A question that names its own topic ("杜甫的《登高》写了什么？" after a question about a law) is
 retrieved alone, like a new question: the previous topic's documents must not come along. One that
 cannot be understood alone ("它的作者是谁？", "那秋天的诗呢？", "what about the second one?",
-"why?") is retrieved together with the questions it continues (`contextual_query`), and, in
-case it named its own topic after all ("该漫画是由谁创作的？" may begin a new topic), that search
-is fused with the question's own, the contextual one dominant (`fuse_turn`).
+"why?") is retrieved together with the questions it continues (`contextual_query`). One that
+refers back with a noun of its own ("该漫画是由谁创作的？", "this paper") may as well begin a new
+topic: it is also searched alone, and the two rankings are fused (`carries_a_noun`, `fuse_turn`);
+a bare pronoun ("它", "it") gives a search nothing to go on alone.
 
 A question depends on the conversation when
 - it opens as a follow-up ("what about", "and ...", "那…", "还有…", "另外…");
@@ -151,19 +152,40 @@ def contextual_query(question: str, history: Sequence[Turn]) -> str:
     return " ".join([*context, question])
 
 
-#: Reciprocal-rank fusion of a follow-up's two searches: the contextual ranking counts fully, the
-#: question's own half, so a passage both find rises, one only the question finds stays below
-#: the contextual top ranks.
-CONTEXT_WEIGHT, ALONE_WEIGHT, RRF_K = 1.0, 0.5, 60
+_BARE_PRONOUNS = frozenset(
+    """它 它们 他 他们 她 她们 其 其中 之 it its itself they them their theirs he him his she her hers
+    former latter""".split()
+)
+_CLASSIFIERS = frozenset("个 些 样 么 里 儿 位 种 次 件 条 首 部 本 篇 张 项 点 段 家 所 座 场".split())
+
+
+def carries_a_noun(question: str) -> bool:
+    """Whether the question's first reference back names a kind of thing ("该漫画", "此鱼",
+    "这部作品", "this paper") rather than being a bare pronoun ("它", "it")."""
+    tokens = _tokens(_EXPLETIVE.sub(" ", normalise(question.strip())))
+    for i, token in enumerate(tokens):
+        if not _is_referring(token):
+            continue
+        if token in _BARE_PRONOUNS:
+            return False
+        if len(token) > 1 and token[0] in "这那此该" and token[-1] not in _CLASSIFIERS:
+            return True  # 此鱼, 该院: the noun is in the word
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        return bool(following) and _is_content(following)
+    return False
+
+
+#: Reciprocal-rank fusion of a follow-up's two searches, each counted fully.
+RRF_K = 60
 
 
 def fuse_turn(contextual: Sequence[Source], alone: Sequence[Source], k: int) -> list[Source]:
     """The `k` best of a follow-up's contextual search and its standalone one, relabelled."""
     scores: dict[str, float] = {}
     by_id: dict[str, Source] = {}
-    for weight, ranking in ((CONTEXT_WEIGHT, contextual), (ALONE_WEIGHT, alone)):
+    for ranking in (contextual, alone):
         for rank, source in enumerate(ranking, start=1):
             by_id.setdefault(source.chunk_id, source)
-            scores[source.chunk_id] = scores.get(source.chunk_id, 0.0) + weight / (RRF_K + rank)
-    best = sorted(by_id, key=lambda i: -scores[i])[:k]
+            scores[source.chunk_id] = scores.get(source.chunk_id, 0.0) + 1 / (RRF_K + rank)
+    best = sorted(by_id, key=lambda i: -scores[i])[:k]  # stable: a tie keeps the contextual order
     return assign_labels([by_id[i] for i in best])

@@ -37,7 +37,7 @@ from .events import (
     ReasoningDelta,
     SourcesFound,
 )
-from .followups import contextual_query, fuse_turn
+from .followups import carries_a_noun, contextual_query, fuse_turn
 from .prompt import Turn, estimate_tokens, fit_prompt
 from .reasoning import ReasoningSplitter
 
@@ -100,13 +100,15 @@ def retrieve_turn(
     retriever: Retriever, question: str, history: Sequence[Turn], *, k: int, web: bool = False
 ) -> Retrieval:
     """The sources for one turn of a chat. A question that names its own topic is searched
-    alone; one that depends on the conversation is searched with the questions it continues and
-    alone, the two fused (`followups.fuse_turn`). Earlier turns only help the local knowledge
-    base: the web is searched for this question alone."""
+    alone; one that depends on the conversation with the questions it continues, and, when it
+    refers back with a noun of its own ("该漫画…"), alone as well, the two fused
+    (`followups.carries_a_noun`, `followups.fuse_turn`). Earlier turns only help the local
+    knowledge base: the web is searched for this question alone."""
     query = retrieval_query(question, history)
     if query == question:
         return retriever.search(question, k=k, web=web)
-    # Both searched deeper than k, so that a passage both find can rise into the k kept.
+    if not carries_a_noun(question):
+        return retriever.search(query, k=k, web=web, web_query=question)
     retrieval = retriever.search(query, k=2 * k, web=web, web_query=question)
     alone = retriever.search(question, k=2 * k)
     retrieval.sources = fuse_turn(retrieval.sources, alone.sources, k)
