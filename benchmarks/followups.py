@@ -3,7 +3,9 @@
 Two-turn dev sets, each turn 2 labelled with the document(s) that answer it:
 
 - **topic change**: turn 1 asks about one document, turn 2 about another, naming its own topic.
-  Turn 2 must retrieve at least as well as the same question asked alone.
+  Turn 2 must retrieve at least as well as the same question asked alone. (CMRC also has a
+  harder row, "topic, any question": turn 2 is any question of another article, and some of
+  those refer back by their form, "其地理位置的重要性…", as a follow-up would.)
 - **dependent**: turn 2 continues turn 1 and cannot be understood alone (its topic replaced by a
   pronoun, or a follow-up such as "What does it return?"). Turn 2 must retrieve better than the
   same question asked alone.
@@ -43,6 +45,7 @@ from assistant.settings import load_settings
 from benchmarks.common import CMRC, SHARED_DATA, load_apidocs, load_cranfield, machine
 
 WORK = Path(__file__).resolve().parent / ".work" / "followups"
+RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 18
 TEMPLATES = (
     "What parameters does it take?",
@@ -76,7 +79,7 @@ class Pair:
     first: str
     second: str
     relevant: frozenset[str]
-    kind: str  # "topic" or "dependent"
+    kind: str  # "topic", "topic, any question" or "dependent"
 
 
 def previous_rule(question: str, history: list[Turn]) -> str:
@@ -105,9 +108,14 @@ def cmrc_set(limit: int, rng: random.Random) -> tuple[dict[str, str], list[Pair]
                 if title and title in qa["question"]:
                     named.append((doc, title, qa["question"]))
     pairs = []
-    for doc, question in rng.sample(every, min(limit, len(every))):
+    # A topic change names its new topic (here: the article's name); as a harder check, any
+    # question of another article, some of which refer back by their form ("其地理位置…").
+    for doc, _, question in rng.sample(named, min(limit, len(named))):
         first = rng.choice([n for n in named if n[0] != doc])
         pairs.append(Pair(first[2], question, frozenset({doc}), "topic"))
+    for doc, question in rng.sample(every, min(limit, len(every))):
+        first = rng.choice([n for n in named if n[0] != doc])
+        pairs.append(Pair(first[2], question, frozenset({doc}), "topic, any question"))
     dependent = []
     for doc, title, question in named:
         others = [n for n in named if n[0] == doc and n[2] != question]
@@ -211,10 +219,8 @@ METHODS: dict[str, Callable] = {"alone": _alone, "before": _before, "ours": _our
 def evaluate(session: Session, name: str, pairs: list[Pair]) -> list[dict]:
     retriever = session.retrievers(name)
     rows = []
-    for kind in ("topic", "dependent"):
+    for kind in dict.fromkeys(p.kind for p in pairs):
         chosen = [p for p in pairs if p.kind == kind]
-        if not chosen:
-            continue
         row: dict = {"set": name, "kind": kind, "pairs": len(chosen)}
         row["classified_dependent"] = sum(depends_on_conversation(p.second) for p in chosen) / len(chosen)
         for method, search in METHODS.items():
@@ -242,6 +248,9 @@ def main() -> None:
             rows += evaluate(session, name, pairs)
     finally:
         session.close()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "limit": args.limit, "rows": rows}
+    (RESULTS / "followups.json").write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
     methods = " | ".join(f"{m} top-1 / R@5" for m in METHODS)
     print(f"| set | turn 2 | pairs | judged dependent | {methods} |")
     print("|---|---|---|---|---|---|---|")

@@ -64,6 +64,8 @@ _ZH_REFERRING = frozenset(
     这 那 这里 那里 这样 那样 刚才 上面 前面""".split()
 )
 _ZH_ORDINAL = re.compile(r"第[一二三四五六七八九十两\d]+(?:个|种|点|首|本|部|篇|位|项|步|部分|条建议)")
+#: 《登高》, “This Is Where I Came In”: a quoted title.
+_TITLES = re.compile(r"《[^》]*》|“[^”]*”|\"[^\"]*\"")
 #: Question and function words that name nothing, beyond the search stopwords.
 _FUNCTION_WORDS = STOPWORDS | frozenset(
     """谁 哪 哪里 哪儿 何 何时 何地 何处 怎么样 多大 多长 多久 多远 几个 还 又 再 更 最 很 会 能
@@ -90,6 +92,15 @@ def _jieba():
 def _tokens(text: str) -> list[str]:
     """Words of `text`, Chinese segmented with jieba, English split at non-letters."""
     return [t.strip() for t in _jieba().lcut(text) if t.strip() and _WORD.search(t)]
+
+
+def _bare_ordinal(text: str) -> bool:
+    """ "第二个…" pointing into an earlier answer, not "第一位阿罗汉" (the first of a named kind)."""
+    for match in _ZH_ORDINAL.finditer(text):
+        following = _tokens(text[match.end() :])[:1]
+        if not following or not _is_content(following[0]):
+            return True
+    return False
 
 
 def _names_before_reference(text: str) -> bool:
@@ -123,7 +134,8 @@ def depends_on_conversation(question: str) -> bool:
     text = normalise(question.strip())
     if not text:
         return False
-    if _OPENERS.search(text) or _ZH_ORDINAL.search(text) or _EN_ORDINAL_ONE.search(text):
+    text = _TITLES.sub(" 书名 ", text)  # a quoted title names a topic, whatever words it holds
+    if _OPENERS.search(text) or _EN_ORDINAL_ONE.search(text) or _bare_ordinal(text):
         return True
     tokens = _tokens(_EXPLETIVE.sub(" ", text))
     content = [t for t in tokens if _is_content(t)]
@@ -183,9 +195,11 @@ def fuse_turn(contextual: Sequence[Source], alone: Sequence[Source], k: int) -> 
     """The `k` best of a follow-up's contextual search and its standalone one, relabelled."""
     scores: dict[str, float] = {}
     by_id: dict[str, Source] = {}
-    for ranking in (contextual, alone):
+    # The question's own ranking goes first, so that on a tie its reading wins: its noun may
+    # well name a new topic.
+    for ranking in (alone, contextual):
         for rank, source in enumerate(ranking, start=1):
             by_id.setdefault(source.chunk_id, source)
             scores[source.chunk_id] = scores.get(source.chunk_id, 0.0) + 1 / (RRF_K + rank)
-    best = sorted(by_id, key=lambda i: -scores[i])[:k]  # stable: a tie keeps the contextual order
+    best = sorted(by_id, key=lambda i: -scores[i])[:k]
     return assign_labels([by_id[i] for i in best])
