@@ -403,23 +403,14 @@ def _openings(base, limit: int = 24) -> list[DocumentOpening]:
     """How the base's documents begin (title, file, first heading and sentence), for example
     questions; their titles alone where the first passages cannot be read."""
     try:
-        records = list(base.files().values())[-limit:]
-        firsts = {r.chunk_ids[0]: r for r in records if r.chunk_ids}
-        chunks = {c.id: c for c in base.index.chunks(list(firsts))}
-    except (AttributeError, AssistantError, OSError):
+        found = base.document_openings(limit)
+    except (AssistantError, OSError, ValueError):
         return [DocumentOpening(t) for t in base.document_titles(limit)]
     openings = []
-    for chunk_id, record in firsts.items():
-        chunk = chunks.get(chunk_id)
+    for record, chunk in found:
         meta = chunk.metadata if chunk is not None else {}
-        openings.append(
-            DocumentOpening(
-                record.title,
-                record.path,
-                str(meta.get("heading", "")),
-                chunk.text if chunk is not None else "",
-            )
-        )
+        text = chunk.text if chunk is not None else ""
+        openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
     return openings
 
 

@@ -46,8 +46,15 @@ class Terminal:
     ) -> None:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
+        # poll, not select: a test process may hold descriptors above select's limit of 1024.
         self.child = pexpect.spawn(
-            argv[0], list(argv[1:]), env=dict(env), dimensions=(rows, cols), cwd=cwd, echo=False
+            argv[0],
+            list(argv[1:]),
+            env=dict(env),
+            dimensions=(rows, cols),
+            cwd=cwd,
+            echo=False,
+            use_poll=True,
         )
         self.exit_status: int | None = None
 

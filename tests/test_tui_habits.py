@@ -114,11 +114,15 @@ async def test_focus_returns_to_the_prompt_and_typing_goes_there(settings) -> No
 async def test_the_footer_shows_f1_to_f4_at_80_columns(settings) -> None:
     app = make_app(settings)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
         footer = app.screen.query_one(Footer)
-        keys = [k.key_display for k in footer.query("FooterKey") if k.region.right <= 80 and k.region.width]
+
+        def shown() -> list[str]:
+            keys = footer.query("FooterKey")
+            return [k.key_display.lower() for k in keys if k.region.width and k.region.right <= 80]
+
+        await wait_until(pilot, lambda: len(shown()) >= 4)
         for key in ("f1", "f2", "f3", "f4"):
-            assert key in [k.lower() for k in keys], keys
+            assert key in shown(), shown()
 
 
 async def test_f2_marks_the_model_in_use_and_remembers_the_pick(settings, ollama, home) -> None:
