@@ -8,7 +8,7 @@ from .retrieval import KBRetriever, Retriever
 from .retrieval.rerank import CrossEncoderReranker
 from .settings import Settings, SettingsError
 from .web import AddressPolicy, WebOptions, make_engine
-from .web.engines import ALIASES, ENGINES
+from .web.engines import ALIASES, ENGINES, engine_names
 
 
 def open_kb(settings: Settings, name: str | None = None, *, create: bool = False):
@@ -40,12 +40,10 @@ def make_retriever(settings: Settings, kb) -> Retriever:
     """A retriever over `kb` (None: web only) with the configured engine and reranker."""
     from ingest import Chunker
 
-    if ALIASES.get(settings.search_engine, settings.search_engine) not in ENGINES:
+    name = settings.search_engine
+    if ALIASES.get(name, name) not in ENGINES and name not in (known := engine_names()):
         # Checked here, before any search, so that a typo fails the command instead of each search.
-        raise SettingsError(
-            f"search_engine: '{settings.search_engine}' is not {' or '.join(ENGINES)} "
-            "(ASSISTANT_SEARCH_ENGINE)"
-        )
+        raise SettingsError(f"search_engine: '{name}' is not {' or '.join(known)} (ASSISTANT_SEARCH_ENGINE)")
     reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
 
     def engine():

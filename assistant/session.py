@@ -24,6 +24,9 @@ from .overview import DocumentOpening, Overview, example_questions, model_status
 from .settings import Settings, save_config_value
 
 if TYPE_CHECKING:  # loaded on first use: the chat app must open fast
+    from ingest import SyncEvent, SyncSummary
+
+    from .ingest_events import IngestEvent
     from .retrieval import Retrieval
 
 
@@ -40,6 +43,31 @@ class ModelChoice:
     context_length: int | None = None
     memory_gib: float | None = None
     fits: bool | None = None
+
+
+@dataclass(frozen=True)
+class CatalogRow:
+    """An entry of the R1 catalogue as this machine sees it."""
+
+    tag: str
+    base: str
+    download_gb: float
+    memory_gib: float
+    fits: bool
+    installed: bool
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """The installed models (with what the server knows of each), the R1 catalogue, this
+    machine's memory in GiB, why the installed models could not be listed (`problem`, None when
+    they could), and which server was asked (`server`)."""
+
+    installed: list[ModelInfo]
+    catalog: list[CatalogRow]
+    memory_gib: float
+    problem: str | None
+    server: str
 
 
 class Session:
@@ -127,17 +155,33 @@ class Session:
             except BackendError:
                 installed.append(m)
                 continue
-            known = {k: v for k, v in shown.__dict__.items() if v not in (None, "", 0) and k != "name"}
+            # What /api/show knows; `thinking=False` is knowledge too (False == 0, so it is kept apart).
+            known = {
+                k: v
+                for k, v in shown.__dict__.items()
+                if k != "name" and v is not None and (isinstance(v, bool) or v not in ("", 0))
+            }
             installed.append(dataclasses.replace(m, **known))
         return installed, None
 
-    def models(self) -> tuple[list[ModelChoice], str | None]:
-        """Installed models and the R1 catalogue, and an error message if the server is down."""
-        memory = total_memory_gib()
-        rows: list[ModelChoice] = []
+    def model_listing(self) -> ModelListing:
+        """Installed models and the R1 catalogue, each entry marked with the memory it needs,
+        whether it fits this machine and whether it is installed."""
         installed, problem = self.installed_models()
-        names = set()
-        for info in installed:
+        memory = total_memory_gib()
+        names = {m.name for m in installed}
+        catalog = [
+            CatalogRow(c.tag, c.base, c.download_gb, c.memory_gib(), fits(c, memory), c.tag in names)
+            for c in R1_CATALOG
+        ]
+        return ModelListing(installed, catalog, memory, problem, self.backend_location())
+
+    def models(self) -> tuple[list[ModelChoice], str | None]:
+        """The model picker's rows: installed models, then the catalogue's other entries; and an
+        error message if the server is down."""
+        listing = self.model_listing()
+        rows: list[ModelChoice] = []
+        for info in listing.installed:
             entry = _catalog(info.name)
             rows.append(
                 ModelChoice(
@@ -149,23 +193,22 @@ class Session:
                     info.thinking,
                     info.context_length,
                     entry.memory_gib() if entry else None,
-                    fits(entry, memory) if entry else None,
+                    fits(entry, listing.memory_gib) if entry else None,
                 )
             )
-            names.add(info.name)
-        for c in R1_CATALOG:
-            if c.tag not in names:
-                rows.append(
-                    ModelChoice(
-                        c.tag,
-                        False,
-                        int(c.download_gb * 1e9),
-                        thinking=True,
-                        memory_gib=c.memory_gib(),
-                        fits=fits(c, memory),
-                    )
-                )
-        return rows, problem
+        rows += [
+            ModelChoice(
+                c.tag,
+                False,
+                int(c.download_gb * 1e9),
+                thinking=True,
+                memory_gib=c.memory_gib,
+                fits=c.fits,
+            )
+            for c in listing.catalog
+            if not c.installed
+        ]
+        return rows, listing.problem
 
     def loaded_memory(self, model: str) -> int | None:
         """Bytes the server holds for `model` right now, where the back-end reports it."""
@@ -301,14 +344,30 @@ class Session:
         with open_kb(self.settings, name) as kb:
             return kb.stats()
 
-    def ingest(self, path: Path, kb: str, on_event: Callable | None = None, *, source: str | None = None):
-        """Sync `path` into base `kb` (created if new); returns the SyncSummary. `source` names
-        the folder in a shared base (see ingest.sync)."""
+    def ingest(
+        self,
+        path: Path,
+        kb: str,
+        on_event: Callable[[IngestEvent], None] | None = None,
+        *,
+        source: str | None = None,
+    ) -> SyncSummary:
+        """Sync `path` into base `kb` (created if new); returns the summary, which the last event
+        (`IngestFinished`) also carries. `source` names the folder in a shared base (see
+        ingest.sync). The events are Session's own (assistant.ingest_events)."""
+        from ingest.workers import start_readers
+
+        start_readers()  # first: the readers' server starts while the base loads
         self._load_core()
         from ingest import Chunker, sync
         from ingest.workers import send_reader_output
 
         from .components import open_kb
+        from .ingest_events import IngestFinished, from_sync_event
+
+        def forward(event: SyncEvent) -> None:
+            if on_event is not None and (ours := from_sync_event(event)) is not None:
+                on_event(ours)
 
         # What a parser prints goes to a log, never over a progress display or a chat app's screen.
         logs = self.settings.home / "logs"
@@ -321,9 +380,11 @@ class Session:
                     base,
                     path,
                     chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
-                    on_event=on_event,
+                    on_event=forward,
                     limits=self.settings.read_limits(),
                     source=source,
+                    follow_links=self.settings.follow_links,
+                    secrets=self.settings.secret_rules(),
                 )
         except BaseException:
             if new:
@@ -334,6 +395,8 @@ class Session:
             # The next question opens the base afresh and sees the new content; a question
             # being answered keeps its retriever until its search is done.
             self._retrievers.invalidate(kb)
+        if on_event is not None:
+            on_event(IngestFinished(summary))
         return summary
 
     # --- where sources are on this machine -------------------------------------------------

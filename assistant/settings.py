@@ -24,6 +24,7 @@ from vectorstore.errors import AssistantError
 
 if TYPE_CHECKING:
     from ingest.limits import ReadLimits
+    from ingest.secret_rules import SecretRules
 
 
 class SettingsError(AssistantError, ValueError):
@@ -54,6 +55,13 @@ class Settings:
     max_expanded_mb: float = 512.0
     file_timeout: float = 120.0
     worker_memory_mb: float = 4096.0
+    #: Follow symbolic links that lead out of an ingested folder (ripgrep's -L). Off: such links
+    #: are skipped and listed. /proc, /sys and /dev are never read either way.
+    follow_links: bool = False
+    #: Secrets never indexed, beside the built-in rules (ingest.secret_rules): file-name globs
+    #: and regular expressions over a document's text. config.toml lists only.
+    secret_names: tuple[str, ...] = ()
+    secret_patterns: tuple[str, ...] = ()
     #: A new base whose embedder is multilingual also keeps an English index (MiniLM over its
     #: English chunks), fused with the others for English queries: on by default, as it lifts
     #: English retrieval above either model alone and changes nothing for Chinese queries
@@ -98,6 +106,12 @@ class Settings:
 
         return ReadLimits(self.max_file_mb, self.max_expanded_mb, self.file_timeout, self.worker_memory_mb)
 
+    def secret_rules(self) -> SecretRules:
+        """The secret rules (ingest.SecretRules) an ingest applies: built-in plus configured."""
+        from ingest.secret_rules import SecretRules
+
+        return SecretRules(self.secret_names, self.secret_patterns)
+
 
 # Environment variable -> settings field. OLLAMA_HOST is the convention every Ollama client honours.
 ENV_VARS = {
@@ -112,6 +126,7 @@ ENV_VARS = {
     "ASSISTANT_MAX_EXPANDED_MB": "max_expanded_mb",
     "ASSISTANT_FILE_TIMEOUT": "file_timeout",
     "ASSISTANT_WORKER_MEMORY_MB": "worker_memory_mb",
+    "ASSISTANT_FOLLOW_LINKS": "follow_links",
     "ASSISTANT_SEARCH_ENGINE": "search_engine",
     "ASSISTANT_SEARXNG_URL": "searxng_url",
     "ASSISTANT_SEARCH_REGION": "search_region",
@@ -171,6 +186,11 @@ def _coerce(name: str, value: Any, origin: str) -> Any:
         raise SettingsError(f"{origin}: '{value}' is not a yes/no value (use 1 or 0)")
     if kind in ("float", "int", "int | None"):
         return _number(name, value, origin, whole=kind != "float")
+    if kind == "tuple[str, ...]":
+        values = _string_list(value, origin)
+        if name == "secret_patterns":
+            _check_secret_patterns(values, origin)
+        return values
     text = str(value).strip()
     return text or None if kind == "str | None" else text
 
@@ -188,6 +208,23 @@ def _number(name: str, value: Any, origin: str, *, whole: bool) -> int | float:
     if not math.isfinite(number) or not low <= number <= high or (whole and not number.is_integer()):
         raise SettingsError(f"{problem}; set one, or unset it for the default")
     return int(number) if whole else number
+
+
+def _string_list(value: Any, origin: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise SettingsError(f'{origin}: expected a list of non-empty strings, like ["*.secret"]')
+    return tuple(value)
+
+
+def _check_secret_patterns(patterns: tuple[str, ...], origin: str) -> None:
+    """Refuse a `secret_patterns` entry that is not a usable regular expression."""
+    from ingest.secret_rules import SecretPatternError, check_pattern  # only when some are set
+
+    for pattern in patterns:
+        try:
+            check_pattern(pattern)
+        except SecretPatternError as exc:
+            raise SettingsError(f"{origin}: {exc}; fix or remove it") from None
 
 
 def _number_text(number: float) -> str:
@@ -271,6 +308,14 @@ def load_settings(
             origins[name] = where
     values["home"] = home
     settings = replace(Settings(), **values)
+    _check_together(settings, origins)
+    ollama_host = _normalise_ollama_host(settings.ollama_host, origins.get("ollama_host", "ollama_host"))
+    return replace(settings, ollama_host=ollama_host)
+
+
+def _check_together(settings: Settings, origins: Mapping[str, str]) -> None:
+    """What a value alone cannot say: formats checked after coercion, and settings that must
+    agree with each other. `origins` says where each value came from, for the message."""
     # Back-end and search engine names are checked against their registries (assistant.chat.backends,
     # assistant.web.engines) where those parts are made: importing them here would slow every command.
     if settings.keep_alive is not None and not _KEEP_ALIVE.fullmatch(settings.keep_alive):
@@ -293,8 +338,6 @@ def load_settings(
     for name in ("chroma_url", "searxng_url", "openai_base_url"):
         # Chroma's client takes a bare host:port as well.
         _check_url(getattr(settings, name), origins.get(name, name), bare_host_ok=name == "chroma_url")
-    ollama_host = _normalise_ollama_host(settings.ollama_host, origins.get("ollama_host", "ollama_host"))
-    return replace(settings, ollama_host=ollama_host)
 
 
 def _read_config(path: Path) -> dict[str, Any]:

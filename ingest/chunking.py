@@ -16,12 +16,11 @@ several fit in a 4k-token model context.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from vectorstore.text import CJK_RE
 
@@ -64,12 +63,19 @@ class Chunker:
             raise ValueError(f"chunk_overlap ({chunk_overlap}) must be below chunk_size ({chunk_size})")
         self.chunk_size = chunk_size
         self.chunk_overlap = chunk_overlap
-        self._splitter = RecursiveCharacterTextSplitter(
+
+    @functools.cached_property
+    def _splitter(self):
+        # Loaded on first split (a third of a second): `import ingest` stays quick, so that a
+        # front-end starts the readers' server (ingest.workers.start_readers) without waiting.
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        return RecursiveCharacterTextSplitter(
             separators=SEPARATORS,
             is_separator_regex=True,
             keep_separator="end",
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
+            chunk_size=self.chunk_size,
+            chunk_overlap=self.chunk_overlap,
             length_function=weighted_len,
             strip_whitespace=True,
         )

@@ -1,8 +1,15 @@
-"""Reading one file: open it safely, hash it, parse it and chunk it. Runs in a reader process
-(see ingest.workers), so nothing here touches the knowledge base."""
+"""Reading one file: open it safely, hash it, parse it, check it for secrets and chunk it. Runs
+in a reader process (see ingest.workers), so nothing here touches the knowledge base.
+
+The file opened must be the one discovery approved (ingest.discovery): its device and inode are
+compared before and after opening, so a file or link swapped in between (to point out of the
+folder, at a secret, or into /proc) is not read. A document whose extracted text holds a secret
+(ingest.secret_rules) is skipped, never indexed.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -14,8 +21,10 @@ from typing import Literal
 from vectorstore.lexical import FileRecord, StoredChunk, search_tokens
 
 from .chunking import Chunk, Chunker
+from .discovery import system_folder
 from .formats import ParsedDocument, UnreadableFileError, kind_of, parse
 from .limits import ZIP_MAGIC, LimitExceededError, ReadLimits, check_expansion
+from .secret_rules import SecretRules
 
 Status = Literal["added", "updated", "unchanged", "removed", "failed", "skipped"]
 
@@ -35,6 +44,10 @@ class ReadJob:
     size: int
     mtime_ns: int
     old: FileRecord | None = None
+    #: (st_dev, st_ino) of the file discovery approved; None: any regular file at `path`.
+    identity: tuple[int, int] | None = None
+    #: Whether `path` is a link (to a file inside the folder, or followed on request).
+    link: bool = False
 
 
 @dataclass
@@ -59,14 +72,43 @@ def display_text(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-def read_bytes(path: Path, limits: ReadLimits) -> bytes:
+class ChangedFileError(UnreadableFileError):
+    """The file at a path is no longer the one discovery approved (swapped, or made a link)."""
+
+    def __init__(self) -> None:
+        super().__init__("changed into another file or a link after it was found; not read (ingest again)")
+
+
+class SkippedFileError(UnreadableFileError):
+    """A file that is never indexed (a secret, a system file); the message says why."""
+
+
+def read_bytes(
+    path: Path, limits: ReadLimits, identity: tuple[int, int] | None = None, *, link: bool = True
+) -> bytes:
     """The bytes of the regular file at `path`, refusing anything else or anything too large.
 
     Opened without blocking, so a file swapped for a pipe after discovery cannot hang the read.
+    With `identity`, only that file is read: it is checked before opening (opening a device can
+    act) and again on the open descriptor. Without `link`, a path that became a link is refused.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not link:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    if identity is not None and _identity(os.stat(path)) != identity:
+        raise ChangedFileError()
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not link:
+            raise ChangedFileError() from None
+        raise
     with os.fdopen(fd, "rb") as file:
         info = os.fstat(file.fileno())
+        if identity is not None and _identity(info) != identity:
+            raise ChangedFileError()
+        if where := system_folder(path, info.st_dev):
+            raise SkippedFileError(f"in {where}, whose system files are never read; skipped")
         if not stat.S_ISREG(info.st_mode):
             raise UnreadableFileError("not a regular file; skipped")
         if info.st_size > limits.max_file_bytes:
@@ -77,14 +119,27 @@ def read_bytes(path: Path, limits: ReadLimits) -> bytes:
     return data
 
 
-def read_document(job: ReadJob, chunker: Chunker, limits: ReadLimits, parser: Parser = parse) -> Work:
-    """Read, hash, parse and chunk one file. Expected problems come back as a failed Work;
-    anything else (a parser bug, MemoryError, RecursionError) is raised for the caller."""
+def _identity(info: os.stat_result) -> tuple[int, int]:
+    return info.st_dev, info.st_ino
+
+
+def read_document(
+    job: ReadJob,
+    chunker: Chunker,
+    limits: ReadLimits,
+    parser: Parser = parse,
+    secrets: SecretRules | None = None,
+) -> Work:
+    """Read, hash, parse, check for secrets and chunk one file. Expected problems come back as a
+    failed (or, for files never indexed, skipped) Work; anything else (a parser bug, MemoryError,
+    RecursionError) is raised for the caller."""
     key, old = job.key, job.old
     try:
-        data = read_bytes(job.path, limits)
+        data = read_bytes(job.path, limits, job.identity, link=job.link)
     except OSError as exc:
         return Work(key, "failed", error=f"cannot read: {exc.strerror or exc}")
+    except (ChangedFileError, SkippedFileError) as exc:
+        return Work(key, "skipped", error=str(exc))
     except (UnreadableFileError, LimitExceededError) as exc:
         return Work(key, "failed", error=str(exc))
     digest = content_hash(data)
@@ -96,6 +151,9 @@ def read_document(job: ReadJob, chunker: Chunker, limits: ReadLimits, parser: Pa
             check_expansion(data, limits)
         kind, doc = parser(job.path, data)
         del data
+        # On the extracted text, so a key block inside a PDF or a DOCX is found too.
+        if secret := (secrets or SecretRules()).content_reason(f"{doc.title}\n{doc.text}"):
+            return Work(key, "skipped", error=secret)
         doc.title = display_text(doc.title)
         chunks = chunker.chunk(doc, source=key, content_hash=digest, kind=kind)
     except (UnreadableFileError, LimitExceededError) as exc:

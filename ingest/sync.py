@@ -6,6 +6,10 @@ the lexical index first, so the base answers searches (lexically) as soon as tha
 the chunks are embedded, in batches that are each recorded as done (`embed_pending`), so an
 interrupted sync (Ctrl+C, kill -9) leaves a searchable base and the next sync carries on.
 
+`sync` runs four steps: plan (list the folder and settle what the listing alone decides), read
+(changed files in reader processes, each committed as it arrives), remove (files gone from the
+folder), embed (`embed_pending`); the first three are `_SyncRun`'s methods.
+
 Chunk ids are deterministic (path, content hash, position), so running the same
 sync twice leaves the same base, and the write order in `vectorstore.kb` makes a sync killed at
 any moment converge on the next run.
@@ -27,14 +31,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .chunking import Chunker, with_context
-from .discovery import discover, path_key
+from .discovery import Found, discover, path_key
 from .formats import parse
 from .limits import ReadLimits
 from .reading import Parser, ReadJob, Status, Work
+from .secret_rules import SecretRules
 from .workers import ReaderPool
 
 if TYPE_CHECKING:  # the knowledge base (and Chroma) stays out of the reader processes
-    from vectorstore import KnowledgeBase, StoredChunk
+    from vectorstore import FileRecord, KnowledgeBase, StoredChunk
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,11 @@ class SyncSummary:
     files_updated: int = 0
     files_unchanged: int = 0
     files_removed: int = 0
-    #: Files not read: media types (counted only) and non-regular files (also listed below).
+    #: Files not read: media types (counted only) and the files listed below.
     files_skipped: int = 0
     files_failed: list[FileFailure] = field(default_factory=list)
-    #: Pipes, devices, sockets and link loops, with the reason each was not read.
+    #: Pipes, devices, sockets, link loops, links out of the folder, system files and secrets,
+    #: with the reason each was not read (or not indexed).
     files_skipped_list: list[FileSkip] = field(default_factory=list)
     warnings: list[FileWarning] = field(default_factory=list)
     chunks_added: int = 0
@@ -149,17 +155,79 @@ def _background(items: Iterator, depth: int = 8) -> Iterator:
         stop.set()
 
 
-class _Writer:
-    """Commits files to the base as they are read, searchable lexically at once.
+class _SyncRun:
+    """One sync's steps and what they share: the base, how files are keyed in it, the summary
+    being filled and the progress events sent."""
 
-    A chunk whose exact text is already embedded in the base (a moved, renamed or copied file, or
-    an edited file's unchanged passages) gets that vector now; the others wait for `embed_pending`.
-    """
+    def __init__(self, kb: KnowledgeBase, key: Callable[[Path], str], emit: Callable[[SyncEvent], None]):
+        self.kb, self.key, self.emit = kb, key, emit
+        self.summary = SyncSummary()
+        #: The base's files under the synced folder, as the sync started (failures drop out).
+        self.manifest: dict[str, FileRecord] = {}
 
-    def __init__(self, kb: KnowledgeBase, summary: SyncSummary, emit) -> None:
-        self.kb, self.summary, self.emit = kb, summary, emit
+    def plan(
+        self,
+        root: Path,
+        under: str,
+        limits: ReadLimits,
+        *,
+        follow_links: bool = False,
+        secrets: SecretRules | None = None,
+    ) -> tuple[list[Found], list[ReadJob]]:
+        """List the folder; settle what the listing alone decides (unchanged, skipped, too large,
+        gone while listed) and return the files found and the jobs for those that may have
+        changed."""
+        found = list(discover(root, exclude=self.kb.home, follow_links=follow_links, secrets=secrets))
+        self.summary.files_seen = len(found)
+        self.emit(SyncStarted(path_key(root), len(found)))
+        self.manifest = self.kb.files(under=under)
+        jobs: list[ReadJob] = []
+        for f in found:
+            name = self.key(f.path)
+            if not f.readable:
+                self.settle(Work(name, "skipped", error=f.skip_reason))
+                continue
+            try:
+                info = os.stat(f.path)
+            except OSError as exc:
+                self.settle(Work(name, "failed", error=f"cannot read: {exc.strerror or exc}"))
+                continue
+            old = self.manifest.get(name)
+            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
+                self.settle(Work(name, "unchanged"))
+            elif info.st_size > limits.max_file_bytes:
+                self.settle(Work(name, "failed", error=limits.too_large(info.st_size)))
+            else:
+                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link))
+        return found, jobs
 
-    def add(self, work: Work) -> None:
+    def read(self, jobs: list[ReadJob], pool: ReaderPool) -> None:
+        """Read the jobs in reader processes and commit each file as it arrives."""
+        if not jobs:
+            return
+        with pool:
+            for work in _background(pool.read(jobs)):
+                if work.status in ("added", "updated"):
+                    self.commit(work)
+                else:
+                    self.settle(work)
+
+    def remove_missing(self, found: list[Found]) -> None:
+        """Remove the base's files that are no longer in the folder. This comes after the
+        additions so that a moved file's chunks reuse the vectors of its old copy."""
+        present = {self.key(f.path) for f in found if f.readable}
+        for path in sorted(set(self.manifest) - present):
+            self.summary.chunks_removed += self.kb.remove_file(path)
+            self.summary.files_removed += 1
+            self.emit(FileDone(path, "removed"))
+
+    def commit(self, work: Work) -> None:
+        """Commit one added or updated file, searchable lexically at once.
+
+        A chunk whose exact text is already embedded in the base (a moved, renamed or copied file,
+        or an edited file's unchanged passages) gets that vector now; the others wait for
+        `embed_pending`.
+        """
         chunks = work.chunks
         vectors = self.kb.known_vectors([c.embed_hash for c in chunks])
         reused = [c for c in chunks if c.embed_hash in vectors]
@@ -174,6 +242,30 @@ class _Writer:
             summary.files_updated += 1
         summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
         self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
+
+    def settle(self, work: Work) -> None:
+        """Record one file that is not added or updated."""
+        summary, kb = self.summary, self.kb
+        if work.status == "unchanged":
+            summary.files_unchanged += 1
+            if work.record is not None:
+                kb.touch(work.path, work.record.mtime_ns)
+        else:
+            if work.status == "failed":
+                work.error = work.error or "unknown error"
+            if work.error and work.path in self.manifest:
+                # The base mirrors what can be read now (stale chunks would be cited as if they
+                # were still in the file), and never keeps a file now skipped as a secret.
+                summary.chunks_removed += kb.remove_file(work.path)
+                work.error += "; its previously indexed chunks were removed"
+                self.manifest.pop(work.path)
+            if work.status == "failed":
+                summary.files_failed.append(FileFailure(work.path, work.error))
+            else:
+                summary.files_skipped += 1
+                if work.error:
+                    summary.files_skipped_list.append(FileSkip(work.path, work.error))
+        self.emit(FileDone(work.path, work.status, error=work.error))
 
 
 def embed_pending(
@@ -241,6 +333,8 @@ def sync(
     workers: int | None = None,
     parser: Parser = parse,
     source: str | None = None,
+    follow_links: bool = False,
+    secrets: SecretRules | None = None,
 ) -> SyncSummary:
     """Make the part of `kb` that came from `root` match the files under `root` now.
 
@@ -253,89 +347,32 @@ def sync(
     `limits` bound what one file may cost (size, expanded size, time, memory); `workers` is the
     number of reader processes; `parser` (a module-level function, it is pickled) reads a file's
     bytes into a document, `ingest.formats.parse` unless a test or plug-in says otherwise.
+
+    Links that lead out of `root` are skipped unless `follow_links`; files that hold secrets by
+    name or content (the built-in rules plus `secrets`' extra ones) are never indexed, and any
+    chunks a base held for them are removed (ingest.discovery, ingest.secret_rules).
     """
-    emit = on_event or (lambda event: None)
     chunker = chunker or Chunker()
     limits = limits or ReadLimits()
     started = time.perf_counter()
-    summary = SyncSummary()
     root = root.expanduser().resolve()
     if not root.exists():
         raise FileNotFoundError(f"{root} does not exist")
 
     key, under = file_keys(root, shared=kb.shared, source=source)
+    run = _SyncRun(kb, key, on_event or (lambda event: None))
+    summary = run.summary
     kb.begin_write()
     try:
-        found = list(discover(root, exclude=kb.home))
-        summary.files_seen = len(found)
-        emit(SyncStarted(path_key(root), len(found)))
-        manifest = kb.files(under=under)
-        writer = _Writer(kb, summary, emit)
-
-        def settle(work: Work) -> None:
-            """Record one file that is not added or updated."""
-            if work.status == "unchanged":
-                summary.files_unchanged += 1
-                if work.record is not None:
-                    kb.touch(work.path, work.record.mtime_ns)
-            elif work.status == "skipped":
-                summary.files_skipped += 1
-                if work.error:
-                    summary.files_skipped_list.append(FileSkip(work.path, work.error))
-            elif work.status == "failed":
-                work.error = work.error or "unknown error"
-                if work.path in manifest:
-                    # The base mirrors what can be read now: stale chunks would be cited as if
-                    # they were still in the file.
-                    summary.chunks_removed += kb.remove_file(work.path)
-                    work.error += "; its previously indexed chunks were removed"
-                    manifest.pop(work.path)
-                summary.files_failed.append(FileFailure(work.path, work.error))
-            emit(FileDone(work.path, work.status, error=work.error))
-
-        # What can be decided from the folder listing alone is settled here; only files that may
-        # have changed go to the readers.
-        jobs: list[ReadJob] = []
-        for f in found:
-            name = key(f.path)
-            if not f.readable:
-                settle(Work(name, "skipped", error=f.skip_reason))
-                continue
-            try:
-                info = os.stat(f.path)
-            except OSError as exc:
-                settle(Work(name, "failed", error=f"cannot read: {exc.strerror or exc}"))
-                continue
-            old = manifest.get(name)
-            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
-                settle(Work(name, "unchanged"))
-            elif info.st_size > limits.max_file_bytes:
-                settle(Work(name, "failed", error=limits.too_large(info.st_size)))
-            else:
-                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old))
-
-        if jobs:
-            with ReaderPool(chunker, limits, parser, workers) as pool:
-                for work in _background(pool.read(jobs)):
-                    if work.status in ("added", "updated"):
-                        writer.add(work)
-                    else:
-                        settle(work)
-
-        # Removals come after the additions so that a moved file's chunks reuse the vectors of
-        # its old copy.
-        present = {key(f.path) for f in found if f.readable}
-        for path in sorted(set(manifest) - present):
-            summary.chunks_removed += kb.remove_file(path)
-            summary.files_removed += 1
-            emit(FileDone(path, "removed"))
-
+        found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets)
+        run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
+        run.remove_missing(found)
         # Everything is committed: the base answers searches now, lexically. Embedding comes
         # last and covers what any earlier, interrupted sync of this base left pending.
         summary.seconds_to_searchable = round(time.perf_counter() - started, 3)
-        summary.chunks_embedded = embed_pending(kb, batch_size=batch_size, on_event=emit)
+        summary.chunks_embedded = embed_pending(kb, batch_size=batch_size, on_event=run.emit)
     finally:
         kb.end_write()
     summary.seconds = round(time.perf_counter() - started, 3)
-    emit(SyncFinished(summary))
+    run.emit(SyncFinished(summary))
     return summary

@@ -33,6 +33,7 @@ from typing import TextIO
 from .chunking import Chunker
 from .limits import MB, ReadLimits
 from .reading import Parser, ReadJob, Work, read_document
+from .secret_rules import SecretRules
 
 try:
     import resource
@@ -64,8 +65,9 @@ def start_readers() -> None:
     """Start what reader processes come from, now: multiprocessing's resource tracker and, on
     Linux, the server the readers fork from (it imports the parsers and loads jieba once).
 
-    Safe from any thread and any number of times (a running one is kept). A front-end may call it
-    early so that this start overlaps its own imports; every reader start calls it too. It works
+    Safe from any thread and any number of times (a running one is kept). `Session.ingest` calls
+    it first, for the CLI and the chat app alike, so that the server's start (a second or two)
+    overlaps loading Chroma and the base; every reader start calls it too. It works
     the same when a terminal app has put a stand-in without a file descriptor in `sys.stderr`
     (Textual's returns -1), which multiprocessing would hand to the tracker it starts ("bad
     value(s) in fds_to_keep"), and whatever the working directory holds: the server starts as
@@ -186,7 +188,12 @@ def _limit_cpu(limits: ReadLimits) -> None:
 
 
 def _worker(
-    conn: Connection, chunker: Chunker, limits: ReadLimits, parser: Parser, output: str | None = None
+    conn: Connection,
+    chunker: Chunker,
+    limits: ReadLimits,
+    parser: Parser,
+    secrets: SecretRules,
+    output: str | None = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _redirect_output(output)
@@ -201,7 +208,7 @@ def _worker(
             return
         _limit_cpu(limits)
         try:
-            work = read_document(job, chunker, limits, parser)
+            work = read_document(job, chunker, limits, parser, secrets)
         except MemoryError:
             work = Work(job.key, "failed", error=limits.too_hungry())
         except RecursionError:
@@ -230,9 +237,15 @@ class ReaderPool:
     in the order they finish."""
 
     def __init__(
-        self, chunker: Chunker, limits: ReadLimits, parser: Parser, workers: int | None = None
+        self,
+        chunker: Chunker,
+        limits: ReadLimits,
+        parser: Parser,
+        workers: int | None = None,
+        secrets: SecretRules | None = None,
     ) -> None:
         self.chunker, self.limits, self.parser = chunker, limits, parser
+        self.secrets = secrets or SecretRules()
         self.workers = workers or default_workers()
         self.slots: list[_Slot] = []
         self.closed = False
@@ -249,7 +262,7 @@ class ReaderPool:
         ours, theirs = ctx.Pipe()
         process = ctx.Process(
             target=_worker,
-            args=(theirs, self.chunker, self.limits, self.parser, _reader_output),
+            args=(theirs, self.chunker, self.limits, self.parser, self.secrets, _reader_output),
             name="ingest-reader",
             daemon=True,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.bench.browser import chromium, grade_snake
+from assistant.bench.browser import chromium
 from assistant.bench.graders import (
     evaluate,
     grade_acrostic,
@@ -12,6 +12,7 @@ from assistant.bench.graders import (
     grade_named_numbers,
     grade_number,
     grade_quotes_sources,
+    grade_snake,
     grade_snake_static,
     stability,
 )
@@ -156,5 +157,27 @@ def test_snake_without_chromium_says_what_was_not_verified(monkeypatch) -> None:
     import assistant.bench.browser as browser
 
     monkeypatch.setattr(browser, "chromium", lambda: None)
-    grade = browser.grade_snake(WORKING_SNAKE)
+    grade = grade_snake(WORKING_SNAKE)
     assert grade.passed and grade.unverified
+
+
+def test_snake_is_played_with_a_probe_and_graded_on_what_it_saw(monkeypatch) -> None:
+    """The grader's side of a Chromium run (the browser itself is a test above): the page goes in
+    with the probe script, and the probe's verdict decides the grade."""
+    import assistant.bench.browser as browser
+
+    pages: list[str] = []
+
+    def verdict(moved: bool) -> str:
+        found = f'{{"moved": {str(moved).lower()}, "text_changed": {str(moved).lower()}}}'
+        return f'<html><body><pre id="__bench__">{found.replace(chr(34), "&quot;")}</pre></body></html>'
+
+    monkeypatch.setattr(browser, "rendered_dom", lambda html, **_: pages.append(html) or verdict(True))
+    moving = grade_snake(WORKING_SNAKE)
+    assert moving.passed and moving.score == 1.0 and "drawing changed=True" in moving.detail
+    assert "__bench__" in pages[0] and "ArrowUp" in pages[0]
+    monkeypatch.setattr(browser, "rendered_dom", lambda html, **_: verdict(False))
+    frozen = grade_snake(WORKING_SNAKE)
+    assert not frozen.passed and "drawing changed=False" in frozen.detail
+    monkeypatch.setattr(browser, "rendered_dom", lambda html, **_: "<html><body></body></html>")
+    assert "did not run in Chromium" in grade_snake(WORKING_SNAKE).detail

@@ -105,12 +105,12 @@ def test_discovery_skips_non_regular_files_with_a_reason(tmp_path: Path) -> None
     assert found["link.txt"] == (True, None)  # links to regular files are followed
     assert "dangling.txt" not in found
     assert found["pipe.md"] == (False, "a named pipe (FIFO), not a regular file; skipped")
-    assert found["zero.txt"] == (False, "a link to a character device, not a regular file; skipped")
+    assert found["zero.txt"] == (False, "a link into /dev, whose system files are never read; skipped")
     assert found["self.txt"] == (False, "a symbolic link loop; skipped")
     assert found["sock.txt"] == (False, "a socket, not a regular file; skipped")
-    # Given directly, a device is classified the same way instead of being read.
+    # Given directly, a device is refused the same way instead of being read.
     assert [(f.readable, f.skip_reason) for f in discover(Path("/dev/null"))] == [
-        (False, "a character device, not a regular file; skipped")
+        (False, "in /dev, whose system files are never read; skipped")
     ]
 
 
@@ -147,7 +147,7 @@ def test_a_folder_of_hostile_files_costs_only_those_files(open_kb, tmp_path: Pat
     assert failed["deep.json"] == "nested too deeply to read (RecursionError)"
     assert skipped == {
         "pipe.txt": "a named pipe (FIFO), not a regular file; skipped",
-        "zero.txt": "a link to a character device, not a regular file; skipped",
+        "zero.txt": "a link into /dev, whose system files are never read; skipped",
         "loop-a.txt": "a symbolic link loop; skipped",
         "loop-b.txt": "a symbolic link loop; skipped",
         "sock.txt": "a socket, not a regular file; skipped",

@@ -1,34 +1,36 @@
-"""How `assistant ingest` renders sync events: progress bar or plain lines, then the summary."""
+"""How `assistant ingest` renders Session's ingest events: progress bar or plain lines, then the
+summary; and how ingest's own sync events become Session's."""
 
 from __future__ import annotations
 
 import io
+import typing
 
 from rich.console import Console
 
-from assistant.ingest_view import PlainView, ProgressView, embedded_text, print_summary
-from ingest import (
-    ChunksEmbedded,
-    EmbeddingStarted,
-    FileDone,
-    FileFailure,
-    FileSkip,
-    SyncFinished,
-    SyncStarted,
-    SyncSummary,
+import ingest
+from assistant.cli.views.ingest import PlainView, ProgressView, embedded_text, print_summary
+from assistant.ingest_events import (
+    EmbeddingProgress,
+    FileProcessed,
+    IngestFinished,
+    IngestStarted,
+    Searchable,
+    from_sync_event,
 )
+from ingest import FileFailure, FileSkip, SyncSummary
 
 # The order a sync emits them: files committed (searchable), then their chunks embedded.
 EVENTS = [
-    SyncStarted("/notes", 4),
-    FileDone("/notes/a.md", "added", 5, warnings=("2 invalid byte(s) for utf-8 replaced with U+FFFD",)),
-    FileDone("/notes/b.md", "unchanged"),
-    FileDone("/notes/c.png", "skipped"),
-    FileDone("/notes/empty.txt", "failed", error="empty file (0 bytes), nothing to index"),
-    FileDone("/notes/old.md", "removed"),
-    EmbeddingStarted(5),
-    ChunksEmbedded(3),
-    ChunksEmbedded(2),
+    IngestStarted("/notes", 4),
+    FileProcessed("/notes/a.md", "added", 5, warnings=("2 invalid byte(s) for utf-8 replaced with U+FFFD",)),
+    FileProcessed("/notes/b.md", "unchanged"),
+    FileProcessed("/notes/c.png", "skipped"),
+    FileProcessed("/notes/empty.txt", "failed", error="empty file (0 bytes), nothing to index"),
+    FileProcessed("/notes/old.md", "removed"),
+    Searchable(5),
+    EmbeddingProgress(3),
+    EmbeddingProgress(2),
 ]
 
 
@@ -41,7 +43,7 @@ def test_plain_view_prints_changes_failures_and_warnings_only() -> None:
     view = PlainView(out)
     for event in EVENTS:
         view(event)
-    view(SyncFinished(SyncSummary()))
+    view(IngestFinished(SyncSummary()))
     assert out.file.getvalue().splitlines() == [
         "ingesting /notes: 4 files",
         "added /notes/a.md (5 chunks)",
@@ -57,7 +59,7 @@ def test_progress_view_reports_failures_and_warnings_as_they_happen() -> None:
     view = ProgressView(out)
     for event in EVENTS:
         view(event)
-    view(SyncFinished(SyncSummary()))
+    view(IngestFinished(SyncSummary()))
     text = out.file.getvalue()
     assert "failed /notes/empty.txt: empty file (0 bytes), nothing to index" in text
     assert "warning /notes/a.md: 2 invalid byte(s)" in text
@@ -69,11 +71,11 @@ def test_progress_view_reports_failures_and_warnings_as_they_happen() -> None:
 
 
 def test_views_show_no_embedding_phase_when_nothing_is_left_to_embed() -> None:
-    unchanged = (SyncStarted("/notes", 1), FileDone("/notes/b.md", "unchanged"), EmbeddingStarted(0))
+    unchanged = (IngestStarted("/notes", 1), FileProcessed("/notes/b.md", "unchanged"), Searchable(0))
     view = ProgressView(console())
     for event in unchanged:
         view(event)
-    view(SyncFinished(SyncSummary()))
+    view(IngestFinished(SyncSummary()))
     assert [t.description for t in view.progress.tasks] == ["Indexing"]
     out = console()
     plain_view = PlainView(out)
@@ -114,17 +116,17 @@ def test_summary_names_every_failed_file() -> None:
 
 def test_paths_and_reasons_are_printed_as_text_not_markup() -> None:
     events = [
-        SyncStarted("/n", 3),
-        FileDone("/n/[/]x[bold].md", "failed", error="bad [/] value [link=x]"),
-        FileDone("/n/pipe[/].txt", "skipped", error="a named pipe (FIFO), not a regular file; skipped"),
-        FileDone("/n/caf\\xe9[red].md", "added", 2, warnings=("odd [/] warning",)),
+        IngestStarted("/n", 3),
+        FileProcessed("/n/[/]x[bold].md", "failed", error="bad [/] value [link=x]"),
+        FileProcessed("/n/pipe[/].txt", "skipped", error="a named pipe (FIFO), not a regular file; skipped"),
+        FileProcessed("/n/caf\\xe9[red].md", "added", 2, warnings=("odd [/] warning",)),
     ]
     for make in (ProgressView, PlainView):
         out = console()
         view = make(out)
         for event in events:
             view(event)
-        view(SyncFinished(SyncSummary()))
+        view(IngestFinished(SyncSummary()))
         text = out.file.getvalue()
         assert "/n/[/]x[bold].md: bad [/] value [link=x]" in text
         assert "/n/pipe[/].txt: a named pipe (FIFO), not a regular file; skipped" in text
@@ -136,6 +138,48 @@ def test_summary_lists_skipped_non_regular_files() -> None:
     summary = SyncSummary(files_skipped=1, files_skipped_list=[FileSkip("/n/[/]fifo", "a socket")])
     print_summary(out, summary, "notes")
     assert out.file.getvalue().splitlines()[1:] == [
-        "1 file(s) are not regular files and were skipped:",
+        "1 file(s) were skipped, each with its reason:",
         "  /n/[/]fifo: a socket",
     ]
+
+
+def test_every_sync_event_becomes_a_session_event() -> None:
+    """A front-end never sees ingest's classes: each of the sync's events has its translation
+    (the sync's own end excepted: Session sends IngestFinished once the base is closed)."""
+    samples = {
+        ingest.SyncStarted: ingest.SyncStarted("/notes", 2),
+        ingest.FileDone: ingest.FileDone("/notes/a.md", "failed", 0, "corrupt", ("odd bytes",)),
+        ingest.EmbeddingStarted: ingest.EmbeddingStarted(7),
+        ingest.ChunksEmbedded: ingest.ChunksEmbedded(3),
+        ingest.SyncFinished: ingest.SyncFinished(SyncSummary()),
+    }
+    assert set(samples) == set(typing.get_args(ingest.SyncEvent))
+    assert [from_sync_event(event) for event in samples.values()] == [
+        IngestStarted("/notes", 2),
+        FileProcessed("/notes/a.md", "failed", 0, "corrupt", ("odd bytes",)),
+        Searchable(7),
+        EmbeddingProgress(3),
+        None,
+    ]
+
+
+def test_session_ingest_sends_its_own_events_and_ends_with_the_summary(tmp_path, home) -> None:
+    from assistant.session import Session
+    from assistant.settings import load_settings
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "a.md").write_text("# A\n\nDucks migrate south in winter.\n", encoding="utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    events: list = []
+    session = Session(load_settings({"home": home, "embedder": "minilm"}))
+    try:
+        summary = session.ingest(folder, "notes", events.append)
+    finally:
+        session.close()
+    assert all(type(e).__module__ == "assistant.ingest_events" for e in events), events
+    assert isinstance(events[0], IngestStarted) and events[0].total_files == 2
+    assert events[-1] == IngestFinished(summary)
+    statuses = {e.path.rsplit("/", 1)[-1]: e.status for e in events if isinstance(e, FileProcessed)}
+    assert statuses == {"a.md": "added", "empty.txt": "failed"}
+    assert [type(e) for e in events[-3:-1]] == [Searchable, EmbeddingProgress]

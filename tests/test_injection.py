@@ -1,18 +1,28 @@
 """Injection flags: a class of phrasings (generated here), in English and Chinese, simplified and
-traditional, full-width and with invisible characters; ordinary text (a real corpus) unflagged."""
+traditional, full-width and with invisible characters; instructions to run commands or hand over
+keys, text addressed to AI readers and spoofed chat turns (the dev set in data/injection_dev.json,
+with benign look-alikes); ordinary text (a real corpus, every chunk of the shared documents)
+unflagged."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import random
+from collections import Counter
+from pathlib import Path
 
 import pytest
 from opencc_purepy import OpenCC
 
+from assistant.settings import Settings
 from assistant.web import looks_like_injection
+from ingest.chunking import Chunker
+from ingest.formats import UnreadableFileError, parse
 
-from corpus import DATA
+from corpus import DATA, DOCS
+
+DEV_SET = json.loads((Path(__file__).parent / "data" / "injection_dev.json").read_text(encoding="utf-8"))
 
 EN_VERBS = ["Ignore", "ignore", "Disregard", "Forget", "IGNORE", "Override", "Do not follow", "Skip"]
 EN_MIDDLES = ["", "all ", "all of the ", "the ", "any ", "your ", "every one of the "]
@@ -134,3 +144,43 @@ def test_ordinary_prose_is_not_flagged() -> None:
 )
 def test_near_misses_are_not_flagged(text: str) -> None:
     assert not looks_like_injection(text)
+
+
+def test_the_dev_set_is_large_and_in_both_languages_and_scripts() -> None:
+    languages = Counter(case["lang"] for case in DEV_SET["flagged"])
+    assert len(DEV_SET["flagged"]) >= 40 and len(DEV_SET["benign"]) >= 40
+    assert languages["en"] >= 20 and languages["zh-Hans"] >= 10 and languages["zh-Hant"] >= 10
+    classes = {case["class"] for case in DEV_SET["flagged"]}
+    assert {"pipe-to-shell", "run-command", "relay", "keys", "addressed-to-ai", "role-line"} <= classes
+
+
+@pytest.mark.parametrize("case", DEV_SET["flagged"], ids=lambda case: case["text"][:40])
+def test_instructions_to_run_commands_or_hand_over_keys_are_flagged(case: dict) -> None:
+    text = case["text"]
+    in_prose = f"Ducks migrate in autumn.\n{text}\nThey come back in spring."
+    for variant in (text, in_prose, full_width(text), hidden(text)):
+        assert looks_like_injection(variant), repr(variant)
+    if case["lang"] == "zh-Hans":
+        assert looks_like_injection(OpenCC("s2t").convert(text))
+
+
+@pytest.mark.parametrize("case", DEV_SET["benign"], ids=lambda case: case["text"][:40])
+def test_benign_look_alikes_are_not_flagged(case: dict) -> None:
+    assert not looks_like_injection(case["text"])
+    assert not looks_like_injection(f"Ducks migrate in autumn.\n{case['text']}\nThey come back in spring.")
+
+
+def test_no_chunk_of_the_shared_documents_is_flagged() -> None:
+    defaults = Settings()
+    chunker = Chunker(defaults.chunk_size, defaults.chunk_overlap)
+    chunks = []
+    for path in sorted(p for p in DOCS.rglob("*") if p.is_file()):
+        try:
+            kind, doc = parse(path, path.read_bytes())
+        except UnreadableFileError:
+            continue
+        chunks += [
+            (path.name, c.text) for c in chunker.chunk(doc, source=path.name, content_hash="", kind=kind)
+        ]
+    assert len(chunks) > 500
+    assert [(name, text[:120]) for name, text in chunks if looks_like_injection(text)] == []

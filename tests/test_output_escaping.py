@@ -13,9 +13,10 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from assistant.cli import app
-from assistant.ingest_view import PlainView, ProgressView, print_summary
-from assistant.terminal_text import StreamCleaner, plain, styled
-from ingest import FileDone, FileFailure, SyncFinished, SyncStarted, SyncSummary
+from assistant.cli.views.ingest import PlainView, ProgressView, print_summary
+from assistant.cli.views.terminal_text import StreamCleaner, plain, styled
+from assistant.ingest_events import FileProcessed, IngestFinished, IngestStarted
+from ingest import FileFailure, SyncSummary
 
 from corpus import write_files
 from fake_ollama import FakeOllamaServer, Reply
@@ -88,10 +89,10 @@ def test_ingest_views_print_paths_and_errors_literally() -> None:
     for view_class, terminal in ((PlainView, False), (ProgressView, True)):
         out = Console(file=io.StringIO(), width=400, color_system=None, force_terminal=terminal)
         view = view_class(out)
-        view(SyncStarted(f"/in/{bad}", 2))
-        view(FileDone(f"/in/{bad}.md", "failed", error=f"cannot parse {bad}"))
-        view(FileDone(f"/in/{bad}.txt", "added", 3, warnings=(f"odd bytes {bad}",)))
-        view(SyncFinished(SyncSummary()))
+        view(IngestStarted(f"/in/{bad}", 2))
+        view(FileProcessed(f"/in/{bad}.md", "failed", error=f"cannot parse {bad}"))
+        view(FileProcessed(f"/in/{bad}.txt", "added", 3, warnings=(f"odd bytes {bad}",)))
+        view(IngestFinished(SyncSummary()))
         summary = SyncSummary(files_failed=[FileFailure(f"/in/{bad}.md", bad)])
         print_summary(out, summary, "kb[/]")
         printed = out.file.getvalue()

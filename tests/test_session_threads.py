@@ -13,9 +13,9 @@ import pytest
 from assistant import components
 from assistant.chat.events import Final
 from assistant.components import RetrieverCache
+from assistant.ingest_events import FileProcessed
 from assistant.session import Session
 from assistant.settings import load_settings
-from ingest import FileDone
 
 from corpus import write_files
 from fake_ollama import FakeOllamaServer, Reply
@@ -91,7 +91,7 @@ def test_ask_while_an_ingest_runs_into_the_same_base(session, tmp_path) -> None:
     go_on = threading.Event()
 
     def on_event(event) -> None:
-        if isinstance(event, FileDone):
+        if isinstance(event, FileProcessed):
             inside.set()
             assert go_on.wait(30)
 

@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 import vectorstore.server as server
-from assistant import cli
 from assistant.cli import app
+from assistant.cli.commands import kb as kb_command
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
@@ -279,7 +279,7 @@ def test_removing_a_shared_base_removes_it_for_every_machine(
     env = {"ASSISTANT_HOME": str(tmp_path / "home-b"), "ASSISTANT_CHROMA_URL": chroma_server}
     refused = CliRunner().invoke(app, ["kb", "remove", "team6"], env=env)  # not a terminal, no --yes
     assert refused.exit_code != 0 and "pass --yes" in refused.stderr
-    monkeypatch.setattr(cli, "_can_ask", lambda: True)  # someone at a terminal answers
+    monkeypatch.setattr(kb_command, "_can_ask", lambda: True)  # someone at a terminal answers
     wrong = CliRunner().invoke(app, ["kb", "remove", "team6"], env=env, input="team\n")
     assert wrong.exit_code != 0 and "every machine" in wrong.stderr and "nothing was deleted" in wrong.stderr
     assert "team6" in list_kbs(tmp_path / "home-b", chroma_url=chroma_server)

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static, Switch
 
+from assistant.cli.views.terminal_text import plain
 from assistant.session import Session
 from assistant.settings import load_settings
-from assistant.terminal_text import plain
 from ingest import sync
 from tui.app import AssistantApp
 from tui.screens.source import SourceScreen

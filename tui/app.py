@@ -234,11 +234,11 @@ class AssistantApp(App):
         embedding = [0, 0]  # chunks embedded, chunks to embed
 
         def forward(message: IngestProgress) -> None:
-            from ingest import ChunksEmbedded, EmbeddingStarted
+            from assistant.ingest_events import EmbeddingProgress, Searchable
 
-            if isinstance(message.event, (EmbeddingStarted, ChunksEmbedded)) and kb == self.kb:
-                if isinstance(message.event, EmbeddingStarted):
-                    embedding[:] = [0, message.event.total]
+            if isinstance(message.event, (Searchable, EmbeddingProgress)) and kb == self.kb:
+                if isinstance(message.event, Searchable):
+                    embedding[:] = [0, message.event.to_embed]
                 else:
                     embedding[0] += message.event.count
                 bars = self.chat.query(StatusBar)
@@ -265,7 +265,6 @@ class AssistantApp(App):
         severity = "warning" if summary.files_failed else "information"
         line = Text(plain(f"ingested {path} into '{kb}': {text}"))
         self.call_from_thread(self._ingest_ended, kb, line, severity)
-        self.call_from_thread(forward, IngestProgress(kb, summary))
 
     def _ingest_ended(self, kb: str, line: Text, severity: str) -> None:
         self.ingesting.discard(kb)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textual.content import Content
 
-from assistant.terminal_text import StreamCleaner, plain
+from assistant.cli.views.terminal_text import StreamCleaner, plain
 
 
 def markup(template: str, **values: object) -> Content:

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import html
 import json
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from .runner import Record, load_records, summarize
+
+
+def new_report_folder(home: Path) -> Path:
+    """Where a run's report goes unless told: `HOME/bench/` and the time it started."""
+    return home / "bench" / time.strftime("%Y%m%d-%H%M%S")
 
 
 def write_report(out: Path, records: list[Record] | None = None) -> dict[str, Any]:

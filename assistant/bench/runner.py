@@ -16,7 +16,7 @@ from typing import Any
 
 from ..chat.events import Final, Notice
 from ..session import Session
-from .graders import GRADERS, Grade
+from .graders import Grade, GraderError, find_grader
 from .suite import Suite, Task
 
 RESULTS = "results.jsonl"
@@ -43,8 +43,13 @@ class Record:
 
 
 def grade(task: Task, final: Final) -> Grade:
-    """Grade one answer with the task's registered grader."""
-    return GRADERS[task.grader](final.answer, task.expected, [s.to_dict() for s in final.sources])
+    """Grade one answer with the task's registered grader; a grader that cannot be loaded (a
+    broken plugin) fails this result, saying why."""
+    try:
+        grader = find_grader(task.grader)
+    except GraderError as exc:
+        return Grade(False, 0.0, str(exc))
+    return grader(final.answer, task.expected, [s.to_dict() for s in final.sources])
 
 
 def load_records(out: Path) -> list[Record]:

@@ -11,7 +11,7 @@ import yaml
 
 from vectorstore.errors import AssistantError
 
-from .graders import GRADERS
+from .graders import GRADERS, grader_names
 
 BUILTIN = Path(__file__).parent / "suites"
 
@@ -62,9 +62,9 @@ def load_suite(name_or_path: str) -> Suite:
     for number, raw in enumerate(data["tasks"], start=1):
         if not isinstance(raw, dict) or not raw.get("prompt") or not raw.get("grader"):
             raise SuiteError(f"{path}: task {number} needs at least `prompt` and `grader`")
-        if raw["grader"] not in GRADERS:
+        if raw["grader"] not in GRADERS and raw["grader"] not in (known := grader_names()):
             raise SuiteError(
-                f"{path}: task {number} has unknown grader '{raw['grader']}' (known: {', '.join(GRADERS)})"
+                f"{path}: task {number} has unknown grader '{raw['grader']}' (known: {', '.join(known)})"
             )
         if not isinstance(raw.get("expected") or {}, dict):
             raise SuiteError(

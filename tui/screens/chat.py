@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from textual import events, on, work
@@ -179,19 +180,12 @@ class ChatScreen(Screen):
         stop = threading.Event()
         describe = self.app.describe
 
-        def produce() -> None:
-            try:
-                for item in events:
-                    loop.call_soon_threadsafe(queue.put_nowait, item)
-                    if stop.is_set():
-                        break
-            except Exception as exc:  # the pipeline reports failures as events; this is a bug
-                loop.call_soon_threadsafe(queue.put_nowait, Notice(describe(exc), "error"))
-            finally:
-                events.close()
-                loop.call_soon_threadsafe(queue.put_nowait, None)
+        def put(item: object) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
 
-        threading.Thread(target=produce, name="answer", daemon=True).start()
+        pump = threading.Thread(target=_pump, args=(events, put, stop, describe), name="answer")
+        pump.daemon = True
+        pump.start()
         return queue, stop
 
     async def _show(self, queue: asyncio.Queue, message: ChatMessage, run: _Streamed) -> None:
@@ -273,6 +267,26 @@ class _Streamed:
     stopped: bool = False
     sources: str = ""
     errors: list[str] = field(default_factory=list)
+
+
+def _pump(
+    events: Generator,
+    put: Callable[[object], None],
+    stop: threading.Event,
+    describe: Callable[[Exception], str],
+) -> None:
+    """Put each event of the pipeline `events`, then None; stop early when `stop` is set. This
+    thread alone touches (and closes) the generator."""
+    try:
+        for item in events:
+            put(item)
+            if stop.is_set():
+                break
+    except Exception as exc:  # the pipeline reports failures as events; this is a bug
+        put(Notice(describe(exc), "error"))
+    finally:
+        events.close()
+        put(None)
 
 
 def _merge_deltas(batch: list) -> list:

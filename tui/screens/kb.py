@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.terminal_text import styled
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -13,7 +14,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, ProgressBar, RichLog, Static
 
 from assistant.session import Session
-from assistant.terminal_text import styled
 
 from ..text import markup, plain
 
@@ -76,7 +76,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True, group="kb-stats")
     def show_stats(self, name: str) -> None:
         try:
-            from assistant.ingest_view import embedded_text
+            from assistant.cli.views.ingest import embedded_text
 
             s = self.session.kb_stats(name)
             text = markup(
@@ -125,12 +125,12 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
         """Progress from the app's ingest worker, while this screen is open."""
-        from ingest import (  # loaded by then: the ingest runs
-            ChunksEmbedded,
-            EmbeddingStarted,
-            FileDone,
-            SyncStarted,
-            SyncSummary,
+        from assistant.ingest_events import (
+            EmbeddingProgress,
+            FileProcessed,
+            IngestFinished,
+            IngestStarted,
+            Searchable,
         )
 
         bar = self.query_one("#ingest-progress", ProgressBar)
@@ -142,31 +142,33 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             log.write(event.line)
             self.refresh_list()
             self.show_stats(message.kb)
-        elif isinstance(event, SyncStarted):
+        elif isinstance(event, IngestStarted):
             bar.update(total=event.total_files, progress=0)
             log.write(
                 styled(
                     "ingesting ", event.root, " into ", (message.kb, "bold"), f": {event.total_files} files"
                 )
             )
-        elif isinstance(event, FileDone):
+        elif isinstance(event, FileProcessed):
             bar.advance(1)
             if event.status == "failed":
                 log.write(styled(("failed", "red"), " ", event.path, ": ", event.error or ""))
             elif event.status in ("added", "updated", "removed"):
                 log.write(styled(f"{event.status} ", event.path))
-        elif isinstance(event, EmbeddingStarted):
+        elif isinstance(event, Searchable):
             log.write(
-                styled((message.kb, "bold"), f" is searchable now (by words); embedding {event.total} chunks")
+                styled(
+                    (message.kb, "bold"), f" is searchable now (by words); embedding {event.to_embed} chunks"
+                )
             )
-            bar.update(total=event.total or 1, progress=0 if event.total else 1)
-        elif isinstance(event, ChunksEmbedded):
+            bar.update(total=event.to_embed or 1, progress=0 if event.to_embed else 1)
+        elif isinstance(event, EmbeddingProgress):
             bar.advance(event.count)
-        elif isinstance(event, SyncSummary):
+        elif isinstance(event, IngestFinished):
+            s = event.summary
             text = (
-                f"{event.files_added} added, {event.files_updated} updated, {event.files_removed} removed, "
-                f"{len(event.files_failed)} failed, {event.chunks_added} chunks, "
-                f"{event.chunks_embedded} embedded"
+                f"{s.files_added} added, {s.files_updated} updated, {s.files_removed} removed, "
+                f"{len(s.files_failed)} failed, {s.chunks_added} chunks, {s.chunks_embedded} embedded"
             )
             log.write(styled(("done", "green"), ": ", text))
             bar.update(total=bar.total or 1, progress=bar.total or 1)
@@ -183,7 +185,8 @@ class IngestFailed:
 
 
 class IngestProgress(Message):
-    """One event of an ingest into base `kb`: SyncStarted, FileDone, ... and the SyncSummary last."""
+    """One event of an ingest into base `kb` (assistant.ingest_events): IngestStarted,
+    FileProcessed, ... and IngestFinished last."""
 
     def __init__(self, kb: str, event: object) -> None:
         super().__init__()

@@ -9,7 +9,8 @@ Specs (the `ASSISTANT_EMBEDDER` setting):
 - `ollama:MODEL`: an Ollama embedding model, e.g. `ollama:bge-m3`.
 
 Adding an embedder is adding a module with a `create(argument, options)` function and one line
-in FACTORIES.
+in FACTORIES; an installed package can add one too, under the entry-point group PLUGIN_GROUP
+(`NAME = "module:create"`, chosen by the spec `NAME` or `NAME:ARGUMENT`; see ..plugins).
 """
 
 from __future__ import annotations
@@ -18,11 +19,23 @@ import importlib
 import os
 import threading
 
+from ..plugins import load_plugin, plugin_names
 from .base import Embedder, EmbedderError, EmbedderOptions
 
 DEFAULT_EMBEDDER = "e5"
+#: Where installed packages declare embedders: name = "module:create", a function of
+#: (argument after ":", EmbedderOptions) returning an Embedder.
+PLUGIN_GROUP = "r1_assistant.embedders"
 
-__all__ = ["DEFAULT_EMBEDDER", "FACTORIES", "Embedder", "EmbedderError", "EmbedderOptions", "make_embedder"]
+__all__ = [
+    "DEFAULT_EMBEDDER",
+    "FACTORIES",
+    "PLUGIN_GROUP",
+    "Embedder",
+    "EmbedderError",
+    "EmbedderOptions",
+    "make_embedder",
+]
 
 
 #: spec name (before any ":") -> "module:function" in this package, imported only when used
@@ -57,11 +70,22 @@ def _create(spec: str, options: EmbedderOptions) -> Embedder:
     else:
         name, _, argument = spec.partition(":")
     target = FACTORIES.get(name)
-    if target is None:
+    if target is not None:
+        module_name, _, function = target.partition(":")
+        factory = getattr(importlib.import_module(f".{module_name}", __name__), function)
+        return factory(argument, options)
+    plugin = load_plugin(PLUGIN_GROUP, name, kind="embedder", accepts=callable, error=EmbedderError)
+    if plugin is None:
+        named = [n for n in FACTORIES if n not in ("st", "ollama")]
+        named += plugin_names(PLUGIN_GROUP, besides=FACTORIES)
         raise EmbedderError(
-            f"unknown embedder '{spec}'. Use {', '.join(n for n in FACTORIES if n not in ('st', 'ollama'))}, "
+            f"unknown embedder '{spec}'. Use {', '.join(named)}, "
             "st:MODEL_NAME_OR_PATH, a local model folder, or ollama:MODEL."
         )
-    module_name, _, function = target.partition(":")
-    factory = getattr(importlib.import_module(f".{module_name}", __name__), function)
-    return factory(argument, options)
+    embedder = plugin.value(argument, options)
+    if not isinstance(embedder, Embedder):
+        raise EmbedderError(
+            f"the embedder '{name}' from package {plugin.package} made a {type(embedder).__name__}, "
+            "not an Embedder (vectorstore.embedders.base); fix or uninstall that package"
+        )
+    return embedder

@@ -104,13 +104,7 @@ class OpenAIBackend(ChatBackend):
         finish = ""
         try:
             with self._client.stream("POST", self.url + "/chat/completions", json=body) as response:
-                if response.status_code == 404:
-                    raise ModelNotFound(f"model '{request.model}' is not served at {self.url}")
-                if response.status_code >= 400:
-                    response.read()
-                    raise BackendError(
-                        f"{self.url} answered HTTP {response.status_code}: {response.text[:300]}"
-                    )
+                self._check_status(response, request.model)
                 for line in response.iter_lines():
                     if not line.startswith("data:"):
                         continue
@@ -140,14 +134,19 @@ class OpenAIBackend(ChatBackend):
         # Servers that send no usage stream about one token per delta: count those.
         eval_tokens = int(usage.get("completion_tokens") or timings.get("predicted_n") or pieces)
         eval_ns = int(timings["predicted_ms"] * 1e6) if timings.get("predicted_ms") else max(0, last - first)
-        yield StreamPiece(
-            done=True,
-            stats=GenerationStats(
-                prompt_tokens=int(usage.get("prompt_tokens") or timings.get("prompt_n") or 0),
-                eval_tokens=eval_tokens,
-                prompt_eval_ns=int(timings.get("prompt_ms", 0) * 1e6),
-                eval_ns=eval_ns,
-                total_ns=time.perf_counter_ns() - started,
-                done_reason=finish,
-            ),
+        stats = GenerationStats(
+            prompt_tokens=int(usage.get("prompt_tokens") or timings.get("prompt_n") or 0),
+            eval_tokens=eval_tokens,
+            prompt_eval_ns=int(timings.get("prompt_ms", 0) * 1e6),
+            eval_ns=eval_ns,
+            total_ns=time.perf_counter_ns() - started,
+            done_reason=finish,
         )
+        yield StreamPiece(done=True, stats=stats)
+
+    def _check_status(self, response: httpx.Response, model: str) -> None:
+        if response.status_code == 404:
+            raise ModelNotFound(f"model '{model}' is not served at {self.url}")
+        if response.status_code >= 400:
+            response.read()
+            raise BackendError(f"{self.url} answered HTTP {response.status_code}: {response.text[:300]}")

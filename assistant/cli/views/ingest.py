@@ -1,6 +1,9 @@
-"""Renders ingest events on a terminal: a rich progress bar, or plain lines when not a terminal."""
+"""Renders an ingest's events (Session's, assistant.ingest_events) on a terminal: rich progress
+bars, or plain lines when not a terminal; then the summary."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -13,17 +16,18 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from ingest import (
-    ChunksEmbedded,
-    EmbeddingStarted,
-    FileDone,
-    SyncEvent,
-    SyncFinished,
-    SyncStarted,
-    SyncSummary,
+from ...ingest_events import (
+    EmbeddingProgress,
+    FileProcessed,
+    IngestEvent,
+    IngestFinished,
+    IngestStarted,
+    Searchable,
 )
-
 from .terminal_text import plain, styled
+
+if TYPE_CHECKING:
+    from ingest import SyncSummary
 
 
 def embedded_text(embedded: int, chunks: int) -> str:
@@ -58,26 +62,26 @@ class ProgressView:
         self.embed_task = None
         self.chunks = 0
 
-    def __call__(self, event: SyncEvent) -> None:
-        if isinstance(event, SyncStarted):
+    def __call__(self, event: IngestEvent) -> None:
+        if isinstance(event, IngestStarted):
             self.progress.start()
             self.task = self.progress.add_task(
                 "Indexing", total=event.total_files, unit="files", rate="searchable when done"
             )
-        elif isinstance(event, EmbeddingStarted):
+        elif isinstance(event, Searchable):
             if self.task is not None:
                 self.progress.update(self.task, rate="searchable now")
-            if event.total:
+            if event.to_embed:
                 self.embed_task = self.progress.add_task(
-                    "Embedding", total=event.total, unit="chunks", rate="- chunks/s"
+                    "Embedding", total=event.to_embed, unit="chunks", rate="- chunks/s"
                 )
-        elif isinstance(event, ChunksEmbedded) and self.embed_task is not None:
+        elif isinstance(event, EmbeddingProgress) and self.embed_task is not None:
             self.chunks += event.count
             task = self.progress.tasks[self.embed_task]
             elapsed = task.elapsed or 0
             rate = f"{self.chunks / elapsed:.1f} chunks/s" if elapsed > 0 else "- chunks/s"
             self.progress.update(self.embed_task, advance=event.count, rate=rate)
-        elif isinstance(event, FileDone):
+        elif isinstance(event, FileProcessed):
             if event.status != "removed":
                 self.progress.advance(self.task)
             if event.status == "failed":
@@ -92,7 +96,7 @@ class ProgressView:
                 self.progress.console.print(
                     styled(("warning", "yellow"), f" {event.path}: {warning}"), highlight=False
                 )
-        elif isinstance(event, SyncFinished):
+        elif isinstance(event, IngestFinished):
             self.progress.stop()
 
 
@@ -102,16 +106,18 @@ class PlainView:
     def __init__(self, console: Console) -> None:
         self.console = console
 
-    def __call__(self, event: SyncEvent) -> None:
-        if isinstance(event, SyncStarted):
+    def __call__(self, event: IngestEvent) -> None:
+        if isinstance(event, IngestStarted):
             self.console.print(
                 f"ingesting {plain(event.root)}: {event.total_files} files", markup=False, highlight=False
             )
-        elif isinstance(event, EmbeddingStarted) and event.total:
+        elif isinstance(event, Searchable) and event.to_embed:
             self.console.print(
-                f"searchable (by words) now; embedding {event.total} chunks", markup=False, highlight=False
+                f"searchable (by words) now; embedding {event.to_embed} chunks", markup=False, highlight=False
             )
-        elif isinstance(event, FileDone) and (event.status not in ("unchanged", "skipped") or event.error):
+        elif isinstance(event, FileProcessed) and (
+            event.status not in ("unchanged", "skipped") or event.error
+        ):
             detail = (
                 f": {event.error}" if event.error else f" ({event.chunks} chunks)" if event.chunks else ""
             )
@@ -138,6 +144,6 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
             console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)
     if s.files_skipped_list:
         count = len(s.files_skipped_list)
-        console.print(f"[yellow]{count} file(s) are not regular files and were skipped:[/]")
+        console.print(f"[yellow]{count} file(s) were skipped, each with its reason:[/]")
         for skip in s.files_skipped_list:
             console.print(plain(f"  {skip.path}: {skip.reason}"), markup=False, highlight=False)

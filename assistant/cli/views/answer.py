@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from .chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
-from .chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
+from ...chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
+from ...chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
 from .terminal_text import StreamCleaner, plain, styled
 
 

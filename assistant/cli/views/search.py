@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .retrieval import Source
+from ...retrieval import Source
 from .terminal_text import plain, styled
 
 

@@ -1,0 +1,45 @@
+"""`assistant ask QUESTION`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from ...errors import AssistantError
+from ..context import EXIT_ERROR, err, fail, out, state
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question")],
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+    web: Annotated[bool, typer.Option("--web", help="Also search the web for this question")] = False,
+    model: Annotated[str | None, typer.Option(help="Model tag [env: ASSISTANT_MODEL]")] = None,
+    no_think: Annotated[bool, typer.Option("--no-think", help="Ask the model not to reason")] = False,
+    hide_thinking: Annotated[
+        bool, typer.Option("--hide-thinking", help="Do not print the reasoning")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object at the end")] = False,
+) -> None:
+    """Answer a question from your knowledge base (and the web), streaming the reasoning and answer.
+
+    Example: assistant ask "杜甫的《登高》写了什么？" --web --model deepseek-r1:7b
+    """
+    from ...chat.events import Final
+    from ..views.answer import AnswerView
+
+    view = None if as_json else AnswerView(out, err, show_reasoning=not hide_thinking)
+    final = None
+    try:
+        for event in state.session.ask(question, web=web, kb=kb, model=model, think=not no_think):
+            if view is not None:
+                view(event)
+            if isinstance(event, Final):
+                final = event
+    except AssistantError as exc:
+        fail(str(exc))
+    if as_json and final is not None:
+        out.print_json(json.dumps(final.to_dict(), ensure_ascii=False))
+    if final is None or (not final.answer and final.notices):
+        raise typer.Exit(EXIT_ERROR)

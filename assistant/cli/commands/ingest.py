@@ -1,0 +1,60 @@
+"""`assistant ingest PATH`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ...errors import AssistantError
+from ..context import EXIT_SOME_FILES_FAILED, err, fail, out, state
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A folder (read recursively) or a single file")],
+    kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object")] = False,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="With a Chroma server: the name this folder's files are known by in the shared "
+            "base [default: the folder's name]; give the same name on every machine"
+        ),
+    ] = None,
+    follow_links: Annotated[
+        bool,
+        typer.Option(
+            "--follow-links",
+            "-L",
+            help="Follow links that lead out of PATH (never into /proc, /sys or /dev) "
+            "[env: ASSISTANT_FOLLOW_LINKS]",
+        ),
+    ] = False,
+) -> None:
+    """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
+
+    Example: assistant ingest ~/Documents/notes --kb notes
+    """
+    from ..views.ingest import PlainView, ProgressView, print_summary
+
+    if follow_links:
+        state.settings = replace(state.settings, follow_links=True)
+
+    if not path.exists():
+        fail(f"{path} does not exist; give a folder or a file to ingest")
+    session = state.session
+    name = kb or session.settings.kb
+    view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
+    try:
+        summary = session.ingest(path, name, view, source=source)
+    except (AssistantError, OSError) as exc:
+        fail(str(exc))
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(err, summary, name)
+    if summary.files_failed:
+        raise typer.Exit(EXIT_SOME_FILES_FAILED)

@@ -1,0 +1,70 @@
+"""`assistant kb list | stats | remove`: base names, one base's numbers, what was removed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .ingest import embedded_text
+from .sizes import human_bytes
+from .terminal_text import plain
+from .terminal_text import text as safe_text
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from vectorstore import KBStats
+
+
+def print_names(out: Console, err: Console, names: list[str], *, server: str | None, home: Path) -> None:
+    """One base name a line; when there is none, where none was found and how to make one."""
+    if not names:
+        where = f"on the Chroma server at {server}" if server else f"in {home}"
+        err.print(
+            plain(f"no knowledge bases yet {where}; create one with `assistant ingest PATH`"), markup=False
+        )
+    for name in names:
+        out.print(plain(name), markup=False, highlight=False)
+
+
+def stats_json(stats: KBStats) -> dict[str, Any]:
+    return {
+        "name": stats.name,
+        "documents": stats.documents,
+        "chunks": stats.chunks,
+        "embedded_chunks": stats.embedded_chunks,
+        "embedder": stats.embedder,
+        "bytes": stats.bytes,
+        "location": stats.location,
+    }
+
+
+def print_stats(out: Console, stats: KBStats) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_row("knowledge base", safe_text(stats.name))
+    table.add_row("documents", str(stats.documents))
+    table.add_row("chunks", str(stats.chunks))
+    table.add_row("embedded", embedded_text(stats.embedded_chunks, stats.chunks))
+    table.add_row("embedder", safe_text(stats.embedder))
+    shared = stats.location.startswith(("http://", "https://"))
+    table.add_row("cache on disk" if shared else "size on disk", human_bytes(stats.bytes))
+    table.add_row("location", safe_text(stats.location))
+    out.print(table)
+
+
+def shared_removal_warning(name: str, server: str) -> str:
+    return (
+        f"'{name}' is shared on the Chroma server at {server}: removing it deletes it for every "
+        "machine that uses it."
+    )
+
+
+def print_removed(err: Console, name: str, server: str | None) -> None:
+    if server:
+        err.print(
+            plain(f"removed shared knowledge base '{name}' from {server} (for every machine)"), markup=False
+        )
+    else:
+        err.print(plain(f"removed knowledge base '{name}'"), markup=False)
