@@ -18,7 +18,6 @@ from typing import Any, ClassVar
 from .chat.events import AnswerStats, CitationReport, Final
 from .chat.presentation import close_code_block
 from .retrieval.sources import Source
-from .terminal_text import plain
 
 MIGRATIONS = [
     """
@@ -269,6 +268,9 @@ _TAG = re.compile(r"<(?=[A-Za-z!/?])")
 def safe_markdown(text: str) -> str:
     """`text` without control sequences, its images turned into links and its raw HTML tags
     escaped, outside code blocks and code spans (code is shown as typed, never loaded)."""
+    from .cli.views.terminal_text import plain  # the one control-sequence stripper (not at import:
+    # the CLI package imports Session, which imports this module)
+
     out: list[str] = []
     fence: str | None = None
     for line in plain(text).split("\n"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.terminal_text import styled
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -13,6 +12,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, ProgressBar, RichLog, Static
 
+from assistant.cli.views.terminal_text import styled
 from assistant.session import Session
 
 from ..text import markup, plain
