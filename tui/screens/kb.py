@@ -89,7 +89,17 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             )
         except Exception as exc:  # a broken or busy base: say so, never crash the screen
             text = markup("[red]$error[/]", error=self.app.describe(exc))
-        self.app.call_from_thread(self.query_one("#kb-stats", Static).update, text)
+        self.app.call_from_thread(self._show_stats_text, text)
+
+    def _show_stats_text(self, text) -> None:
+        self.query_one("#kb-stats", Static).update(text)
+        self._keep_log_end_in_view()
+
+    def _keep_log_end_in_view(self) -> None:
+        """The log shrinks when the stats above it grow (a small terminal): its last line, how
+        the ingest ended, stays in view."""
+        log = self.query_one("#ingest-log", RichLog)
+        self.call_after_refresh(log.scroll_end, animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ingest":
@@ -137,6 +147,7 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         log = self.query_one("#ingest-log", RichLog)
         event = message.event
         bar.display = True
+        self._keep_log_end_in_view()
         if isinstance(event, IngestFailed):
             bar.display = False  # it stops here; the error stays in the log
             log.write(event.line)
