@@ -92,7 +92,10 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         self.app.call_from_thread(self._show_stats_text, text)
 
     def _show_stats_text(self, text) -> None:
-        self.query_one("#kb-stats", Static).update(text)
+        found = self.query("#kb-stats")
+        if not found:  # the screen closed while the stats were read
+            return
+        found.first(Static).update(text)
         self._keep_log_end_in_view()
 
     def _keep_log_end_in_view(self) -> None:
