@@ -444,6 +444,13 @@ class KnowledgeBase:
         """Titles of up to `limit` of the base's documents, the most recently ingested first."""
         return self.index.titles(limit)
 
+    def document_openings(self, limit: int = 24) -> list[tuple[FileRecord, StoredChunk | None]]:
+        """Up to `limit` of the base's documents, each with its first passage (None if it cannot
+        be read): what a front-end draws example questions from."""
+        records = [r for r in self.index.files().values() if r.chunk_ids][-limit:]
+        firsts = {c.id: c for c in self.index.chunks([r.chunk_ids[0] for r in records])}
+        return [(r, firsts.get(r.chunk_ids[0])) for r in records]
+
     def as_langchain(self):
         """This base as a LangChain `VectorStore` (langchain_chroma.Chroma), same collection and embedder."""
         from langchain_chroma import Chroma
