@@ -7,6 +7,7 @@ CLI reads the environment.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -23,6 +24,7 @@ from vectorstore.errors import AssistantError
 
 if TYPE_CHECKING:
     from ingest.limits import ReadLimits
+    from ingest.ocr import OcrOptions
     from ingest.secret_rules import SecretRules
 
 
@@ -54,6 +56,11 @@ class Settings:
     max_expanded_mb: float = 512.0
     file_timeout: float = 120.0
     worker_memory_mb: float = 4096.0
+    #: Read scanned PDF pages and image files by OCR (ingest.ocr); the CPU seconds one page may
+    #: take, and the most pages of one file that are read so.
+    ocr: bool = True
+    ocr_page_timeout: float = 30.0
+    ocr_max_pages: int = 300
     #: Follow symbolic links that lead out of an ingested folder (ripgrep's -L). Off: such links
     #: are skipped and listed. /proc, /sys and /dev are never read either way.
     follow_links: bool = False
@@ -105,6 +112,20 @@ class Settings:
 
         return ReadLimits(self.max_file_mb, self.max_expanded_mb, self.file_timeout, self.worker_memory_mb)
 
+    def ocr_options(self) -> OcrOptions:
+        """What OCR may do in the readers (ingest.ocr.OcrOptions). One pass over a file spends at
+        most 30% of the file time limit on OCR, and a page at most 40% of it, so a reader is not
+        killed for a long scan: the rest is read in the next pass, from the page cache."""
+        from ingest.ocr import OcrOptions
+
+        return OcrOptions(
+            enabled=self.ocr,
+            page_timeout=min(self.ocr_page_timeout, 0.4 * self.file_timeout),
+            max_pages=self.ocr_max_pages,
+            budget=0.3 * self.file_timeout,
+            cache_dir=self.home / "ocr-cache",
+        )
+
     def secret_rules(self) -> SecretRules:
         """The secret rules (ingest.SecretRules) an ingest applies: built-in plus configured."""
         from ingest.secret_rules import SecretRules
@@ -125,6 +146,9 @@ ENV_VARS = {
     "ASSISTANT_MAX_EXPANDED_MB": "max_expanded_mb",
     "ASSISTANT_FILE_TIMEOUT": "file_timeout",
     "ASSISTANT_WORKER_MEMORY_MB": "worker_memory_mb",
+    "ASSISTANT_OCR": "ocr",
+    "ASSISTANT_OCR_PAGE_TIMEOUT": "ocr_page_timeout",
+    "ASSISTANT_OCR_MAX_PAGES": "ocr_max_pages",
     "ASSISTANT_FOLLOW_LINKS": "follow_links",
     "ASSISTANT_SEARCH_ENGINE": "search_engine",
     "ASSISTANT_SEARXNG_URL": "searxng_url",
@@ -165,6 +189,8 @@ NUMERIC_RANGES: dict[str, tuple[float, float]] = {
     "max_expanded_mb": (0.001, 10_000_000),
     "file_timeout": (0.1, 86_400),
     "worker_memory_mb": (64, 10_000_000),
+    "ocr_page_timeout": (1, 86_400),
+    "ocr_max_pages": (0, 1_000_000),
 }
 
 
@@ -351,3 +377,33 @@ def _read_config(path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: expected key = value settings")
     return dict(table)
+
+
+def save_config_value(path: Path, key: str, value: str) -> Path:
+    """Set `key = "value"` in the config file at `path` (created if missing), keeping every other
+    line, comment and table as written: in the `[assistant]` table when the file has one, else
+    among the top-level keys. The file is replaced whole, and only if the result reads back."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    lines = text.splitlines()
+    headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[", line)]
+    table = next((i for i in headers if re.match(r"\s*\[\s*assistant\s*\]", lines[i])), None)
+    start = table + 1 if table is not None else 0
+    end = next((i for i in headers if i >= start), len(lines))
+    entry = f"{key} = {json.dumps(value, ensure_ascii=False)}"
+    found = next((i for i in range(start, end) if re.match(rf"\s*{re.escape(key)}\s*=", lines[i])), None)
+    if found is not None:
+        lines[found] = entry
+    else:
+        lines.insert(end if table is not None else 0, entry)
+    updated = "\n".join(lines) + "\n"
+    try:
+        data = tomllib.loads(updated)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+    if data.get("assistant", data).get(key) != value:
+        raise SettingsError(f"{path}: could not set {key}; set `{entry}` there by hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(updated, encoding="utf-8")
+    os.replace(temporary, path)
+    return path

@@ -14,7 +14,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,7 +22,7 @@ from vectorstore.lexical import FileRecord, StoredChunk, search_tokens
 
 from .chunking import Chunk, Chunker
 from .discovery import system_folder
-from .formats import ParsedDocument, UnreadableFileError, kind_of, parse
+from .formats import NothingToIndexError, ParsedDocument, UnreadableFileError, kind_of, parse
 from .limits import ZIP_MAGIC, LimitExceededError, ReadLimits, check_expansion
 from .secret_rules import SecretRules
 
@@ -61,6 +61,13 @@ class Work:
     embed_texts: list[str] = field(default_factory=list)
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Scanned pages this pass left for the next one (ingest.ocr): the file is read again.
+    pending_pages: int = 0
+
+
+#: Marks the manifest record of a file committed with scanned pages still to read, so that
+#: the next ingest reads it again (from the OCR page cache) instead of calling it unchanged.
+PARTIAL = "~partial"
 
 
 def content_hash(data: bytes) -> str:
@@ -156,11 +163,22 @@ def read_document(
             return Work(key, "skipped", error=secret)
         doc.title = display_text(doc.title)
         chunks = chunker.chunk(doc, source=key, content_hash=digest, kind=kind)
+    except NothingToIndexError as exc:
+        return Work(key, "skipped", error=str(exc))
     except (UnreadableFileError, LimitExceededError) as exc:
         return Work(key, "failed", error=str(exc))
-    if not chunks:
+    if not chunks and not doc.ocr_pending:
         return Work(key, "failed", error="no text to index")
-    record = FileRecord(key, digest, job.size, job.mtime_ns, doc.title, kind, tuple(c.id for c in chunks))
+    if doc.ocr_pending:
+        # Ids of their own for this pass's chunks: the next pass's may hold other text at the
+        # same position, and a base keeps a chunk whose id it already has.
+        tag = content_hash(f"{digest}:{doc.ocr_pages}".encode())[:8]
+        chunks = [replace(c, id=f"{c.id}~{tag}") for c in chunks]
+    ids = tuple(c.id for c in chunks)
+    if doc.ocr_pending:
+        record = FileRecord(key, digest + PARTIAL, job.size, 0, doc.title, kind, ids)
+    else:
+        record = FileRecord(key, digest, job.size, job.mtime_ns, doc.title, kind, ids)
     # Hashing and word segmentation happen here, off the embedding process.
     return Work(
         key,
@@ -169,6 +187,7 @@ def read_document(
         [stored_chunk(c) for c in chunks],
         [c.embed_text for c in chunks],
         warnings=doc.warnings,
+        pending_pages=doc.ocr_pending,
     )
 
 

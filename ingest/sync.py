@@ -26,7 +26,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -202,15 +202,28 @@ class _SyncRun:
         return found, jobs
 
     def read(self, jobs: list[ReadJob], pool: ReaderPool) -> None:
-        """Read the jobs in reader processes and commit each file as it arrives."""
+        """Read the jobs in reader processes and commit each file as it arrives. A file with
+        scanned pages left after one pass (ingest.ocr) is committed as it stands, searchable at
+        once, and read again for the rest (its finished pages come from the OCR cache) until
+        nothing is left; it is counted and reported once, with its first pass's status."""
         if not jobs:
             return
+        by_key = {job.key: job for job in jobs}
+        first_status: dict[str, Status] = {}
         with pool:
-            for work in _background(pool.read(jobs)):
-                if work.status in ("added", "updated"):
-                    self.commit(work)
-                else:
-                    self.settle(work)
+            while jobs:
+                again = []
+                for work in _background(pool.read(jobs)):
+                    if work.status not in ("added", "updated"):
+                        self.settle(work)
+                        continue
+                    first = work.path not in first_status
+                    work.status = first_status.setdefault(work.path, work.status)
+                    self.commit(work, final=not work.pending_pages, first=first)
+                    if work.pending_pages and work.record is not None:
+                        job = by_key[work.path]
+                        again.append(replace(job, old=work.record))
+                jobs = again
 
     def remove_missing(self, found: list[Found]) -> None:
         """Remove the base's files that are no longer in the folder. This comes after the
@@ -221,8 +234,9 @@ class _SyncRun:
             self.summary.files_removed += 1
             self.emit(FileDone(path, "removed"))
 
-    def commit(self, work: Work) -> None:
-        """Commit one added or updated file, searchable lexically at once.
+    def commit(self, work: Work, *, final: bool = True, first: bool = True) -> None:
+        """Commit one added or updated file, searchable lexically at once (a file read in
+        passes after each pass: counted on its first, reported when its last is done).
 
         A chunk whose exact text is already embedded in the base (a moved, renamed or copied file,
         or an edited file's unchanged passages) gets that vector now; the others wait for
@@ -234,14 +248,19 @@ class _SyncRun:
         if reused:
             self.kb.upsert_vectors(reused, [vectors[c.embed_hash] for c in reused])
         summary = self.summary
-        summary.chunks_removed += self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        removed = self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        if first:
+            summary.chunks_removed += removed
+            if work.status == "added":
+                summary.files_added += 1
+            else:
+                summary.files_updated += 1
+        else:  # the chunks of the previous pass, replaced by this one's
+            summary.chunks_added -= removed
         summary.chunks_added += len(chunks)
-        if work.status == "added":
-            summary.files_added += 1
-        else:
-            summary.files_updated += 1
-        summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
-        self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
+        if final:
+            summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
+            self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
 
     def settle(self, work: Work) -> None:
         """Record one file that is not added or updated."""

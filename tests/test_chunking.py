@@ -152,7 +152,9 @@ def test_every_chunk_span_maps_back_into_the_parsed_text() -> None:
         for c in chunk(doc, source=str(path)):
             start, end = c.metadata["start"], c.metadata["end"]
             assert 0 <= start < end <= len(doc.text)
-            assert doc.text[start:end].strip() == c.text
+            span = doc.text[start:end].strip()
+            # A table's later chunks start with its header row again (see test_tables.py).
+            assert c.text == span or (c.text.endswith(span) and c.text.startswith("| "))
             owner = [s for s in doc.sections if s.start <= start < s.end]
             assert owner, "chunk starts outside every section"
             assert c.metadata.get("page") == owner[0].page

@@ -94,9 +94,9 @@ def test_subfolder_ignore_file_can_reinclude_what_the_root_ignores(tmp_path: Pat
 def test_media_files_are_listed_as_unreadable_not_read(tmp_path: Path) -> None:
     write_files(
         tmp_path,
-        {"photo.JPG": b"\xff\xd8\xff", "song.mp3": b"ID3", "pack.zip": b"PK", "notes.txt": "n"},
+        {"anim.GIF": b"GIF89a", "song.mp3": b"ID3", "pack.zip": b"PK", "notes.txt": "n"},
     )
-    assert found(tmp_path) == {"notes.txt": True, "pack.zip": False, "photo.JPG": False, "song.mp3": False}
+    assert found(tmp_path) == {"notes.txt": True, "pack.zip": False, "anim.GIF": False, "song.mp3": False}
 
 
 def test_single_file_and_sorted_order(tmp_path: Path) -> None:

@@ -157,7 +157,8 @@ def test_extensions_decide_the_reader() -> None:
     assert kind_of(Path("a.PDF")) == ".pdf"
     assert kind_of(Path("main.py")) == ".py"
     assert kind_of(Path("Makefile")) == ".txt"
-    assert kind_of(Path("photo.jpg")) is None
+    assert kind_of(Path("photo.jpg")) == ".jpg"  # read by OCR
+    assert kind_of(Path("clip.mp4")) is None
     assert kind_of(Path("notes.unknownext")) == ""  # sniffed as text
 
 

@@ -75,3 +75,14 @@ def test_wheel_in_a_fresh_environment(tmp_path: Path) -> None:
     assert stats["documents"] == summary["files_added"]
     hits = _run(["assistant", "search", "AutoGen", "--kb", "docs", "--json"], cwd=tmp_path, env=env)
     assert "autogen" in hits.lower()
+
+    # OCR works from the wheel's dependencies alone: its models ship inside them.
+    scans = ROOT.parent / "shared" / "data" / "scanned"
+    summary = json.loads(
+        _run(["assistant", "ingest", scans / "c02-22.pdf", "--kb", "scans", "--json"], cwd=tmp_path, env=env)
+    )
+    assert summary["files_added"] == 1, summary
+    hits = _run(
+        ["assistant", "search", "tip-toeing along a path", "--kb", "scans", "--json"], cwd=tmp_path, env=env
+    )
+    assert "c02-22.pdf" in hits and "p. 1" in hits

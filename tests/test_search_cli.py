@@ -16,6 +16,7 @@ from assistant.settings import load_settings
 from corpus import english, write_files
 from fake_searxng import FakeSearxng, Hit
 from page_server import PageServer
+from printed_table import compact, table_rows
 
 HIT_FIELDS = {"kind", "label", "title", "location", "text", "score", "chunk_id"}
 
@@ -51,11 +52,17 @@ def web_env(searxng: FakeSearxng, **extra: str) -> dict[str, str]:
 def test_search_prints_a_table_of_labelled_sources(notes: Path) -> None:
     result = run("search", "owl habits", "-k", "2")
     assert result.exit_code == 0, result.output
-    assert "K1" in result.stdout and "K2" in result.stdout and "K3" not in result.stdout
-    assert "Notes on owls" in result.stdout
-    # The source column, its folded lines joined (the path's length decides where it folds).
-    rows = [line.split("│") for line in result.stdout.splitlines() if line.count("│") == 5]
-    assert "owls.md" in "".join(row[2].strip() for row in rows)
+    # Read back cell by cell: how the table wraps depends on the terminal and the path's length.
+    rows = table_rows(result.stdout)
+    assert [compact(row[0]) for row in rows] == ["K1", "K2"]
+    sources = [compact(row[1]) for row in rows]
+    # Each source cell holds its title, its citation and its full location.
+    assert any(
+        compact("Notes on owls") in cell
+        and compact("owls.md › Notes on owls") in cell
+        and compact(str(notes / "owls.md")) in cell
+        for cell in sources
+    ), sources
 
 
 def test_search_json_has_every_citation_field(notes: Path) -> None:
@@ -157,7 +164,9 @@ def test_allow_private_urls_lets_the_cli_fetch_the_loopback_page_server(
 
     table = run("search", "ignore previous instructions ducks", "--web", "-k", "8", env=env)
     assert table.exit_code == 0, table.output
-    assert "W1" in table.stdout and "instructions?" in table.stdout  # the injection warning
+    rows = table_rows(table.stdout)
+    assert "W1" in [row[0] for row in rows]
+    assert any("instructions?" in compact(row[1]) for row in rows)  # the injection warning
 
 
 def test_web_only_search_and_engine_failure_notice(searxng: FakeSearxng, pages: PageServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import random
 from pathlib import Path
@@ -35,9 +36,17 @@ def notes(tmp_path: Path) -> Path:
             "ducks.md": english("ducks"),
             "engines.txt": english("engines", sentences=30),
             "sub/gardens.md": english("gardens"),
-            "sub/photo.png": b"\x89PNG\r\n\x1a\n",
+            "sub/photo.png": blank_png(),  # no text in it: skipped after OCR finds none
         },
     )
+
+
+def blank_png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(out, format="PNG")
+    return out.getvalue()
 
 
 def vector_ids(kb: KnowledgeBase, ids: list[str]) -> list[str]:

@@ -43,6 +43,8 @@ class KBStats:
     skipped_entries: int = 0
     #: Some of them, as (file or entry, why).
     problems: tuple[tuple[str, str], ...] = ()
+    #: Pages (and images) whose text was read by OCR.
+    ocr_pages: int = 0
 
 
 def folder_bytes(folder: Path) -> int:
@@ -94,6 +96,7 @@ def read_stats(
             bytes=folder_bytes(folder),
             location=str(folder),
             embedded_chunks=index.embedded_count(),
+            ocr_pages=index.ocr_pages(),
         )
     finally:
         index.close()

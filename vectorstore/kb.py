@@ -37,8 +37,8 @@ from .storage import BaseStorage, Confirm, store_for
 from .vectors import Collections, DenseHit, english_index_wanted
 
 __all__ = [
-    "ENGLISH_LANGUAGES",
     "DenseHit",
+    "ENGLISH_LANGUAGES",
     "EmbedderMismatchError",
     "KBStats",
     "KnowledgeBase",
@@ -349,6 +349,11 @@ class KnowledgeBase:
         """The manifest: every file the base holds (or those at or below the path `under`)."""
         return self.index.files(under)
 
+    def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """The stored chunks `ids` (text and metadata), in that order; ids it lacks are left out."""
+        self._maybe_refresh()
+        return list(self.index.chunks(ids))
+
     def touch(self, path: str, mtime_ns: int) -> None:
         """Record a new modification time for an unchanged file (so it is not hashed again)."""
         self.index.touch(path, mtime_ns)
@@ -382,6 +387,15 @@ class KnowledgeBase:
         self._maybe_refresh()
         return self.index.search(query, k)
 
+    def lexical_search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
+        """BM25 for search terms already segmented (a query's translation, an expanded query)."""
+        self._maybe_refresh()
+        return self.index.search_terms(terms, k)
+
+    def lexical_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The indexed search tokens of chunks `ids`."""
+        return self.index.tokens(ids)
+
     def vector_count(self) -> int:
         return int(self._chroma(self.collection.count))
 
@@ -400,11 +414,19 @@ class KnowledgeBase:
             embedded_chunks=self.embedded_count(),
             skipped_entries=skipped,
             problems=tuple(problems),
+            ocr_pages=self.index.ocr_pages(),
         )
 
     def document_titles(self, limit: int = 50) -> list[str]:
         """Titles of up to `limit` of the base's documents, the most recently ingested first."""
         return self.index.titles(limit)
+
+    def document_openings(self, limit: int = 24) -> list[tuple[FileRecord, StoredChunk | None]]:
+        """Up to `limit` of the base's documents, each with its first passage (None if it cannot
+        be read): what a front-end draws example questions from."""
+        records = [r for r in self.index.files().values() if r.chunk_ids][-limit:]
+        firsts = {c.id: c for c in self.index.chunks([r.chunk_ids[0] for r in records])}
+        return [(r, firsts.get(r.chunk_ids[0])) for r in records]
 
     def as_langchain(self):
         """This base as a LangChain `VectorStore` (langchain_chroma.Chroma), same collection and embedder."""

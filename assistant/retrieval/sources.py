@@ -30,6 +30,23 @@ class Source:
     heading: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def citation(self) -> str:
+        """What a citation shows: `contract.pdf p. 3` (the file's name and page, or its heading
+        path) for a knowledge-base source, the host for a web one."""
+        if self.kind == "web":
+            from urllib.parse import urlsplit
+
+            return urlsplit(self.uri or self.location).hostname or self.location
+        path = self.uri or self.location
+        # The file's name alone (a heading may hold "/" too, so cut the path, not the location).
+        name = path.replace("\\", "/").rsplit("/", 1)[-1]
+        if self.page:
+            return f"{name} p. {self.page}"
+        if self.heading:
+            return f"{name} › " + self.heading.replace(" > ", " › ")
+        return name
+
     def to_dict(self) -> dict[str, Any]:
         """All fields; `extra` holds flags such as web passages' `suspicious` and `snippet_only`."""
         return asdict(self)

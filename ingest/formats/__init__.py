@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .base import ParsedDocument, Section, UnreadableFileError
+from ..ocr import OcrOptions
+from .base import NothingToIndexError, ParsedDocument, Section, UnreadableFileError
 from .docx import parse_docx
 from .epub import parse_epub
 from .html import html_to_document, parse_html
+from .image import IMAGE_EXTENSIONS, parse_image
 from .markdown import parse_markdown
 from .pdf import parse_pdf
 from .structured import parse_csv, parse_json
@@ -42,11 +44,15 @@ READERS: dict[str, Reader] = {
     ".csv": parse_csv,
     ".tsv": parse_csv,
     **{ext: parse_text for ext in TEXT_EXTENSIONS | CODE_EXTENSIONS},
+    **{ext: parse_image for ext in IMAGE_EXTENSIONS},
 }
+
+#: Readers that take OCR options (they may read pixels).
+_OCR_READERS = frozenset({parse_pdf, parse_image})
 
 #: Extensions of files that are never documents: skipped quietly, not reported as failures.
 MEDIA_EXTENSIONS = frozenset(
-    """.png .jpg .jpeg .gif .bmp .webp .svg .ico .tif .tiff .heic .mp3 .wav .flac .ogg .m4a
+    """.gif .svg .ico .heic .mp3 .wav .flac .ogg .m4a
     .mp4 .mkv .mov .avi .webm .zip .gz .tgz .bz2 .xz .7z .rar .tar .exe .dll .so .dylib .o .a
     .class .jar .pyc .whl .iso .dmg .ttf .otf .woff .woff2 .db .sqlite .sqlite3 .lock""".split()
 )
@@ -64,11 +70,13 @@ def kind_of(path: Path) -> str | None:
     return ""
 
 
-def parse(path: Path, data: bytes) -> tuple[str, ParsedDocument]:
+def parse(path: Path, data: bytes, ocr: OcrOptions | None = None) -> tuple[str, ParsedDocument]:
     """Read `data` (the bytes of `path`) into a document; returns (kind, document).
 
-    Raises UnreadableFileError with a one-line reason. A file whose content contradicts its
-    extension (a text file named .pdf) is read as what it is, with a warning.
+    `ocr` says whether and how scanned pages and images are read (default: on, no cache).
+    Raises UnreadableFileError with a one-line reason (NothingToIndexError for a readable file
+    without text). A file whose content contradicts its extension (a text file named .pdf) is
+    read as what it is, with a warning.
     """
     if not data:
         raise UnreadableFileError("empty file (0 bytes), nothing to index")
@@ -77,7 +85,8 @@ def parse(path: Path, data: bytes) -> tuple[str, ParsedDocument]:
         return "text", parse_text(path, data)
     try:
         reader = READERS[kind]
-        return reader.__name__.removeprefix("parse_"), reader(path, data)
+        doc = reader(path, data, ocr) if reader in _OCR_READERS else reader(path, data)
+        return reader.__name__.removeprefix("parse_"), doc
     except UnreadableFileError:
         if kind in _SIGNATURES and not data.lstrip().startswith(_SIGNATURES[kind]):
             # A mislabelled text file is still worth indexing; anything else keeps its error.
@@ -98,6 +107,13 @@ _SIGNATURES = {
     ".pdf": (b"%PDF",),
     ".docx": (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"),
     ".epub": (b"PK\x03\x04",),
+    ".png": (b"\x89PNG",),
+    ".jpg": (b"\xff\xd8",),
+    ".jpeg": (b"\xff\xd8",),
+    ".bmp": (b"BM",),
+    ".tif": (b"II*\x00", b"MM\x00*"),
+    ".tiff": (b"II*\x00", b"MM\x00*"),
+    ".webp": (b"RIFF",),
 }
 
 
@@ -107,6 +123,8 @@ def _is_plausible_text(text: str) -> bool:
 
 
 __all__ = [
+    "NothingToIndexError",
+    "OcrOptions",
     "ParsedDocument",
     "READERS",
     "Section",

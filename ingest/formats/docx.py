@@ -1,4 +1,5 @@
-"""Word (.docx) through python-docx: paragraphs and tables in body order, headings as sections."""
+"""Word (.docx) through python-docx: paragraphs and tables (as Markdown) in body order, headings
+as sections."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from .base import ParsedDocument, UnreadableFileError
+from .tables import markdown_table
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -49,10 +51,12 @@ def parse_docx(path: Path, data: bytes) -> ParsedDocument:
             else:
                 block.append(text)
         elif isinstance(item, Table):
-            for row in item.rows:
-                cells = [c.text.strip() for c in row.cells]
-                if any(cells):
-                    block.append(" | ".join(cells))
+            rows = [[c.text.strip() for c in row.cells] for row in item.rows]
+            table = markdown_table(rows)
+            if table:
+                block.append(f"\n{table}\n")
+            else:  # a one-row or one-column "table" (a layout box) is just text
+                block.extend(" | ".join(c for c in row if c) for row in rows if any(row))
     flush()
     if not doc.text.strip():
         raise UnreadableFileError("the document has no text")

@@ -36,6 +36,7 @@ def stats_json(stats: KBStats) -> dict[str, Any]:
         "documents": stats.documents,
         "chunks": stats.chunks,
         "embedded_chunks": stats.embedded_chunks,
+        "ocr_pages": stats.ocr_pages,
         "embedder": stats.embedder,
         "bytes": stats.bytes,
         "location": stats.location,
@@ -50,6 +51,7 @@ def print_stats(out: Console, err: Console, stats: KBStats) -> None:
     table.add_row("documents", str(stats.documents))
     table.add_row("chunks", str(stats.chunks))
     table.add_row("embedded", embedded_text(stats.embedded_chunks, stats.chunks))
+    table.add_row("pages read by OCR", str(stats.ocr_pages))
     table.add_row("embedder", safe_text(stats.embedder))
     shared = stats.location.startswith(("http://", "https://"))
     table.add_row("cache on disk" if shared else "size on disk", human_bytes(stats.bytes))

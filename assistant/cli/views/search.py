@@ -26,7 +26,7 @@ def print_sources(console: Console, sources: list[Source]) -> None:
             snippet = snippet[:299] + "…"
         table.add_row(
             styled(s.label),
-            styled((s.title, "bold"), "\n", (s.location, "dim"), flag),
+            styled((s.title, "bold"), "\n", s.citation, "\n", (s.location, "dim"), flag),
             Text(snippet),
             f"{s.score:.3f}",
         )
