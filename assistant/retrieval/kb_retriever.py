@@ -15,6 +15,7 @@ from functools import partial
 
 from vectorstore import KnowledgeBase
 from vectorstore.kb import ENGLISH_LANGUAGES
+from vectorstore.lookup_table import cache_folder
 
 from .candidates import Candidates, DenseIndex, Hit, gather
 from .dictionary import dictionary, translator
@@ -59,8 +60,10 @@ class KBRetriever:
         self.reranker = reranker
         # One worker per dense index: query embeddings and HNSW searches overlap the FTS query.
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense")
-        # The dictionary loads in the background (about a second) while the rest starts up.
-        self._dictionary = self._pool.submit(dictionary) if self.options.cross_lingual else None
+        # Without a cache folder to read a query's entries from (dictionary.dictionary_for), the
+        # whole dictionary loads in the background (about a second) while the rest starts up.
+        whole = self.options.cross_lingual and cache_folder() is None
+        self._dictionary = self._pool.submit(dictionary) if whole else None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -68,7 +71,9 @@ class KBRetriever:
     def candidates(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> Candidates:
         """Every retriever's candidates for `query` (what `search` ranks)."""
         depth = max(self.options.depth, 2 * k)
-        translate = translator(self._dictionary.result) if self._dictionary is not None else None
+        translate = None
+        if self.options.cross_lingual:
+            translate = translator(self._dictionary.result if self._dictionary is not None else None)
         return gather(
             _BaseIndex(self.kb, vector),
             query,
