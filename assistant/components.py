@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from .retrieval import KBRetriever, Retriever
+from .errors import AssistantError
 from .settings import Settings, SettingsError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the retrievers (NumPy, the base's code) load with the first search
+    from .retrieval import Retriever
     from .web import WebOptions
 
 
@@ -43,8 +44,10 @@ def web_options(settings: Settings, allowed_origins: frozenset[str] = frozenset(
     )
 
 
-def make_retriever(settings: Settings, kb) -> Retriever:
-    """A retriever over `kb` (None: web only) with the configured engine and reranker."""
+def make_retriever(settings: Settings, kb, *, kb_problem: tuple[str, str] | None = None) -> Retriever:
+    """A retriever over `kb` (None: web only) with the configured engine and reranker;
+    `kb_problem`: (name, why) of a base that could not be opened (see Retriever)."""
+    from .retrieval import KBRetriever, Retriever
     from .web.engines import ALIASES, ENGINES, engine_names
 
     name = settings.search_engine
@@ -52,10 +55,10 @@ def make_retriever(settings: Settings, kb) -> Retriever:
         # Checked here, before any search, so that a typo fails the command instead of each search.
         raise SettingsError(f"search_engine: '{name}' is not {' or '.join(known)} (ASSISTANT_SEARCH_ENGINE)")
     reranker = None
-    if settings.reranker:
-        from .retrieval.rerank import CrossEncoderReranker
+    if settings.reranker:  # loaded by the first search: one that cannot load costs the reranking only
+        from .retrieval.rerank import LazyReranker
 
-        reranker = CrossEncoderReranker(settings.reranker)
+        reranker = LazyReranker(settings.reranker)
 
     def engine():
         from .web import make_engine
@@ -69,9 +72,12 @@ def make_retriever(settings: Settings, kb) -> Retriever:
 
     embedder = None
     if kb is None:
-        from vectorstore.embedders import DEFAULT_EMBEDDER, make_embedder
+        from vectorstore.embedders import DEFAULT_EMBEDDER, EmbedderError, make_embedder
 
-        embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, ollama_url=settings.ollama_host)
+        try:
+            embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, ollama_url=settings.ollama_host)
+        except EmbedderError:  # web passages are then ranked by words
+            embedder = None
     return Retriever(
         kb,
         embedder=embedder,
@@ -79,6 +85,7 @@ def make_retriever(settings: Settings, kb) -> Retriever:
         web_options=web_options(settings),
         chunker=lambda: _chunker(settings),
         kb_retriever=KBRetriever(kb, reranker=reranker) if kb is not None else None,
+        kb_problem=kb_problem,
     )
 
 
@@ -109,25 +116,34 @@ class RetrieverCache:
         self._closed = False
 
     def __call__(self, name: str | None) -> Retriever | None:
-        from vectorstore import list_kbs
-
         name = name or self.settings.kb
         with self._lock:
             if self._closed:
                 raise RuntimeError("this session is closed")
             shared = self._live.get(name)
-            if shared is None:
-                kb = None
-                # "-" names no knowledge base: web-only retrieval (or none).
-                if name != "-" and name in list_kbs(self.settings.home, self.settings.chroma_url):
-                    kb = open_kb(self.settings, name)
-                try:
-                    shared = self._live[name] = _Shared(make_retriever(self.settings, kb), kb)
-                except BaseException:
-                    if kb is not None:
-                        kb.close()
-                    raise
+            if shared is not None:
+                return shared  # type: ignore[return-value]
+            try:
+                kb = self._open(name)
+            except AssistantError as exc:
+                # Its server down, busy, corrupt: this search says so (and answers from the web if
+                # it is on); the base is not kept, so the next search tries it again.
+                return make_retriever(self.settings, None, kb_problem=(name, str(exc)))
+            try:
+                shared = self._live[name] = _Shared(make_retriever(self.settings, kb), kb)
+            except BaseException:
+                if kb is not None:
+                    kb.close()
+                raise
             return shared  # type: ignore[return-value]
+
+    def _open(self, name: str):
+        """Base `name`, or None when there is none of that name ("-" names none: web only)."""
+        from vectorstore.bases import list_kbs
+
+        if name == "-" or name not in list_kbs(self.settings.home, self.settings.chroma_url):
+            return None
+        return open_kb(self.settings, name)
 
     def invalidate(self, name: str | None = None) -> None:
         """Retire the retriever of base `name` (all of them if None); see the class docstring."""
@@ -194,7 +210,8 @@ class _Shared:
             self._kb.close()
 
 
-def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None, backend=None):
+def make_assistant(settings: Settings, retrievers=None, backend=None):
+    """The answer pipeline; `retrievers(name)` gives a base's retriever (default: a RetrieverCache)."""
     from .chat.pipeline import AskOptions, Assistant
 
     return Assistant(

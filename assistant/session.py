@@ -89,14 +89,17 @@ class Session:
     # --- answering ------------------------------------------------------------------------
     @property
     def assistant(self):
-        self._load_core()
+        """The answer pipeline. Building it loads no retrieval: its first event comes at once, and
+        the knowledge base loads with its first search (`_retriever_for`)."""
         with self._setup:
             if self._assistant is None:
-                from .components import RetrieverCache, make_assistant
+                from .components import make_assistant
 
-                self._retrievers = self._retrievers or RetrieverCache(self.settings)
-                self._assistant = make_assistant(self.settings, self._retrievers, self.backend)
+                self._assistant = make_assistant(self.settings, self._retriever_for, self.backend)
             return self._assistant
+
+    def _retriever_for(self, name: str | None):
+        return self.retrievers(name)
 
     @property
     def backend(self):
@@ -147,10 +150,13 @@ class Session:
             return passage_in_context(retriever.kb, chunk_id, context)
 
     def warm_up(self, kb: str | None = None) -> None:
-        """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""
-        retriever = self.assistant.retriever_for(kb)
-        if retriever is not None and retriever.embedder is not None:
-            retriever.embedder.embed_query("warm up")
+        """Load what the base's searches need (Chroma and its graphs, the query embedders, the
+        lookup tables and the page cache) by searching it once, so that the first question is
+        answered as quickly as the next. A base that fails is said by the first question."""
+        retriever = self.retrievers(kb)
+        if retriever is not None:
+            # English, so that the English index (when the base has one) loads too.
+            retriever.search(_WARM_UP_QUERY, k=1)
 
     def ask(
         self,
@@ -524,6 +530,10 @@ def _openings(base, limit: int = 24) -> list[DocumentOpening]:
         text = chunk.text if chunk is not None else ""
         openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
     return openings
+
+
+#: What the chat app's warm-up searches for: any English words the lexical index will look up.
+_WARM_UP_QUERY = "what is this about"
 
 
 def _catalog(name: str) -> CatalogModel | None:

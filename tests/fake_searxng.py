@@ -29,6 +29,8 @@ class FakeSearxng(LoopbackServer):
         self.status: int | None = None
         #: Statuses for the next requests, one each, before answering normally.
         self.failures: list[int] = []
+        #: Answer every search with this body (status 200, JSON's type) instead of results.
+        self.garbage: bytes | None = None
 
     def fail_times(self, n: int, status: int = 500) -> None:
         self.failures = [status] * n
@@ -52,6 +54,9 @@ class FakeSearxng(LoopbackServer):
             return
         if status is not None:
             handler.reply(status, b"<html><body>Internal Server Error</body></html>", "text/html")
+            return
+        if self.garbage is not None:
+            handler.reply(200, self.garbage, "application/json")
             return
         query = request.param("q") or ""
         body = {

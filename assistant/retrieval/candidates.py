@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from vectorstore.text import query_terms
 
 from .dictionary import QueryTranslation
+from .failures import dense_failure, describe
 from .feedback import PASSAGES, expanded_terms
 from .fusion import language_coverage
 
@@ -69,6 +70,8 @@ class DenseIndex:
     languages: frozenset[str] | None
     search: Callable[[str, int], Sequence[Hit]]
     optional: bool = False
+    #: What a notice calls it when it fails (its embedder's id).
+    name: str = "dense index"
 
 
 class CandidateIndex(Protocol):
@@ -94,6 +97,7 @@ def gather(
     translate: Translate | None = None,
     *,
     feedback: bool = False,
+    notices: list[str] | None = None,
 ) -> Candidates:
     """Each retriever's `depth` best passages for `query`.
 
@@ -101,6 +105,8 @@ def gather(
     its model loaded). `submit` (an executor's) runs the dense searches beside the lexical one.
     With `translate`, the lexical index is also asked for the query's words in the other language;
     with `feedback`, the lexical list is that of the query expanded by its best hits (RM3).
+    A dense index that fails (its embedder gone or broken, its vectors unreachable) costs only
+    its own list, with a line in `notices` (without `notices`, the error is raised).
     """
     wanted = [d for d in index.dense_indexes() if not d.optional or language_coverage(query, d.languages)]
     if submit is None:
@@ -110,14 +116,38 @@ def gather(
     lexical = [_passage(h) for h in index.lexical_search(query, depth)]
     if feedback and lexical:
         lexical = _with_feedback(index, query, lexical, depth)
-    translation = translate(query) if translate is not None else None
+    translation = _translated(translate, query, notices) if translate is not None else None
     translated: list[Passage] = []
     if translation:
         terms = list(dict.fromkeys(t for term in translation.terms for t in query_terms(term)))
         translated = [_passage(h) for h in index.lexical_search_terms(terms, depth)]
-    dense = [DenseList([_passage(h) for h in future.result()], d.languages) for d, future in pending]
+    dense = _dense_lists(pending, notices)
     words = translation.words if translation else {}
     return Candidates(lexical, dense, translated, words)
+
+
+def _translated(translate: Translate, query: str, notices: list[str] | None) -> QueryTranslation | None:
+    try:
+        return translate(query)
+    except Exception as exc:  # the dictionary cannot be read: the query's own words still search
+        if notices is None:
+            raise
+        notices.append(f"the dictionary (CC-CEDICT) failed: {describe(exc)}; searched without translations")
+        return None
+
+
+def _dense_lists(pending: list[tuple[DenseIndex, Future]], notices: list[str] | None) -> list[DenseList]:
+    lists, failed = [], []
+    for index, future in pending:
+        try:
+            lists.append(DenseList([_passage(h) for h in future.result()], index.languages))
+        except Exception as exc:
+            if notices is None:
+                raise
+            failed.append(dense_failure(index.name, exc))
+    for line in dict.fromkeys(failed):  # both indexes of a base on one stopped server: said once
+        notices.append(f"{line}; {'ranked without it' if lists else 'ranked by words alone'}")
+    return lists
 
 
 def _with_feedback(index: CandidateIndex, query: str, lexical: list[Passage], depth: int) -> list[Passage]:

@@ -19,6 +19,7 @@ from vectorstore.lookup_table import cache_folder
 
 from .candidates import Candidates, DenseIndex, Hit, gather
 from .dictionary import dictionary, translator
+from .failures import GuardedReranker
 from .ranking import RankedPassage, RetrievalOptions, rank
 from .rerank import CrossEncoderReranker
 from .sources import Source, kb_location
@@ -42,10 +43,20 @@ class _BaseIndex:
         return self.kb.lexical_tokens(ids)
 
     def dense_indexes(self) -> list[DenseIndex]:
-        indexes = [DenseIndex(self.kb.embedder.languages, partial(self.kb.dense_search, vector=self.vector))]
-        if self.kb.english_embedder is not None:
-            indexes.append(DenseIndex(ENGLISH_LANGUAGES, self.kb.english_search, optional=True))
+        search = partial(self.kb.dense_search, vector=self.vector)
+        indexes = [DenseIndex(self._languages(), search, name=self.kb.embedder_id)]
+        english = self.kb.english_embedder
+        if english is not None:
+            indexes.append(
+                DenseIndex(ENGLISH_LANGUAGES, self.kb.english_search, optional=True, name=english.id)
+            )
         return indexes
+
+    def _languages(self) -> frozenset[str] | None:
+        try:
+            return self.kb.embedder.languages
+        except Exception:  # an embedder that cannot be made: its search fails and says why
+            return None
 
 
 class KBRetriever:
@@ -68,8 +79,16 @@ class KBRetriever:
     def close(self) -> None:
         self._pool.shutdown(wait=False)
 
-    def candidates(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> Candidates:
-        """Every retriever's candidates for `query` (what `search` ranks)."""
+    def candidates(
+        self,
+        query: str,
+        k: int = 6,
+        *,
+        vector: Sequence[float] | None = None,
+        notices: list[str] | None = None,
+    ) -> Candidates:
+        """Every retriever's candidates for `query` (what `search` ranks). With `notices`, a
+        dense index that fails costs only its list and is said there (see candidates.gather)."""
         depth = max(self.options.depth, 2 * k)
         translate = None
         if self.options.cross_lingual:
@@ -81,13 +100,26 @@ class KBRetriever:
             self._pool.submit,
             translate,
             feedback=self.options.feedback,
+            notices=notices,
         )
 
-    def search(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> list[Source]:
+    def search(
+        self,
+        query: str,
+        k: int = 6,
+        *,
+        vector: Sequence[float] | None = None,
+        notices: list[str] | None = None,
+    ) -> list[Source]:
         """The `k` best passages for `query`, best first (labels are assigned by the caller).
-        `vector`: the query already embedded by the base's embedder (not embedded again)."""
-        found = self.candidates(query, k, vector=vector)
-        return [_source(r) for r in rank(query, found, k, self.options, self.reranker)]
+        `vector`: the query already embedded by the base's embedder (not embedded again).
+        `notices`: where an embedder or a reranker that fails is said (the search then ranks
+        without it); without it, such a failure is raised."""
+        found = self.candidates(query, k, vector=vector, notices=notices)
+        reranker = self.reranker
+        if reranker is not None and notices is not None:
+            reranker = GuardedReranker(reranker, getattr(reranker, "model", type(reranker).__name__), notices)
+        return [_source(r) for r in rank(query, found, k, self.options, reranker)]
 
 
 def _source(ranked: RankedPassage) -> Source:

@@ -20,6 +20,7 @@ import numpy as np
 from ..web.injection import looks_like_injection
 from .bm25 import bm25_ranking
 from .dedupe import collapse
+from .failures import dense_failure, describe
 from .fusion import Ranked, fuse
 from .kb_retriever import KBRetriever
 from .sources import Source, assign_labels
@@ -36,12 +37,23 @@ WEB_PASSAGES_PER_PAGE = 3
 WEB_PASSAGES_MAX = 12
 
 
+KB, WEB = "knowledge base", "web"
+
+
 @dataclass
 class Retrieval:
     query: str
     sources: list[Source] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     web: bool = False
+    #: The parts this search asked for (KB, WEB) and those that failed; the notices say why.
+    wanted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_left(self) -> bool:
+        """Every part asked for failed: there is nothing to answer from (the notices say why)."""
+        return bool(self.wanted) and all(part in self.failed for part in self.wanted)
 
 
 class Retriever:
@@ -54,8 +66,12 @@ class Retriever:
         web_options: WebOptions | None = None,
         chunker: Chunker | Callable[[], Chunker] | None = None,
         kb_retriever: KBRetriever | None = None,
+        kb_problem: tuple[str, str] | None = None,
     ) -> None:
+        """`kb_problem`: (name, why) of a knowledge base that could not be opened: each search
+        says so, and answers from the web when it is on."""
         self.kb = kb
+        self.kb_problem = kb_problem
         self.embedder = embedder or (kb.embedder if kb is not None else None)
         # An engine, or a factory called on the first web query (so a misconfigured engine
         # never breaks knowledge-base-only searches).
@@ -98,36 +114,82 @@ class Retriever:
         `web_query` is what is sent to the search engine (default: `query`). A chat passes the
         current question alone there, while `query` may carry local context from earlier turns:
         only the current question ever leaves the machine.
+
+        A part that fails costs only itself, with a notice: a knowledge base that cannot be
+        reached (the answer comes from the web), a search engine that fails (from the knowledge
+        base), an embedder (ranked by words), a reranker (the fused order). When every part asked
+        for failed, `nothing_left` is true.
         """
         out = Retrieval(query=query, web=web)
         # With the web on, the query vector also ranks web passages: embedded once, used twice.
-        vector = self.embedder.embed_query(query) if web and self.embedder is not None else None
-        kb_hits = (
-            self.kb_retriever.search(query, k=2 * k if web else k, vector=vector) if self.kb_retriever else []
-        )
-        for hit in kb_hits:
-            # Documents can carry instructions too: flag them like web passages.
-            hit.extra.setdefault("suspicious", looks_like_injection(hit.text))
+        vector, embed_error = self._query_vector(query) if web else (None, None)
+        kb_hits, kb_error = self._kb_hits(query, 2 * k if web else k, vector, out)
         if not web:
             out.sources = assign_labels(kb_hits[:k])
+            self._say_kb_failed(out, kb_error)
             return out
-        from ..web import WebSearchError, run_web_step
+        out.wanted.append(WEB)
+        outcome = self._web_step(web_query or query, fallback=kb_error is None and self.kb_problem is None)
+        if outcome is None or outcome.failed:
+            out.failed.append(WEB)
+        self._say_kb_failed(out, kb_error, answered_from_web=WEB not in out.failed)
+        if embed_error and self.kb_retriever is None:
+            out.notices.append(f"{embed_error}; web passages ranked by words alone")
+        out.notices.extend(outcome.notices if outcome is not None else [])
+        if outcome is None:
+            out.sources = assign_labels(kb_hits[:k])
+            return out
+        web_hits = self._web_passages(query, outcome.pages)
+        out.sources = assign_labels(self._merge(query, vector, kb_hits, web_hits, k, out.notices))
+        return out
 
+    def _query_vector(self, query: str) -> tuple[list[float] | None, str | None]:
+        if self.embedder is None:
+            return None, None
+        try:
+            return self.embedder.embed_query(query), None
+        except Exception as exc:  # an embedder that fails costs the dense ranking only
+            return None, f"the embedder {self.embedder.id} failed: {describe(exc)}"
+
+    def _kb_hits(self, query: str, k: int, vector, out: Retrieval) -> tuple[list[Source], str | None]:
+        """The knowledge base's passages, or ([], why it could not be searched)."""
+        if self.kb_problem is not None:
+            out.wanted.append(KB)
+            return [], self.kb_problem[1]
+        if self.kb_retriever is None:
+            return [], None
+        out.wanted.append(KB)
+        try:
+            hits = self.kb_retriever.search(query, k=k, vector=vector, notices=out.notices)
+        except Exception as exc:  # a server stopped, a base busy or corrupt: the web may still answer
+            return [], describe(exc)
+        for hit in hits:
+            # Documents can carry instructions too: flag them like web passages.
+            hit.extra.setdefault("suspicious", looks_like_injection(hit.text))
+        return hits, None
+
+    def _say_kb_failed(self, out: Retrieval, error: str | None, *, answered_from_web: bool = False) -> None:
+        if error is None:
+            return
+        out.failed.append(KB)
+        name = self.kb_problem[0] if self.kb_problem else getattr(self.kb, "name", "")
+        then = "; answering from the web" if answered_from_web else ""
+        out.notices.append(f"knowledge base '{name}' is unavailable: {error}{then}")
+
+    def _web_step(self, query: str, *, fallback: bool):
+        """The web step's outcome, or None when no engine could be made (a notice says why)."""
+        from ..web import WebOutcome, WebSearchError, run_web_step
+
+        then = "; answering from the knowledge base" if fallback else ""
         try:
             engine = self.engine
         except WebSearchError as exc:
-            out.notices.append(f"web search is not available: {exc}; answering from the knowledge base")
-            engine = None
+            return WebOutcome(notices=[f"web search is not available: {exc}{then}"], failed=True)
         if engine is None:
-            if not out.notices:
-                out.notices.append("web search is not configured; answering from the knowledge base")
-            out.sources = assign_labels(kb_hits[:k])
-            return out
-        outcome = run_web_step(web_query or query, engine, self.web_options)
-        out.notices.extend(outcome.notices)
-        web_hits = self._web_passages(query, outcome.pages)
-        out.sources = assign_labels(self._merge(query, vector, kb_hits, web_hits, k))
-        return out
+            return WebOutcome(notices=[f"web search is not configured{then}"], failed=True)
+        return run_web_step(
+            query, engine, self.web_options, fallback="the knowledge base" if fallback else None
+        )
 
     # --- web passages ---------------------------------------------------------------------------
     def _web_passages(self, query: str, pages: list[WebPage]) -> list[Source]:
@@ -174,13 +236,13 @@ class Retriever:
 
     # --- merging --------------------------------------------------------------------------------
     def _merge(
-        self, query: str, vector, kb_hits: list[Source], web_hits: list[Source], k: int
+        self, query: str, vector, kb_hits: list[Source], web_hits: list[Source], k: int, notices: list[str]
     ) -> list[Source]:
         candidates = kb_hits + web_hits
         if not candidates:
             return []
         by_id = {s.chunk_id: s for s in candidates}
-        dense = self._dense_ranking(vector, kb_hits, web_hits)
+        dense = self._dense_ranking(vector, kb_hits, web_hits, notices)
         lexical = _lexical_ranking(query, candidates)
         fused = fuse(
             dense,
@@ -200,9 +262,20 @@ class Retriever:
         )
         return best
 
-    def _dense_ranking(self, vector, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
+    def _dense_ranking(
+        self, vector, kb_hits: list[Source], web_hits: list[Source], notices: list[str]
+    ) -> list[Ranked]:
         if self.embedder is None or vector is None:
             return []
+        try:
+            return self._cosines(vector, kb_hits, web_hits)
+        except Exception as exc:  # stored vectors or web passages that cannot be had
+            said = dense_failure(self.embedder.id, exc)
+            if not any(n.startswith(said) for n in notices):  # the base's own search said it
+                notices.append(f"{said}; sources ranked by words")
+            return []
+
+    def _cosines(self, vector, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
         query_vector = np.asarray(vector, dtype=np.float32)
         vectors: dict[str, np.ndarray] = {}
         if kb_hits and self.kb is not None:

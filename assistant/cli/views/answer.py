@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from ...chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
+from ...chat.events import AnswerDelta, Event, Final, Notice, Progress, ReasoningDelta, SourcesFound
 from ...chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
 from .terminal_text import StreamCleaner, plain, styled
 
@@ -18,7 +18,9 @@ class AnswerView:
         self._clean_reasoning, self._clean_answer = StreamCleaner(), StreamCleaner()
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Notice):
+        if isinstance(event, Progress):
+            self.err.print(styled((event.text, "dim")), highlight=False)
+        elif isinstance(event, Notice):
             colour = {"info": "cyan", "warning": "yellow", "error": "red"}[event.level]
             self._newline()
             self.err.print(styled((f"{event.level}:", colour), " ", event.text), highlight=False)

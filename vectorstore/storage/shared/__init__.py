@@ -24,14 +24,14 @@ from urllib.parse import urlparse
 
 from ...chroma import server_client
 from ...embedder_choice import trusted_spec
-from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseError, SharedBaseError
+from ...errors import AssistantError, KnowledgeBaseError, SharedBaseError
 from ...lexical import FileRecord, LexicalIndex, StoredChunk, search_tokens
 from ..protocol import Confirm, WriteGuard
 from . import cache, sources
 from .entries import shown
 from .lease import Lease, current_holder, drop_base, lease_states
 from .names import Layout, base_of_record
-from .record import Record, all_collections, get_collection, server_error
+from .record import Record, all_collections, get_collection, server_error, server_failed
 from .upgrade import is_moved_marker, upgrade_layout
 
 #: The settings a base records (the record's collection metadata), copied into the cache.
@@ -74,7 +74,7 @@ class SharedStore:
         except AssistantError:
             raise
         except Exception as exc:
-            raise ChromaConnectionError(f"Chroma server at {self.url} failed: {exc}") from exc
+            raise server_failed(self.url, exc) from exc
 
     def open(self, name: str, *, create: bool) -> SharedStorage:
         record = Record.find(self.client, name, self.url)
