@@ -7,7 +7,6 @@ server or the web themselves. Heavy parts (embedder, Chroma) load on first use.
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from .chat.events import Event
 from .chat.prompt import Turn
 from .conversations import Conversation, ConversationStore, Exchange
 from .errors import AssistantError
+from .mounts import Mounts
 from .overview import DocumentOpening, Overview, example_questions, model_status
 from .settings import Settings, save_config_value
 
@@ -90,16 +90,14 @@ class Session:
     @property
     def assistant(self):
         """The answer pipeline. Building it loads no retrieval: its first event comes at once, and
-        the knowledge base loads with its first search (`_retriever_for`)."""
+        the knowledge base loads with its first search."""
         with self._setup:
             if self._assistant is None:
                 from .components import make_assistant
 
-                self._assistant = make_assistant(self.settings, self._retriever_for, self.backend)
+                retriever_for = lambda name: self.retrievers(name)  # noqa: E731 - built on first use
+                self._assistant = make_assistant(self.settings, retriever_for, self.backend)
             return self._assistant
-
-    def _retriever_for(self, name: str | None):
-        return self.retrievers(name)
 
     @property
     def backend(self):
@@ -156,7 +154,7 @@ class Session:
         retriever = self.retrievers(kb)
         if retriever is not None:
             # English, so that the English index (when the base has one) loads too.
-            retriever.search(_WARM_UP_QUERY, k=1)
+            retriever.search("what is this about", k=1)
 
     def ask(
         self,
@@ -454,51 +452,13 @@ class Session:
             on_event(IngestFinished(summary))
         return summary
 
-    # --- where sources are on this machine -------------------------------------------------
-    @property
-    def _mounts_file(self) -> Path:
-        return self.settings.home / "mounts.json"
-
+    # --- where sources are on this machine (assistant.mounts) ------------------------------
     def _remember_mount(self, path: Path, source: str | None) -> None:
-        """For a shared base: which folder here holds the files known as `SOURCE/...`."""
-        if not self.settings.chroma_url:
-            return
-        from ingest.sync import file_keys
-
-        folder = path.parent if path.is_file() else path
-        _, label = file_keys(folder, shared=True, source=source)
-        mounts = self._mounts()
-        mounts[f"{self.settings.chroma_url} {label}"] = str(folder.resolve())
-        try:
-            self._mounts_file.parent.mkdir(parents=True, exist_ok=True)
-            self._mounts_file.write_text(json.dumps(mounts, ensure_ascii=False, indent=1), encoding="utf-8")
-        except OSError:
-            pass  # opening sources from this machine is a convenience: the ingest itself succeeded
-
-    def _mounts(self) -> dict[str, str]:
-        try:
-            data = json.loads(self._mounts_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        Mounts(self.settings.home, self.settings.chroma_url).remember(path, source)
 
     def local_copy(self, uri: str) -> Path | None:
-        """The file on this machine behind a knowledge-base source's `uri`: an absolute path that
-        exists (a base on this machine), or for a shared base's `SOURCE/path` the same file in the
-        folder ingested here as SOURCE. None where this machine has no copy."""
-        if not uri:
-            return None
-        candidate: Path | None = None
-        if Path(uri).is_absolute():
-            candidate = Path(uri)
-        elif self.settings.chroma_url and "/" in uri:
-            label, rest = uri.split("/", 1)
-            folder = self._mounts().get(f"{self.settings.chroma_url} {label}")
-            if folder and ".." not in Path(rest).parts:
-                candidate = Path(folder) / rest
-        if candidate is None or not candidate.is_file():
-            return None
-        return candidate
+        """The file on this machine behind a source's `uri`, or None (see Mounts.local_copy)."""
+        return Mounts(self.settings.home, self.settings.chroma_url).local_copy(uri)
 
     def _remove_if_empty(self, kb: str) -> None:
         """A first ingest that failed before it committed a file leaves no empty base behind (one
@@ -530,10 +490,6 @@ def _openings(base, limit: int = 24) -> list[DocumentOpening]:
         text = chunk.text if chunk is not None else ""
         openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
     return openings
-
-
-#: What the chat app's warm-up searches for: any English words the lexical index will look up.
-_WARM_UP_QUERY = "what is this about"
 
 
 def _catalog(name: str) -> CatalogModel | None:

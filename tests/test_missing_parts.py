@@ -183,3 +183,4 @@ def test_nothing_left_is_no_answer_with_every_notice(
     assert payload["outcome"] == "not_asked" and not ollama.chats
     text = " | ".join(payload["notices"])
     assert "http://127.0.0.1:9" in text and "web search failed" in text and "nothing to answer from" in text
+    assert "answering from the" not in text, "nothing was left to answer from"

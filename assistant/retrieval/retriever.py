@@ -129,7 +129,8 @@ class Retriever:
             self._say_kb_failed(out, kb_error)
             return out
         out.wanted.append(WEB)
-        outcome = self._web_step(web_query or query, fallback=kb_error is None and self.kb_problem is None)
+        has_kb = self.kb_retriever is not None and kb_error is None
+        outcome = self._web_step(web_query or query, fallback=has_kb)
         if outcome is None or outcome.failed:
             out.failed.append(WEB)
         self._say_kb_failed(out, kb_error, answered_from_web=WEB not in out.failed)
