@@ -89,8 +89,7 @@ class Session:
     # --- answering ------------------------------------------------------------------------
     @property
     def assistant(self):
-        """The answer pipeline. Building it loads no retrieval: its first event comes at once, and
-        the knowledge base loads with its first search."""
+        """The answer pipeline; it loads no retrieval (the base loads with its first search)."""
         with self._setup:
             if self._assistant is None:
                 from .components import make_assistant
@@ -404,9 +403,7 @@ class Session:
         from ingest.workers import start_readers
 
         start_readers()  # first: the readers' server starts while the base loads
-        with self._setup:  # numpy imported by two threads at once is seen half-initialized
-            import ingest  # noqa: F401
-        self._load_core()
+        self._load_ingest()
         from functools import partial
 
         from ingest import Chunker, sync
@@ -459,6 +456,11 @@ class Session:
     def local_copy(self, uri: str) -> Path | None:
         """The file on this machine behind a source's `uri`, or None (see Mounts.local_copy)."""
         return Mounts(self.settings.home, self.settings.chroma_url).local_copy(uri)
+
+    def _load_ingest(self) -> None:
+        with self._setup:  # numpy imported by two threads at once is seen half-initialized
+            import ingest  # noqa: F401
+        self._load_core()
 
     def _remove_if_empty(self, kb: str) -> None:
         """A first ingest that failed before it committed a file leaves no empty base behind (one
