@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from .chat.backends import BackendError, ModelInfo, PullProgress
 from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
-from .chat.events import Event
+from .chat.events import Event, Progress
 from .chat.prompt import Turn
 from .conversations import Conversation, ConversationStore, Exchange
 from .errors import AssistantError
 from .mounts import Mounts
-from .overview import DocumentOpening, Overview, example_questions, model_status
+from .overview import Overview, document_openings, example_questions, model_status
 from .settings import Settings, save_config_value
 
 if TYPE_CHECKING:  # loaded on first use: the chat app must open fast
@@ -165,7 +165,12 @@ class Session:
         history: Sequence[Turn] = (),
         think: bool = True,
     ) -> Iterator[Event]:
-        return self.assistant.ask(question, web=web, kb=kb, model=model, history=history, think=think)
+        """The answer's events; the first (a Progress) comes before the model server's client or
+        anything of retrieval loads, so that a front-end shows a line at once."""
+        yield Progress(
+            "searching the knowledge base and the web…" if web else "searching the knowledge base…"
+        )
+        yield from self.assistant.ask(question, web=web, kb=kb, model=model, history=history, think=think)
 
     def default_model(self) -> str | None:
         try:
@@ -356,7 +361,7 @@ class Session:
                 with open_kb(self.settings, kb) as base:
                     stats = base.stats()
                     documents, chunks, embedded = stats.documents, stats.chunks, stats.embedded_chunks
-                    examples = example_questions(_openings(base))
+                    examples = example_questions(document_openings(base))
         except AssistantError as exc:  # a Chroma server that is down, a base that is busy: said
             kb_problem = str(exc)
         return Overview(kb, chosen, model_problem, documents, chunks, examples, embedded, kb_problem)
@@ -477,21 +482,6 @@ class Session:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-
-def _openings(base, limit: int = 24) -> list[DocumentOpening]:
-    """How the base's documents begin (title, file, first heading and sentence), for example
-    questions; their titles alone where the first passages cannot be read."""
-    try:
-        found = base.document_openings(limit)
-    except (AssistantError, OSError, ValueError):
-        return [DocumentOpening(t) for t in base.document_titles(limit)]
-    openings = []
-    for record, chunk in found:
-        meta = chunk.metadata if chunk is not None else {}
-        text = chunk.text if chunk is not None else ""
-        openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
-    return openings
 
 
 def _catalog(name: str) -> CatalogModel | None:

@@ -175,9 +175,6 @@ class Assistant:
         embedder or reranker) ends in a `Notice` and a `Final` saying what happened; this
         generator raises only for bugs."""
         run = _Run(question=question, web=web, history=tuple(history))
-        yield Progress(
-            "searching the knowledge base and the web…" if web else "searching the knowledge base…"
-        )
         try:
             model = self.resolve_model(model)
             info = self.model_info(model)
