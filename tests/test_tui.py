@@ -25,8 +25,8 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status import StatusBar
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 #: Where `docs/screenshots.py` asks for the README's pictures; a plain test run writes its
@@ -58,7 +58,7 @@ def settings(home: Path, ollama: FakeOllamaServer, searxng: FakeSearxng, open_kb
     return load_settings(
         environ={
             "ASSISTANT_HOME": str(home),
-            "OLLAMA_HOST": ollama.url,
+            "OLLAMA_HOST": ollama.url(),
             "ASSISTANT_SEARCH_ENGINE": "searxng",
             "ASSISTANT_SEARXNG_URL": searxng.url(),
             "ASSISTANT_ALLOW_PRIVATE_URLS": "1",
@@ -381,7 +381,7 @@ async def test_first_run_panel_names_model_base_web_and_examples_from_titles(set
 
 
 async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_path: Path) -> None:
-    from loopback import free_port
+    from fakes.loopback import free_port
 
     settings = load_settings(
         environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": f"http://127.0.0.1:{free_port()}"}
@@ -395,7 +395,7 @@ async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_pat
 
 
 async def test_first_run_with_its_chroma_server_down_says_so_in_the_panel(home: Path) -> None:
-    from loopback import free_port
+    from fakes.loopback import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     settings = load_settings(
@@ -411,7 +411,7 @@ async def test_first_run_with_its_chroma_server_down_says_so_in_the_panel(home: 
 
 async def test_first_run_with_no_model_installed_names_the_pull_command(home: Path) -> None:
     with FakeOllamaServer() as server:
-        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url})
+        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url()})
         app = make_app(settings)
         async with app.run_test(size=(110, 36)) as pilot:
             await wait_until(pilot, lambda: app.chat.welcome.overview is not None)

@@ -27,7 +27,7 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status import StatusBar
 
 from corpus import write_files
-from fake_ollama import Reply
+from fakes.ollama import Reply
 
 
 async def type_question(pilot, text: str) -> None:
