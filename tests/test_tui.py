@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Markdown, OptionList, Switch
 
+from assistant.conversations import ConversationStore
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
@@ -318,6 +319,20 @@ async def test_history_reopen_rename_delete_export(settings, home) -> None:
         assert len(app.session.list_conversations()) == 2
         await pilot.press("d", "y")
         assert len(app.session.list_conversations()) == 1
+
+
+async def test_a_conversation_store_from_a_newer_version_is_a_notification(settings, home) -> None:
+    store = ConversationStore(home / "conversations.sqlite")
+    store.db.execute("INSERT INTO _migrations VALUES ('m009_folders', 1.0)")
+    store.close()
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        assert not isinstance(app.screen, HistoryScreen)
+        notes = [n.message for n in app._notifications]
+        assert any("newer version of the assistant" in n and "m009_folders" in n for n in notes)
+        await ask(pilot, "still answered?")  # the chat goes on; only saving it is refused
+        assert any("could not save the conversation" in n.message for n in app._notifications)
 
 
 async def test_ollama_not_running_is_a_notification_and_keeps_the_conversation(settings) -> None:
