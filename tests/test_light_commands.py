@@ -15,7 +15,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer
+from fakes.ollama import FakeOllamaServer
 
 HEAVY = ("torch", "chromadb", "transformers", "sentence_transformers")
 
@@ -61,7 +61,7 @@ def ollama():
 def env(home: Path, tmp_path: Path, ollama: FakeOllamaServer) -> dict[str, str]:
     import os
 
-    env = {**os.environ, "ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url}
+    env = {**os.environ, "ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url()}
     env.pop("ASSISTANT_CHROMA_URL", None)
     settings = load_settings(environ={**env, "ASSISTANT_EMBEDDER": "ollama:fake-embed"})
     session = Session(settings)

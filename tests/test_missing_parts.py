@@ -18,9 +18,9 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
-from loopback import chroma_process
+from fakes.chroma import chroma_process
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 QUESTION = "Where do mallard ducks fly in autumn?"
@@ -49,7 +49,7 @@ def env(home: Path, ollama: FakeOllamaServer, searxng: FakeSearxng) -> dict[str,
     searxng.hits = [WEB_HIT]
     return {
         "ASSISTANT_HOME": str(home),
-        "OLLAMA_HOST": ollama.url,
+        "OLLAMA_HOST": ollama.url(),
         "ASSISTANT_EMBEDDER": "ollama:fake-embed",
         "ASSISTANT_SEARCH_ENGINE": "searxng",
         "ASSISTANT_SEARXNG_URL": searxng.url(),
@@ -123,8 +123,8 @@ def test_a_chroma_server_stopped_while_the_app_runs_costs_only_the_knowledge_bas
     [
         ({"status": 500}, "web search failed: SearxNG at"),
         ({"status": 429}, "web search unavailable"),
-        ({"garbage": b"<html>not json"}, "web search failed"),
-        ({"garbage": b'{"results": "no list"}'}, "web search failed"),
+        ({"garbage": "<html>not json"}, "web search failed"),
+        ({"garbage": '{"results": "no list"}'}, "web search failed"),
     ],
 )
 def test_a_search_engine_down_or_garbled_costs_only_the_web(

@@ -1,15 +1,14 @@
 """A fake SearxNG instance speaking its JSON API (`GET /search?q=...&format=json`) over loopback.
 
-It records every request, answers with the results a test sets, and can be told to fail: always
-with one status (429 rate limit, 403 JSON disabled, 500), or the first N requests only.
+It answers with the results a test sets (`hits`), and can be told to fail: always with one status
+(429 rate limit, 403 JSON disabled, 500), or the first N requests only; or answer garbage.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from loopback import LoopbackServer, RecordedRequest, RecordingHandler
+from .loopback import LoopbackServer, RecordedRequest, Response
 
 
 @dataclass(frozen=True)
@@ -30,36 +29,35 @@ class FakeSearxng(LoopbackServer):
         #: Statuses for the next requests, one each, before answering normally.
         self.failures: list[int] = []
         #: Answer every search with this body (status 200, JSON's type) instead of results.
-        self.garbage: bytes | None = None
+        self.garbage: str | None = None
 
     def fail_times(self, n: int, status: int = 500) -> None:
         self.failures = [status] * n
 
     @property
     def searches(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == "/search"]
+        return self.requests_to("/search")
 
-    def handle_request_for(self, handler: RecordingHandler, request: RecordedRequest) -> None:
+    def answer(self, request: RecordedRequest, response: Response) -> None:
         if request.path != "/search":
-            handler.reply(404, b"Not Found", "text/plain")
+            response.text(404, "Not Found")
             return
         with self.lock:
             status = self.failures.pop(0) if self.failures else self.status
         if status == 403 or (status is None and request.param("format") != "json"):
             # What SearxNG answers when `json` is not among search.formats in settings.yml.
-            handler.reply(403, b"<html><body>403 Forbidden</body></html>", "text/html")
-            return
-        if status == 429:
-            handler.reply(429, b"Too Many Requests", "text/plain")
-            return
-        if status is not None:
-            handler.reply(status, b"<html><body>Internal Server Error</body></html>", "text/html")
-            return
-        if self.garbage is not None:
-            handler.reply(200, self.garbage, "application/json")
-            return
-        query = request.param("q") or ""
-        body = {
+            response.text(403, "<html><body>403 Forbidden</body></html>", "text/html")
+        elif status == 429:
+            response.text(429, "Too Many Requests")
+        elif status is not None:
+            response.text(status, "<html><body>Internal Server Error</body></html>", "text/html")
+        elif self.garbage is not None:
+            response.text(200, self.garbage, "application/json")
+        else:
+            response.json(200, self._results(request.param("q") or ""), "application/json")
+
+    def _results(self, query: str) -> dict:
+        return {
             "query": query,
             "number_of_results": len(self.hits),
             "results": [
@@ -81,4 +79,3 @@ class FakeSearxng(LoopbackServer):
             "suggestions": [],
             "unresponsive_engines": [],
         }
-        handler.reply(200, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json")
