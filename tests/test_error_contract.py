@@ -186,7 +186,7 @@ def test_bench_records_the_failure_and_goes_on(kind, env, server, monkeypatch, t
         assert "".join(result.stderr.split()).count(notice) == 1, "said once, not once per task"
 
 
-@pytest.mark.parametrize("kind", FAILURES)
+@pytest.mark.parametrize("kind", [*FAILURES, "unreachable"])
 async def test_chat_app_shows_the_failure_as_a_notification(kind, env, server, monkeypatch, tmp_path) -> None:
     from tui.app import AssistantApp
     from tui.widgets.message import ChatMessage
@@ -209,9 +209,12 @@ async def test_chat_app_shows_the_failure_as_a_notification(kind, env, server, m
             raise AssertionError("the answer did not finish")
         await pilot.pause(0.1)
         shown = [str(n.message) for n in app._notifications]
-        assert any(SAYS[kind] in text for text in shown), shown
+        assert any(SAYS.get(kind, UNREACHABLE) in text for text in shown), shown
         assert not any("internal error" in text for text in shown), shown
-        assert list(app.screen.query(ChatMessage))[-1].question == "风急天高？"
+        message = list(app.screen.query(ChatMessage))[-1]
+        assert message.question == "风急天高？"
+        if kind != "unreachable":  # answered without the failed part
+            assert "答案" in message.answer.source
 
 
 def test_an_unexpected_error_is_one_line_and_a_log_file(home: Path, capsys) -> None:
