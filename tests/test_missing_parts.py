@@ -19,6 +19,7 @@ from assistant.settings import load_settings
 
 from corpus import write_files
 from fakes.chroma import chroma_process
+from fakes.loopback import closed_port_url
 from fakes.ollama import FakeOllamaServer, Reply
 from fakes.searxng import FakeSearxng, Hit
 
@@ -125,6 +126,7 @@ def test_a_chroma_server_stopped_while_the_app_runs_costs_only_the_knowledge_bas
         ({"status": 429}, "web search unavailable"),
         ({"garbage": "<html>not json"}, "web search failed"),
         ({"garbage": '{"results": "no list"}'}, "web search failed"),
+        ({"closed": True}, "web search failed: SearxNG at"),  # nothing listens at its URL
     ],
 )
 def test_a_search_engine_down_or_garbled_costs_only_the_web(
@@ -132,7 +134,10 @@ def test_a_search_engine_down_or_garbled_costs_only_the_web(
 ) -> None:
     ingest(env, write_files(tmp_path / "notes", NOTES))
     for name, value in breakage.items():
-        setattr(searxng, name, value)
+        if name == "closed":
+            env = {**env, "ASSISTANT_SEARXNG_URL": closed_port_url()}
+        else:
+            setattr(searxng, name, value)
     session = Session(load_settings(environ=env))
     try:
         final, notices = asked(session, web=True)

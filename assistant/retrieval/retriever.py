@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the web step and its page reader load with the first web qu
     from vectorstore import KnowledgeBase
     from vectorstore.embedders import Embedder
 
-    from ..web import SearchEngine, WebOptions, WebPage
+    from ..web import SearchEngine, WebOptions, WebOutcome, WebPage
 
 #: Web passages kept per page, and in all, before they are embedded (embedding is the slow part).
 WEB_PASSAGES_PER_PAGE = 3
@@ -131,15 +131,12 @@ class Retriever:
         out.wanted.append(WEB)
         has_kb = self.kb_retriever is not None and kb_error is None
         outcome = self._web_step(web_query or query, fallback=has_kb)
-        if outcome is None or outcome.failed:
+        if outcome.failed:
             out.failed.append(WEB)
-        self._say_kb_failed(out, kb_error, answered_from_web=WEB not in out.failed)
+        self._say_kb_failed(out, kb_error, answered_from_web=not outcome.failed)
         if embed_error and self.kb_retriever is None:
             out.notices.append(f"{embed_error}; web passages ranked by words alone")
-        out.notices.extend(outcome.notices if outcome is not None else [])
-        if outcome is None:
-            out.sources = assign_labels(kb_hits[:k])
-            return out
+        out.notices.extend(outcome.notices)
         web_hits = self._web_passages(query, outcome.pages)
         out.sources = assign_labels(self._merge(query, vector, kb_hits, web_hits, k, out.notices))
         return out
@@ -177,15 +174,16 @@ class Retriever:
         then = "; answering from the web" if answered_from_web else ""
         out.notices.append(f"knowledge base '{name}' is unavailable: {error}{then}")
 
-    def _web_step(self, query: str, *, fallback: bool):
-        """The web step's outcome, or None when no engine could be made (a notice says why)."""
-        from ..web import WebOutcome, WebSearchError, run_web_step
+    def _web_step(self, query: str, *, fallback: bool) -> WebOutcome:
+        """The web step's outcome; an engine that cannot be made (misconfigured, a plugin that
+        fails) is a failed outcome whose notice says why."""
+        from ..web import WebOutcome, run_web_step
 
         then = "; answering from the knowledge base" if fallback else ""
         try:
             engine = self.engine
-        except WebSearchError as exc:
-            return WebOutcome(notices=[f"web search is not available: {exc}{then}"], failed=True)
+        except Exception as exc:
+            return WebOutcome(notices=[f"web search is not available: {describe(exc)}{then}"], failed=True)
         if engine is None:
             return WebOutcome(notices=[f"web search is not configured{then}"], failed=True)
         return run_web_step(
