@@ -8,7 +8,7 @@ Per command: the median wall time of `--runs` new processes, after one unmeasure
 (it warms the page cache and writes the per-machine caches under the home folder, as any first
 use does), its CPU time (user + system, which a busy machine inflates less than wall time), and
 the peak resident memory of the process with its children (wait4's ru_maxrss).
-`ask` runs against the fake Ollama (tests/fakes/ollama) on 127.0.0.1: the time until its first
+`ask` runs against a scripted Ollama (benchmarks/servers.py) on 127.0.0.1: the time until its first
 line is printed, until its sources are, and until it ends. Targets (issue 19, on an idle
 machine): `search` at most 1.5 s and at most twice the import baseline, at most 600 MB; `kb list`
 and `kb stats` at most 0.5 s; `ask`'s first line within 0.5 s. The load average is recorded:
@@ -30,8 +30,6 @@ from pathlib import Path
 
 from benchmarks.common import REPO, machine
 from benchmarks.latency import EMBEDDER, WORK, build
-
-sys.path.insert(0, str(REPO / "tests"))
 
 ZH_QUERY = "个人信息处理者的义务有哪些？"
 EN_QUERY = "When was IBM founded?"
@@ -131,16 +129,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "cold_start.json")
     args = parser.parse_args()
-    from fakes.ollama import FakeOllamaServer, Reply
+    from benchmarks.servers import ScriptedOllama
 
     home = build(100_000)
     load_before = os.getloadavg()
-    with FakeOllamaServer() as server:
-        server.add_model(MODEL)
-        server.script(
-            MODEL, Reply(reasoning="先看来源。" * 5, answer="个人信息处理者应当履行保护义务 [K1]。")
-        )
-        results = measure(args.runs, home, server.url())
+    answer = "个人信息处理者应当履行保护义务 [K1]。"
+    with ScriptedOllama(MODEL, reasoning="先看来源。" * 5, answer=answer) as server:
+        results = measure(args.runs, home, server.url)
     report = {
         "machine": machine(),
         "embedder": EMBEDDER,

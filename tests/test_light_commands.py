@@ -89,3 +89,34 @@ def test_a_command_without_models_or_vectors_loads_none(args: list[str], env: di
 def test_the_check_sees_a_heavy_import(env: dict[str, str]) -> None:
     # `search` of a base built with an Ollama embedder opens its Chroma collections.
     assert "chromadb" in loaded_by(["search", "ducks", "--kb", "notes"], env)
+
+
+#: Notes, when Chroma's collections start opening on their thread, whether numpy is imported.
+RACE_SCRIPT = """
+import json, sys, threading
+seen = []
+start = threading.Thread.start
+def noting(self):
+    if self.name == "chroma-open":
+        seen.append("numpy" in sys.modules)
+    start(self)
+threading.Thread.start = noting
+from tui.cli import main
+sys.argv = ["assistant", "search", "ducks", "--kb", "notes"]
+try:
+    main()
+except SystemExit:
+    pass
+print("\\nSEEN " + json.dumps(seen))
+"""
+
+
+def test_numpy_is_imported_before_chroma_opens_on_its_thread(env: dict[str, str]) -> None:
+    # Imported by two threads at once (the query's and Chroma's), numpy is seen half-initialized
+    # and one of them fails with ImportError: a cold search failed so, now and then.
+    done = subprocess.run(
+        [sys.executable, "-c", RACE_SCRIPT], capture_output=True, text=True, timeout=300, env=env
+    )
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("SEEN ")), None)
+    assert line is not None and done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(line.removeprefix("SEEN ")) == [True], "Chroma opens on a thread, after numpy"

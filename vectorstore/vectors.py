@@ -67,6 +67,10 @@ class Collections:
         self._lock = threading.Lock()
         self._pair: list[Any] | None = None
         if background:
+            # numpy first, here: imported by this thread (the query's embedding, the ranking) and
+            # Chroma's at once, it is seen half-initialized (ImportError) by one of them.
+            import numpy  # noqa: F401
+
             threading.Thread(target=self._open, args=(True,), name="chroma-open").start()
         else:
             self._open(False)
