@@ -109,13 +109,20 @@ def _is_tall(box: np.ndarray) -> bool:
     return np.linalg.norm(box[3] - box[0]) > 1.5 * np.linalg.norm(box[1] - box[0])
 
 
+#: The detector quantized to int8 (benchmarks/ocr_quantize.py builds it from the wheel's float
+#: model): half the detection CPU, the same lines found (benchmarks/RESULTS.md).
+DET_INT8 = Path(__file__).parent / "models" / "PP-OCRv6_det_small_int8.onnx"
+
+
 def _shipped_models() -> dict[str, str]:
-    """Paths of the models inside the rapidocr wheel, so that RapidOCR never looks online."""
+    """Paths of the models inside the rapidocr wheel (the detector: ours, when installed), so that
+    RapidOCR never looks online."""
     import rapidocr
 
     folder = Path(rapidocr.__file__).parent / "models"
+    detector = DET_INT8 if DET_INT8.is_file() else folder / "PP-OCRv6_det_small.onnx"
     return {
-        "Det.model_path": str(folder / "PP-OCRv6_det_small.onnx"),
+        "Det.model_path": str(detector),
         "Rec.model_path": str(folder / "PP-OCRv6_rec_small.onnx"),
         "Cls.model_path": str(folder / "ch_ppocr_mobile_v2.0_cls_mobile.onnx"),
     }
