@@ -8,7 +8,7 @@ weights to int8 per channel, activations to uint8 with ranges calibrated on page
 two columns, tables, figures) and Chinese pages set from paragraphs of ../shared/data/docs/zh
 after those the benchmark uses. The model is first converted from opset 11 to 17, which
 ONNX Runtime's quantization needs. The same inputs give the same model (min-max calibration).
-Detection costs about half as much CPU with it (benchmarks/RESULTS.md); recognition stays float
+Detection costs about a third of the CPU with it (benchmarks/RESULTS.md); recognition stays float
 (quantized, it read the photos worse and was hardly faster).
 """
 

@@ -299,7 +299,7 @@ def _boxes_match(found, expected, tolerance: float) -> bool:
 
 
 def test_the_int8_detector_finds_the_lines_the_float_one_finds() -> None:
-    # The ingest detects lines with an int8 copy of RapidOCR's detector (half the CPU): on small
+    # The ingest detects lines with an int8 copy of RapidOCR's detector (a third of the CPU): on small
     # two-column English type and on Chinese it must find the same lines, their corners within a
     # third of a line height.
     import numpy as np

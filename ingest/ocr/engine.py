@@ -110,7 +110,7 @@ def _is_tall(box: np.ndarray) -> bool:
 
 
 #: The detector quantized to int8 (benchmarks/ocr_quantize.py builds it from the wheel's float
-#: model): half the detection CPU, the same lines found (benchmarks/RESULTS.md).
+#: model): a third of the detection CPU, the same lines found (benchmarks/RESULTS.md).
 DET_INT8 = Path(__file__).parent / "models" / "PP-OCRv6_det_small_int8.onnx"
 
 
