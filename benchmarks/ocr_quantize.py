@@ -39,9 +39,13 @@ def calibration_pages() -> list:
         finally:
             pdf.close()
     paras = _zh_paragraphs()[ZH_FIRST:]
-    for i, start in enumerate(range(0, min(len(paras), 16), 4)):
-        image, _ = render_page(paras[start : start + 4], size=(22, 26)[i % 2])
-        pages.append(degrade(image, blur=0.8, noise=0.002, seed=i) if i % 2 else image)
+    for i, start in enumerate(range(0, min(len(paras), 24), 4)):
+        image, _ = render_page(paras[start : start + 4], size=(18, 22, 26)[i % 3])
+        if i % 3 == 1:
+            image = degrade(image, blur=0.8, noise=0.002, seed=i)
+        elif i % 3 == 2:
+            image = degrade(image, angle=2.0, noise=0.01, seed=i)  # specked: cleaned as read_image does
+        pages.append(image)
     return pages
 
 
