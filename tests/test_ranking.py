@@ -4,6 +4,7 @@ passages shown; `KBRetriever.search` is exactly the two, so the benchmarks measu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from assistant.retrieval.candidates import Candidates, DenseIndex, DenseList, Passage, gather
@@ -66,6 +67,27 @@ def test_a_translation_is_searched_as_segmented_terms() -> None:
     index.asked.clear()
     found = gather(index, "the dog sleeps", 40, translate=lambda q: QueryTranslation({"dog": ()}))
     assert not [a for a in index.asked if a[0] == "terms"] and found.translated == []
+
+
+def test_the_translated_search_runs_beside_the_own_words_search() -> None:
+    index = FakeIndex()
+    pool = ThreadPoolExecutor(max_workers=3)
+
+    def submit(fn, *args):
+        index.asked.append(("submitted", getattr(fn, "__name__", "") or fn.args[0]))  # dense: a partial
+        return pool.submit(fn, *args)
+
+    translate = lambda q: QueryTranslation({"dog": ("狗",)})  # noqa: E731
+    try:
+        found = gather(index, "the dog sleeps", 40, submit, translate)
+    finally:
+        pool.shutdown()
+    # Every search but the one for the query's own words went to the executor before that one ran.
+    submitted = [a[1] for a in index.asked if a[0] == "submitted"]
+    assert submitted == ["main", "english", "lexical_search_terms"]
+    first_own = [a[0] for a in index.asked].index("lexical")
+    assert all(i < first_own for i, a in enumerate(index.asked) if a[0] == "submitted")
+    assert [p.id for p in found.translated] == ["zh1"] and [p.id for p in found.lexical] == ["en1"]
 
 
 def test_feedback_asks_again_with_the_query_expanded_by_its_best_hits() -> None:
