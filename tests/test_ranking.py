@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
+import pytest
+
 from assistant.retrieval.candidates import Candidates, DenseIndex, DenseList, Passage, gather
 from assistant.retrieval.dictionary import QueryTranslation
 from assistant.retrieval.feedback import REPEATS, expanded_terms
@@ -88,6 +90,23 @@ def test_the_translated_search_runs_beside_the_own_words_search() -> None:
     first_own = [a[0] for a in index.asked].index("lexical")
     assert all(i < first_own for i, a in enumerate(index.asked) if a[0] == "submitted")
     assert [p.id for p in found.translated] == ["zh1"] and [p.id for p in found.lexical] == ["en1"]
+
+
+def test_a_failing_search_is_raised_where_the_lists_are_collected() -> None:
+    def broken(query: str, k: int) -> list[Passage]:
+        raise RuntimeError("vectors unreachable")
+
+    for pool in (None, ThreadPoolExecutor(max_workers=2)):
+        index = FakeIndex()
+        index.dense_indexes = lambda: [DenseIndex(None, broken)]  # type: ignore[method-assign]
+        try:
+            with pytest.raises(RuntimeError, match="vectors unreachable"):
+                gather(index, "dog", 40, pool.submit if pool else None)
+        finally:
+            if pool:
+                pool.shutdown()
+        # With or without an executor, the query's own words were searched before the error.
+        assert ("lexical", "dog", 40) in index.asked
 
 
 def test_feedback_asks_again_with_the_query_expanded_by_its_best_hits() -> None:

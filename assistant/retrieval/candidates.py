@@ -131,9 +131,13 @@ def _passage(hit: Hit) -> Passage:
 
 
 def _start(submit: Submit | None, fn: Callable[..., Any], *args: Any) -> Future:
-    """`fn(*args)` run by `submit`, or here and now without one."""
+    """`fn(*args)` run by `submit`, or here and now without one; either way its error is raised
+    by the future's `result()`, where the caller reads it."""
     if submit is not None:
         return submit(fn, *args)
     future: Future = Future()
-    future.set_result(fn(*args))
+    try:
+        future.set_result(fn(*args))
+    except Exception as exc:
+        future.set_exception(exc)
     return future
