@@ -24,7 +24,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import english, write_files
-from fake_searxng import FakeSearxng, Hit
+from fakes.searxng import FakeSearxng, Hit
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> str:

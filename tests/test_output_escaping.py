@@ -19,8 +19,8 @@ from assistant.ingest_events import FileProcessed, IngestFinished, IngestStarted
 from ingest import FileFailure, SyncSummary
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 from printed_table import compact, table_rows
 
 R1 = "deepseek-r1:7b"
@@ -152,7 +152,7 @@ def test_ask_prints_a_hostile_answer_sources_and_notices_after_streaming(
         Hit("http://127.0.0.1:9/[/]page?[bold]=1", hostile(6, "Web title"), hostile(7, "Ducks fly"))
     ]
     env = {
-        "OLLAMA_HOST": ollama.url,
+        "OLLAMA_HOST": ollama.url(),
         "ASSISTANT_SEARCH_ENGINE": "searxng",
         "ASSISTANT_SEARXNG_URL": searxng.url(),
         "ASSISTANT_WEB_BUDGET": "3",

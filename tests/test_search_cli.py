@@ -14,8 +14,8 @@ from assistant.components import web_options
 from assistant.settings import load_settings
 
 from corpus import english, write_files
-from fake_searxng import FakeSearxng, Hit
-from page_server import PageServer
+from fakes.pages import PageServer
+from fakes.searxng import FakeSearxng, Hit
 from printed_table import compact, table_rows
 
 HIT_FIELDS = {"kind", "label", "title", "location", "text", "score", "chunk_id"}
