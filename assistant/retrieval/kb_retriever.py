@@ -69,8 +69,10 @@ class KBRetriever:
         self.kb = kb
         self.options = options or RetrievalOptions()
         self.reranker = reranker
-        # One worker per dense index: query embeddings and HNSW searches overlap the FTS query.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense")
+        # One worker per dense index and one for the translated keyword search: query embeddings,
+        # HNSW searches and the second FTS query overlap the first (SQLite and the models release
+        # Python's lock while they work).
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="retrieval")
         # Without a cache folder to read a query's entries from (dictionary.dictionary_for), the
         # whole dictionary loads in the background (about a second) while the rest starts up.
         whole = self.options.cross_lingual and cache_folder() is None
