@@ -147,7 +147,7 @@ def first_question(runs: int, typing: float) -> dict:
                 statistics.median(s for r in rows for s in r["question_to_sources_s"][1:]), 3
             ),
         }
-    return {"base": "benchmarks/.work/latency-100000-e5 (100,000 chunks)", "runs": runs, **result}
+    return {"base": f"{home.relative_to(REPO)} (100,000 chunks)", "runs": runs, **result}
 
 
 async def streaming() -> dict:
