@@ -405,9 +405,6 @@ class Session:
         (`IngestFinished`) also carries. `source` names the folder in a shared base (see
         ingest.sync); `confirm` asks the user before syncing a folder into a source that another
         folder was ingested from. The events are Session's own (assistant.ingest_events)."""
-        from ingest.workers import start_readers
-
-        start_readers()  # first: the readers' server starts while the base loads
         self._load_ingest()
         from functools import partial
 
@@ -463,6 +460,9 @@ class Session:
         return Mounts(self.settings.home, self.settings.chroma_url).local_copy(uri)
 
     def _load_ingest(self) -> None:
+        from ingest.workers import start_readers
+
+        start_readers()  # first: the readers' server starts while the base loads
         with self._setup:  # numpy imported by two threads at once is seen half-initialized
             import ingest  # noqa: F401
         self._load_core()
