@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 from assistant.cli import app
 from vectorstore import KnowledgeBase, list_kbs
 
+from cli_text import unboxed
 from corpus import BAD, DOCS, copy_files, english, write_files
 from fake_ollama import MISSING_MODEL
 
@@ -83,7 +84,7 @@ def test_ingest_shared_docs_and_bad_files_reports_each_failure(
     again = run("ingest", str(tmp_path / "corpus"), env=env)
     assert again.exit_code == 3
     assert "19 unchanged" in again.stderr
-    assert "3 file(s) could not be ingested" in again.stderr
+    assert "3 files could not be ingested" in again.stderr
     for name in ("empty.txt", "random.bin", "truncated.pdf"):
         assert name in again.stderr
 
@@ -142,8 +143,8 @@ def test_kb_remove_needs_confirmation_or_yes(notes: Path, home: Path) -> None:
 
 def test_ingest_nonexistent_path_fails(tmp_path: Path, home: Path) -> None:
     result = run("ingest", str(tmp_path / "nowhere"))
-    assert result.exit_code == 1
-    assert f"{tmp_path / 'nowhere'} does not exist" in result.stderr
+    assert result.exit_code == 2  # bad usage
+    assert f"{tmp_path / 'nowhere'} does not exist" in unboxed(result.stderr)
     assert list_kbs(home) == []  # nothing was created
 
 

@@ -13,6 +13,7 @@ from assistant.cli import app
 from assistant.components import web_options
 from assistant.settings import load_settings
 
+from cli_text import unboxed
 from corpus import english, write_files
 from fake_searxng import FakeSearxng, Hit
 from page_server import PageServer
@@ -92,8 +93,8 @@ def test_no_knowledge_base_and_no_web_is_one_clear_error() -> None:
     result = run("search", "ducks")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "error: no knowledge base named 'default'; ingest one (`assistant ingest PATH --kb default`) "
-        "or use --web"
+        "error: no knowledge base named 'default' (there are none yet); create it with "
+        "`assistant ingest PATH --kb default`, or search the web alone with --web"
     ]
 
 
@@ -102,13 +103,18 @@ def test_query_and_queries_file_are_exclusive(tmp_path: Path) -> None:
     queries.write_text("ducks\n")
     for args in (("search",), ("search", "ducks", "--queries", str(queries))):
         result = run(*args)
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # bad usage
         assert "give a QUERY or --queries FILE" in result.stderr
     missing = run(
         "search", "--queries", str(tmp_path / "none.txt"), "--web", env={"ASSISTANT_EMBEDDER": "minilm"}
     )
-    assert missing.exit_code == 1
-    assert f"cannot read queries from {tmp_path / 'none.txt'}" in missing.stderr
+    assert missing.exit_code == 2
+    assert f"{tmp_path / 'none.txt'} is not a file" in unboxed(missing.stderr)
+    undecodable = tmp_path / "latin1.txt"
+    undecodable.write_bytes("caf\xe9\n".encode("latin-1"))
+    unreadable = run("search", "--queries", str(undecodable), "--web", env={"ASSISTANT_EMBEDDER": "minilm"})
+    assert unreadable.exit_code == 1
+    assert f"cannot read queries from {undecodable}" in unreadable.stderr
 
 
 def test_a_missing_reranker_model_is_named(notes: Path, tmp_path: Path) -> None:

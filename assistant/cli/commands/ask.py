@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 
 from ...errors import AssistantError
-from ..context import EXIT_ERROR, err, fail, out, state
+from ..context import EXIT_ERROR, err, fail, out, state, usage
 
 
 def ask(
-    question: Annotated[str, typer.Argument(help="Your question")],
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="Your question")],
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
     web: Annotated[bool, typer.Option("--web", help="Also search the web for this question")] = False,
     model: Annotated[str | None, typer.Option(help="Model tag [env: ASSISTANT_MODEL]")] = None,
@@ -29,9 +30,13 @@ def ask(
     from ...chat.events import Final
     from ..views.answer import AnswerView
 
+    if not question.strip():
+        usage(ctx, "the QUESTION is empty; give a question to answer")
     view = None if as_json else AnswerView(out, err, show_reasoning=not hide_thinking)
     final = None
     try:
+        if kb is not None:  # a base named on purpose must exist (the default one may not, yet)
+            state.session.require_kb(kb)
         for event in state.session.ask(question, web=web, kb=kb, model=model, think=not no_think):
             if view is not None:
                 view(event)

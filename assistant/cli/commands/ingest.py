@@ -11,11 +11,14 @@ import typer
 
 from ...errors import AssistantError
 from .. import context
-from ..context import EXIT_SOME_FILES_FAILED, err, fail, out, state
+from ..context import EXIT_SOME_FILES_FAILED, err, fail, out, state, usage
 
 
 def ingest(
-    path: Annotated[Path, typer.Argument(help="A folder (read recursively) or a single file")],
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A folder (read recursively) or a single file")
+    ],
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object")] = False,
     source: Annotated[
@@ -51,7 +54,7 @@ def ingest(
         state.settings = replace(state.settings, follow_links=True)
 
     if not path.exists():
-        fail(f"{path} does not exist; give a folder or a file to ingest")
+        usage(ctx, f"{path} does not exist; give a folder or a file to ingest")
     session = state.session
     name = kb or session.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)

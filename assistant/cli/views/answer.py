@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from vectorstore.plurals import counted
+
 from ...chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
 from ...chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
 from .terminal_text import StreamCleaner, plain, styled
@@ -24,7 +26,9 @@ class AnswerView:
             self.err.print(styled((f"{event.level}:", colour), " ", event.text), highlight=False)
         elif isinstance(event, SourcesFound):
             where = "knowledge base and web" if event.web else "knowledge base"
-            self.err.print(f"[dim]{len(event.sources)} sources from the {where}[/]", highlight=False)
+            self.err.print(
+                f"[dim]{counted(len(event.sources), 'source')} from the {where}[/]", highlight=False
+            )
         elif isinstance(event, ReasoningDelta):
             if self.show_reasoning:
                 if not self._in_reasoning:

@@ -16,6 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from vectorstore.plurals import counted
+
 from ...ingest_events import (
     EmbeddingProgress,
     FileProcessed,
@@ -33,10 +35,13 @@ if TYPE_CHECKING:
 def embedded_text(embedded: int, chunks: int) -> str:
     """How much of a base is embedded, e.g. "412 of 577 chunks (71%); the rest found by words"."""
     if embedded >= chunks:
-        return f"all {chunks} chunks"
+        return "its only chunk" if chunks == 1 else f"all {counted(chunks, 'chunk')}"
     share = f"{100 * embedded / chunks:.0f}%" if chunks else "0%"
+    rest = (
+        "the other is found by its words" if chunks - embedded == 1 else "the rest are found by their words"
+    )
     return (
-        f"{embedded} of {chunks} chunks ({share}); the rest are found by their words until "
+        f"{embedded:,} of {counted(chunks, 'chunk')} ({share}); {rest} until "
         "the next ingest into this base finishes embedding them"
     )
 
@@ -109,17 +114,25 @@ class PlainView:
     def __call__(self, event: IngestEvent) -> None:
         if isinstance(event, IngestStarted):
             self.console.print(
-                f"ingesting {plain(event.root)}: {event.total_files} files", markup=False, highlight=False
+                f"ingesting {plain(event.root)}: {counted(event.total_files, 'file')}",
+                markup=False,
+                highlight=False,
             )
         elif isinstance(event, Searchable) and event.to_embed:
             self.console.print(
-                f"searchable (by words) now; embedding {event.to_embed} chunks", markup=False, highlight=False
+                f"searchable (by words) now; embedding {counted(event.to_embed, 'chunk')}",
+                markup=False,
+                highlight=False,
             )
         elif isinstance(event, FileProcessed) and (
             event.status not in ("unchanged", "skipped") or event.error
         ):
             detail = (
-                f": {event.error}" if event.error else f" ({event.chunks} chunks)" if event.chunks else ""
+                f": {event.error}"
+                if event.error
+                else f" ({counted(event.chunks, 'chunk')})"
+                if event.chunks
+                else ""
             )
             self.console.print(plain(f"{event.status} {event.path}{detail}"), markup=False, highlight=False)
             for warning in event.warnings:
@@ -134,16 +147,18 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
             f": {s.files_added} added, {s.files_updated} updated, "
             f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
             + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
-            + f" · {s.chunks_added} chunks added, {s.chunks_removed} removed · {s.seconds:.1f} s",
+            + f" · {counted(s.chunks_added, 'chunk')} added, {s.chunks_removed:,} removed"
+            + f" · {s.seconds:.1f} s",
         ),
         highlight=False,
     )
     if s.files_failed:
-        console.print(f"[red]{len(s.files_failed)} file(s) could not be ingested:[/]")
+        console.print(f"[red]{counted(len(s.files_failed), 'file')} could not be ingested:[/]")
         for failure in s.files_failed:
             console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)
     if s.files_skipped_list:
         count = len(s.files_skipped_list)
-        console.print(f"[yellow]{count} file(s) were skipped, each with its reason:[/]")
+        were = "was" if count == 1 else "were"
+        console.print(f"[yellow]{counted(count, 'file')} {were} skipped, each with its reason:[/]")
         for skip in s.files_skipped_list:
             console.print(plain(f"  {skip.path}: {skip.reason}"), markup=False, highlight=False)
