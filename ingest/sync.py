@@ -400,6 +400,8 @@ def sync(
     kb.begin_write()
     try:
         _claim_source(kb, root, source, confirm, summary)
+        if not kb.shared:  # paths are shown relative to the folder they were ingested from
+            kb.memory.add_folder(path_key(root if root.is_dir() else root.parent))
         found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets)
         run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
         run.remove_missing(found)

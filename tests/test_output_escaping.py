@@ -167,8 +167,18 @@ def test_ask_prints_a_hostile_answer_sources_and_notices_after_streaming(
 
 @pytest.mark.parametrize("seed", [0, 3])
 def test_errors_with_markup_are_one_clean_line(seed: int, tmp_path: Path) -> None:
-    missing = tmp_path / hostile(seed, "gone").replace("/", "_")
-    result = run("ingest", str(missing))
+    queries = tmp_path / hostile(seed, "gone").replace("/", "_")
+    queries.write_bytes(b"caf\xe9\n")  # not UTF-8: the file cannot be read
+    result = run("search", "--web", "--queries", str(queries))
     assert result.exit_code == 1
     assert_clean(result.stderr)
-    assert result.stderr.startswith("error: ") and literal(str(missing)) in " ".join(result.stderr.split())
+    assert result.stderr.startswith("error: ") and literal(str(queries)) in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_usage_errors_with_markup_are_clean(seed: int, tmp_path: Path) -> None:
+    missing = tmp_path / hostile(seed, "gone").replace("/", "_")
+    result = run("ingest", str(missing))
+    assert result.exit_code == 2
+    assert_clean(result.stderr)
+    assert "[bold]" in result.stderr or "[/]" in result.stderr or "[link" in result.stderr  # as typed

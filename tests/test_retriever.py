@@ -135,7 +135,7 @@ def test_a_slow_page_falls_back_to_its_snippet_within_the_budget(
         "how do mallard ducks migrate", k=8, web=True
     )
     assert time.monotonic() - started < budget + 2
-    assert result.notices == ["1 web page(s) missed the 2 s budget; their search snippets are used"]
+    assert result.notices == ["1 web page missed the 2 s budget; its search snippet is used"]
     slow = [s for s in result.sources if s.uri == pages.url("/slow")]
     assert len(slow) == 1
     assert slow[0].text == snippet and slow[0].extra["snippet_only"]

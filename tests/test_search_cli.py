@@ -49,14 +49,16 @@ def web_env(searxng: FakeSearxng, **extra: str) -> dict[str, str]:
     }
 
 
-def test_search_prints_a_table_of_labelled_sources(notes: Path) -> None:
+def test_search_prints_labelled_sources_with_their_paths_and_best_sentences(notes: Path) -> None:
     result = run("search", "owl habits", "-k", "2")
     assert result.exit_code == 0, result.output
-    assert "K1" in result.stdout and "K2" in result.stdout and "K3" not in result.stdout
-    assert "Notes on owls" in result.stdout
-    # The source column, its folded lines joined (the path's length decides where it folds).
-    rows = [line.split("│") for line in result.stdout.splitlines() if line.count("│") == 5]
-    assert "owls.md" in "".join(row[2].strip() for row in rows)
+    headings = [line for line in result.stdout.splitlines() if line[:1] in ("K", "W")]
+    assert [h.split()[0] for h in headings] == ["K1", "K2"]
+    # Paths relative to the ingested folder, its name first (as ripgrep shows them).
+    assert headings[0].split()[1] == "notes/owls.md"
+    assert str(notes) not in result.stdout
+    assert "habits of number" in result.stdout  # a sentence holding the query's words
+    assert "score" not in result.stdout.lower()
 
 
 def test_search_json_has_every_citation_field(notes: Path) -> None:
@@ -71,6 +73,7 @@ def test_search_json_has_every_citation_field(notes: Path) -> None:
     best = hits[0]
     assert (best["kind"], best["label"], best["title"]) == ("kb", "K1", "登高")
     assert best["location"] == f"{notes / 'denggao.md'} › 登高"
+    assert best["path"] == "notes/denggao.md"
     assert "风急天高猿啸哀" in best["text"]
     assert isinstance(best["score"], float) and best["chunk_id"]
 

@@ -110,4 +110,5 @@ class KBRetriever:
             page=meta.get("page"),
             heading=str(meta.get("heading", "")),
             extra={"ocr": True} if meta.get("ocr") else {},
+            path=self.kb.display_path(str(meta.get("source", ""))),
         )

@@ -67,4 +67,4 @@ def search(
         return
     for notice in result.notices:
         err.print(styled(("notice:", "yellow"), " ", notice), highlight=False)
-    print_sources(out, result.sources)
+    print_sources(out, result.sources, query)
