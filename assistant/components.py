@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .retrieval import KBRetriever, Retriever
 from .retrieval.rerank import CrossEncoderReranker
@@ -140,10 +142,16 @@ class _Shared:
         return getattr(self._retriever, name)
 
     def search(self, *args, **kwargs):
+        with self.in_use() as retriever:
+            return retriever.search(*args, **kwargs)
+
+    @contextmanager
+    def in_use(self) -> Iterator[Retriever]:
+        """The retriever (and its base), kept open until the block ends even if retired meanwhile."""
         with self._lock:
             self._running += 1
         try:
-            return self._retriever.search(*args, **kwargs)
+            yield self._retriever
         finally:
             with self._lock:
                 self._running -= 1

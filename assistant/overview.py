@@ -67,27 +67,77 @@ def model_status(
     )
 
 
-def example_questions(titles: Sequence[str], limit: int = 4) -> list[str]:
-    """Up to `limit` questions about distinct documents, each in its title's language.
+@dataclass(frozen=True)
+class DocumentOpening:
+    """How a document begins, for example questions: its title, its file's name (a title that
+    only repeats it is no title), its first heading and its first sentence."""
 
-    Titles that read like titles (words, Chinese) come before ones that look like file names, and
-    Chinese and English documents take turns, so a mixed base shows both."""
-    cleaned: dict[str, str] = {}
-    for raw in titles:
-        title = _clean_title(raw)
-        if len(title) >= 2 and title.lower() not in cleaned:
-            cleaned[title.lower()] = title
-    ranked = sorted(cleaned.values(), key=lambda t: not _reads_like_a_title(t))
-    chinese = [t for t in ranked if _CJK.search(t)]
-    other = [t for t in ranked if not _CJK.search(t)]
-    picked: list[str] = []
+    title: str
+    file_name: str = ""
+    heading: str = ""
+    first_sentence: str = ""
+
+
+def example_questions(documents: Sequence[DocumentOpening | str], limit: int = 4) -> list[str]:
+    """Up to `limit` questions about distinct documents, each in its topic's language.
+
+    A document's topic is its title, else its first heading, else its first sentence; never its
+    file name ("What are the key points of “word sample”?" asks nothing). Titles and headings
+    come before sentences, and Chinese and English documents take turns, so a mixed base shows both."""
+    topics: dict[str, tuple[str, bool]] = {}
+    for document in documents:
+        opening = DocumentOpening(document) if isinstance(document, str) else document
+        found = _topic(opening)
+        if found and found[0].lower() not in topics:
+            topics[found[0].lower()] = found
+    ranked = sorted(topics.values(), key=lambda t: (t[1], not _reads_like_a_title(t[0])))
+    chinese = [t for t in ranked if _CJK.search(t[0])]
+    other = [t for t in ranked if not _CJK.search(t[0])]
+    picked: list[tuple[str, bool]] = []
     while (chinese or other) and len(picked) < limit:
         for pool in (chinese, other):
             if pool and len(picked) < limit:
                 picked.append(pool.pop(0))
-    return [
-        f"《{t}》的要点是什么？" if _CJK.search(t) else f"What are the key points of “{t}”?" for t in picked
-    ]
+    return [_question(topic, sentence) for topic, sentence in picked]
+
+
+def _topic(opening: DocumentOpening) -> tuple[str, bool] | None:
+    """(the topic, whether it is a sentence rather than a title or heading), or None."""
+    stem = _clean_title(opening.file_name.rsplit("/", 1)[-1]) if opening.file_name else ""
+    for candidate in (opening.title, opening.heading.split(" | ")[0]):
+        text = _clean_title(candidate)
+        if len(text) >= 2 and text.lower() != stem.lower() and not _looks_like_a_file_name(text):
+            return text, False
+    sentence = _first_sentence(opening.first_sentence)
+    return (sentence, True) if len(sentence) >= 4 else None
+
+
+def _question(topic: str, sentence: bool) -> str:
+    if _CJK.search(topic):
+        return f"“{topic}”说的是什么？" if sentence else f"《{topic}》的要点是什么？"
+    return f"What is meant by “{topic}”?" if sentence else f"What are the key points of “{topic}”?"
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])|(?<=\.)\s")
+_MARKUP = re.compile(r"^[#>*\-+\s\d.]+|[*_`#\[\]|]")
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence of a passage, without Markdown marks, cut to a short quote."""
+    for line in text.splitlines():
+        line = _MARKUP.sub("", line).strip()
+        if len(line) >= 4:
+            sentence = _SENTENCE_END.split(line, maxsplit=1)[0].strip().rstrip("。.")
+            limit = 24 if _CJK.search(sentence) else 60
+            if len(sentence) > limit:
+                cut = sentence[:limit].rsplit(" ", 1)[0] if not _CJK.search(sentence) else sentence[:limit]
+                sentence = cut.rstrip(",，、 ") + "…"
+            return sentence
+    return ""
+
+
+def _looks_like_a_file_name(text: str) -> bool:
+    return bool(re.fullmatch(r"[\w.\-]+\.[A-Za-z0-9]{1,5}", text)) or "/" in text or "\\" in text
 
 
 def _reads_like_a_title(title: str) -> bool:

@@ -7,6 +7,7 @@ server or the web themselves. Heavy parts (embedder, Chroma) load on first use.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,14 +18,16 @@ from .chat.backends import BackendError, ModelInfo, PullProgress
 from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
 from .chat.events import Event
 from .chat.prompt import Turn
+from .conversations import Conversation, ConversationStore, Exchange
 from .errors import AssistantError
-from .overview import Overview, example_questions, model_status
-from .settings import Settings
+from .overview import DocumentOpening, Overview, example_questions, model_status
+from .settings import Settings, save_config_value
 
 if TYPE_CHECKING:  # loaded on first use: the chat app must open fast
     from ingest import SyncEvent, SyncSummary
 
     from .ingest_events import IngestEvent
+    from .passages import PassageInContext
     from .retrieval import Retrieval
 
 
@@ -76,6 +79,7 @@ class Session:
         # The TUI's warm-up, answer and ingest workers share one Session: set-up happens once.
         self._setup = threading.RLock()
         self._core_loaded = False
+        self._store: ConversationStore | None = None
 
     # --- answering ------------------------------------------------------------------------
     @property
@@ -106,6 +110,21 @@ class Session:
         if not web:
             self.require_kb(name, alternative=", or search the web alone with --web")
         return self.retrievers(name).search(query, k=k, web=web)
+
+    def read_passage(
+        self, chunk_id: str, *, kb: str | None = None, context: int = 0
+    ) -> PassageInContext | None:
+        """Passage `chunk_id` of base `kb` in full, with up to `context` neighbours on each side
+        (see assistant.passages); None when the base holds no such passage (any more)."""
+        name = kb or self.settings.kb
+        if name not in self.knowledge_bases():
+            from vectorstore import KnowledgeBaseError
+
+            raise KnowledgeBaseError(f"no knowledge base named '{name}'")
+        from .passages import passage_in_context
+
+        with self.retrievers(name).in_use() as retriever:
+            return passage_in_context(retriever.kb, chunk_id, context)
 
     def warm_up(self, kb: str | None = None) -> None:
         """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""
@@ -217,6 +236,65 @@ class Session:
         backend = self.assistant.backend
         return f"{backend.name} at {backend.url}"
 
+    # --- conversations --------------------------------------------------------------------
+    @property
+    def _conversations(self) -> ConversationStore:
+        with self._setup:
+            if self._store is None:
+                self._store = ConversationStore(self.settings.home / "conversations.sqlite")
+            return self._store
+
+    def list_conversations(self) -> list[Conversation]:
+        """Every conversation, the most recently updated first."""
+        return self._conversations.conversations()
+
+    def open_conversation(self, conversation_id: int) -> tuple[Conversation, list[Exchange]] | None:
+        """A conversation and its exchanges, oldest first; None if there is no such one."""
+        conversation = self._conversations.get(conversation_id)
+        if conversation is None:
+            return None
+        return conversation, self._conversations.exchanges(conversation_id)
+
+    def save_exchange(self, conversation_id: int | None, exchange: Exchange, *, kb: str) -> int:
+        """Add `exchange` to a conversation (a new one, titled by its question, when None);
+        returns the conversation's id and sets the exchange's."""
+        store = self._conversations
+        if conversation_id is None or store.get(conversation_id) is None:
+            title = (exchange.question.splitlines() or [""])[0][:60]
+            conversation_id = store.create(title, exchange.model, kb).id
+        exchange.id = store.add(conversation_id, exchange)
+        return conversation_id
+
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self._conversations.rename(conversation_id, title)
+
+    def delete_conversation(self, conversation_id: int) -> None:
+        self._conversations.delete(conversation_id)
+
+    def set_conversation_model(self, conversation_id: int, model: str) -> None:
+        self._conversations.set_model(conversation_id, model)
+
+    def export_conversation(self, conversation_id: int, folder: Path | None = None) -> Path:
+        """Write the conversation as Markdown (safe to render: see `conversations.safe_markdown`)
+        to `folder` (default HOME/exports); returns the file."""
+        folder = folder or self.settings.home / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"conversation-{conversation_id}.md"
+        path.write_text(self._conversations.export_markdown(conversation_id), encoding="utf-8")
+        return path
+
+    def remember_question(self, text: str) -> None:
+        """Keep a question typed at the prompt for `question_history` (across launches)."""
+        self._conversations.add_prompt(text)
+
+    def question_history(self) -> list[str]:
+        """The questions typed at the prompt, oldest first."""
+        return self._conversations.prompts()
+
+    def remember_default_model(self, model: str) -> Path:
+        """Make `model` the default of later launches: `model = "..."` in HOME/config.toml."""
+        return save_config_value(self.settings.config_file, "model", model)
+
     # --- knowledge bases ------------------------------------------------------------------
     def _load_core(self) -> None:
         """Import the heavy modules (Chroma, numpy, the retrievers, ingest) once, under the set-up
@@ -266,7 +344,7 @@ class Session:
                 with open_kb(self.settings, kb) as base:
                     stats = base.stats()
                     documents, chunks, embedded = stats.documents, stats.chunks, stats.embedded_chunks
-                    examples = example_questions(base.document_titles())
+                    examples = example_questions(_openings(base))
         except AssistantError as exc:  # a Chroma server that is down, a base that is busy: said
             kb_problem = str(exc)
         return Overview(kb, chosen, model_problem, documents, chunks, examples, embedded, kb_problem)
@@ -322,6 +400,7 @@ class Session:
 
         from ingest import Chunker, sync
         from ingest.formats import parse
+        from ingest.workers import send_reader_output
 
         from .components import open_kb
         from .ingest_events import IngestFinished, from_sync_event
@@ -330,19 +409,30 @@ class Session:
             if on_event is not None and (ours := from_sync_event(event)) is not None:
                 on_event(ours)
 
-        with open_kb(self.settings, kb, create=True) as base:
-            summary = sync(
-                base,
-                path,
-                chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
-                on_event=forward,
-                limits=self.settings.read_limits(),
-                parser=partial(parse, ocr=self.settings.ocr_options()),
-                source=source,
-                follow_links=self.settings.follow_links,
-                secrets=self.settings.secret_rules(),
-                confirm=confirm,
-            )
+        # What a parser prints goes to a log, never over a progress display or a chat app's screen.
+        logs = self.settings.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        send_reader_output(logs / "readers.log")
+        new = kb not in self.knowledge_bases()
+        try:
+            with open_kb(self.settings, kb, create=True) as base:
+                summary = sync(
+                    base,
+                    path,
+                    chunker=Chunker(self.settings.chunk_size, self.settings.chunk_overlap),
+                    on_event=forward,
+                    limits=self.settings.read_limits(),
+                    parser=partial(parse, ocr=self.settings.ocr_options()),
+                    source=source,
+                    follow_links=self.settings.follow_links,
+                    secrets=self.settings.secret_rules(),
+                    confirm=confirm,
+                )
+        except BaseException:
+            if new:
+                self._remove_if_empty(kb)
+            raise
+        self._remember_mount(path, source)
         if self._retrievers is not None:
             # The next question opens the base afresh and sees the new content; a question
             # being answered keeps its retriever until its search is done.
@@ -351,9 +441,82 @@ class Session:
             on_event(IngestFinished(summary))
         return summary
 
+    # --- where sources are on this machine -------------------------------------------------
+    @property
+    def _mounts_file(self) -> Path:
+        return self.settings.home / "mounts.json"
+
+    def _remember_mount(self, path: Path, source: str | None) -> None:
+        """For a shared base: which folder here holds the files known as `SOURCE/...`."""
+        if not self.settings.chroma_url:
+            return
+        from ingest.sync import file_keys
+
+        folder = path.parent if path.is_file() else path
+        _, label = file_keys(folder, shared=True, source=source)
+        mounts = self._mounts()
+        mounts[f"{self.settings.chroma_url} {label}"] = str(folder.resolve())
+        try:
+            self._mounts_file.parent.mkdir(parents=True, exist_ok=True)
+            self._mounts_file.write_text(json.dumps(mounts, ensure_ascii=False, indent=1), encoding="utf-8")
+        except OSError:
+            pass  # opening sources from this machine is a convenience: the ingest itself succeeded
+
+    def _mounts(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._mounts_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def local_copy(self, uri: str) -> Path | None:
+        """The file on this machine behind a knowledge-base source's `uri`: an absolute path that
+        exists (a base on this machine), or for a shared base's `SOURCE/path` the same file in the
+        folder ingested here as SOURCE. None where this machine has no copy."""
+        if not uri:
+            return None
+        candidate: Path | None = None
+        if Path(uri).is_absolute():
+            candidate = Path(uri)
+        elif self.settings.chroma_url and "/" in uri:
+            label, rest = uri.split("/", 1)
+            folder = self._mounts().get(f"{self.settings.chroma_url} {label}")
+            if folder and ".." not in Path(rest).parts:
+                candidate = Path(folder) / rest
+        if candidate is None or not candidate.is_file():
+            return None
+        return candidate
+
+    def _remove_if_empty(self, kb: str) -> None:
+        """A first ingest that failed before it committed a file leaves no empty base behind (one
+        that committed files stays: it is searchable, and the next ingest carries on)."""
+        try:
+            if self.kb_stats(kb).documents == 0:
+                self.remove_kb(kb)
+        except Exception:  # noqa: BLE001 - the ingest's own error is the one to report
+            pass
+
     def close(self) -> None:
         if self._retrievers is not None:
             self._retrievers.close()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def _openings(base, limit: int = 24) -> list[DocumentOpening]:
+    """How the base's documents begin (title, file, first heading and sentence), for example
+    questions; their titles alone where the first passages cannot be read."""
+    try:
+        found = base.document_openings(limit)
+    except (AssistantError, OSError, ValueError):
+        return [DocumentOpening(t) for t in base.document_titles(limit)]
+    openings = []
+    for record, chunk in found:
+        meta = chunk.metadata if chunk is not None else {}
+        text = chunk.text if chunk is not None else ""
+        openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
+    return openings
 
 
 def _catalog(name: str) -> CatalogModel | None:

@@ -7,6 +7,7 @@ CLI reads the environment.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -376,3 +377,33 @@ def _read_config(path: Path) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise SettingsError(f"{path}: expected key = value settings")
     return dict(table)
+
+
+def save_config_value(path: Path, key: str, value: str) -> Path:
+    """Set `key = "value"` in the config file at `path` (created if missing), keeping every other
+    line, comment and table as written: in the `[assistant]` table when the file has one, else
+    among the top-level keys. The file is replaced whole, and only if the result reads back."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    lines = text.splitlines()
+    headers = [i for i, line in enumerate(lines) if re.match(r"\s*\[", line)]
+    table = next((i for i in headers if re.match(r"\s*\[\s*assistant\s*\]", lines[i])), None)
+    start = table + 1 if table is not None else 0
+    end = next((i for i in headers if i >= start), len(lines))
+    entry = f"{key} = {json.dumps(value, ensure_ascii=False)}"
+    found = next((i for i in range(start, end) if re.match(rf"\s*{re.escape(key)}\s*=", lines[i])), None)
+    if found is not None:
+        lines[found] = entry
+    else:
+        lines.insert(end if table is not None else 0, entry)
+    updated = "\n".join(lines) + "\n"
+    try:
+        data = tomllib.loads(updated)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix or delete the file") from exc
+    if data.get("assistant", data).get(key) != value:
+        raise SettingsError(f"{path}: could not set {key}; set `{entry}` there by hand")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(updated, encoding="utf-8")
+    os.replace(temporary, path)
+    return path

@@ -3,19 +3,14 @@
 Tokenizes the shared Chinese and English documents with multilingual-e5's tokenizer (the default
 embedder's) and prints tokens per character for each; their ratio is `ingest.chunking.CJK_WEIGHT`.
 
-    python benchmarks/chunk_weight.py
+    python -m benchmarks.chunk_weight
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import SHARED_DATA, load_cmrc  # noqa: E402
-from ingest.formats import parse  # noqa: E402
-from vectorstore.text import CJK_RE  # noqa: E402
+from benchmarks.common import SHARED_DATA, load_cmrc
+from ingest.formats import parse
+from vectorstore.text import CJK_RE
 
 
 def main() -> None:

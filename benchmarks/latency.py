@@ -8,7 +8,7 @@ query is embedded for real by the base's embedders (e5, the default, and MiniLM 
 which holds the English half of the passages, when the query is English). Built bases are
 cached in benchmarks/.work.
 
-    python benchmarks/latency.py [--sizes 10000,100000] [--queries 200]
+    python -m benchmarks.latency [--sizes 10000,100000] [--queries 200]
 """
 
 from __future__ import annotations
@@ -18,20 +18,17 @@ import json
 import random
 import re
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.retrieval import KBRetriever  # noqa: E402
-from benchmarks.common import SHARED_DATA, load_cmrc, machine  # noqa: E402
-from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
-from vectorstore.kb import english_index_wanted  # noqa: E402
-from vectorstore.text import segment  # noqa: E402
+from assistant.retrieval import KBRetriever
+from benchmarks.common import SHARED_DATA, load_cmrc, machine
+from vectorstore import FileRecord, KnowledgeBase, StoredChunk
+from vectorstore.kb import english_index_wanted
+from vectorstore.text import segment
 
 WORK = Path(__file__).resolve().parent / ".work"
 PER_FILE = 100
@@ -58,19 +55,56 @@ def passages(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
+#: Varied English questions about the English passages' article (IBM), no two alike.
 ENGLISH_QUERIES = (
     "When was IBM founded?",
     "Who invented the punched card tabulator?",
     "What does IBM research produce?",
     "Which company acquired Red Hat?",
+    "Where is IBM headquartered?",
+    "Why is IBM nicknamed Big Blue?",
+    "How many countries is IBM present in?",
+    "Is IBM part of the Dow Jones Industrial Average?",
+    "How many research facilities does IBM have?",
+    "For how many years did IBM hold the patent record?",
+    "What was the Computing-Tabulating-Recording Company?",
+    "When was the company renamed International Business Machines?",
+    "Which mainframe dominated computing in the 1960s?",
+    "What share of computers did IBM make in the 1970s?",
+    "When did the IBM Personal Computer come out?",
+    "Who provided the DOS software for the IBM PC?",
+    "Which laptop line was a success for IBM?",
+    "To whom did IBM sell its personal computer division?",
+    "Does IBM still build supercomputers?",
+    "Which inventions came from IBM laboratories?",
+    "Did IBM invent the floppy disk and the hard disk drive?",
+    "Who created the relational database and SQL?",
+    "How many Nobel Prizes have IBM researchers won?",
+    "How many Turing Awards went to IBM employees?",
+    "Who patented the computing scale in 1885?",
+    "What did Herman Hollerith patent?",
+    "Who invented the time clock for recording workers?",
+    "Who merged the four companies into CTR in 1911?",
+    "How many employees did the first five companies have?",
+    "Where was CTR based originally?",
+    "How is IBM involved in quantum computing?",
+    "What does IBM do in artificial intelligence?",
+    "IBM automated teller machine history",
+    "magnetic stripe card inventor",
+    "dynamic random access memory DRAM invention",
+    "UPC barcode origin",
+    "history of punch card tabulating systems",
+    "largest industrial research organization in the world",
+    "mainframe computers System/360",
+    "computer services software and scientific research since the 1990s",
 )
 
 
 def mixed_queries(n: int, english: Sequence[str] = ENGLISH_QUERIES) -> list[str]:
-    """`n` queries: CMRC questions, every fourth replaced by `english[i % len(english)]` (about
-    the English passages' article)."""
-    cmrc = [q for q, _ in load_cmrc()[1][:n]]
-    return [english[i % len(english)] if i % 4 == 3 else q for i, q in enumerate(cmrc)]
+    """`n` queries alternating a CMRC question (Chinese) and an English question (the next of
+    `english`, about the English passages' article; repeated only after all were asked)."""
+    cmrc = [q for q, _ in load_cmrc()[1]]
+    return [english[(i // 2) % len(english)] if i % 2 else cmrc[i // 2] for i in range(n)]
 
 
 def build(size: int) -> Path:
@@ -121,25 +155,28 @@ def measure(home: Path, queries: list[str], *, english_index: bool = True) -> di
         if not english_index:  # the same base as one without an English index would be searched
             kb.english_embedder = kb.english_collection = None
         retriever = KBRetriever(kb)
-        for q in queries[:5]:
-            retriever.search(q)  # warm up: model load, page cache
-        times, english_times = [], []
+        for q in queries[:6]:
+            retriever.search(q)  # warm up: models and the dictionary loaded, page cache
+        times: dict[str, list[float]] = {"zh": [], "en": []}
         for q in queries:
             start = time.perf_counter()
             retriever.search(q, k=6)
-            times.append(1000 * (time.perf_counter() - start))
-            if q.isascii():
-                english_times.append(times[-1])
+            times["en" if q.isascii() else "zh"].append(1000 * (time.perf_counter() - start))
         chunks = kb.index.counts()[1]
         retriever.close()
-    times.sort()
+    every = sorted(times["zh"] + times["en"])
+    row = {"chunks": chunks, "english_index": english_index, "queries": len(every), **percentiles("", every)}
+    for language, measured in times.items():
+        row.update(percentiles(f"{language}_", sorted(measured)))
+    return row
+
+
+def percentiles(prefix: str, times: list[float]) -> dict[str, float | None]:
+    if not times:
+        return {f"{prefix}median_ms": None, f"{prefix}p95_ms": None}
     return {
-        "chunks": chunks,
-        "english_index": english_index,
-        "queries": len(times),
-        "median_ms": statistics.median(times),
-        "p95_ms": times[int(0.95 * (len(times) - 1))],
-        "english_median_ms": statistics.median(english_times) if english_times else None,
+        f"{prefix}median_ms": statistics.median(times),
+        f"{prefix}p95_ms": times[int(0.95 * (len(times) - 1))],
     }
 
 

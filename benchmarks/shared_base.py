@@ -9,7 +9,7 @@ would take hours here), then from home B, which has never seen the base, measure
   and p95;
 - the time for B to catch up after A changes one file (an incremental refresh).
 
-    python benchmarks/shared_base.py [--chunks 100000] [--queries 200] [--url http://HOST:PORT]
+    python -m benchmarks.shared_base [--chunks 100000] [--queries 200] [--url http://HOST:PORT]
                                      [--work benchmarks/.work/shared-base]
 """
 
@@ -19,22 +19,17 @@ import argparse
 import json
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from assistant.retrieval import KBRetriever  # noqa: E402
-from benchmarks.common import machine  # noqa: E402
-from benchmarks.latency import ENGLISH_QUERIES, mixed_queries, passages  # noqa: E402
-from vectorstore import FileRecord, KnowledgeBase, StoredChunk  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from loopback import chroma_process, free_port  # noqa: E402
+from assistant.retrieval import KBRetriever
+from benchmarks.common import machine
+from benchmarks.latency import ENGLISH_QUERIES, mixed_queries, passages
+from benchmarks.servers import chroma_process, free_port
+from vectorstore import FileRecord, KnowledgeBase, StoredChunk
 
 EMBEDDER = "e5"
 PER_FILE = 250

@@ -8,7 +8,7 @@
    stream's rate and how long after the last token reached the client the whole answer is on
    screen.
 
-    python benchmarks/tui.py [--runs 5]
+    python -m benchmarks.tui [--runs 5]
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.servers import ScriptedOllama, tokens
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
 
 STARTUP = r"""
 import time, sys, asyncio
@@ -72,9 +72,6 @@ def startup(runs: int) -> dict:
 
 
 async def streaming() -> dict:
-    from fake_ollama import FakeOllamaServer, Reply
-    from fake_ollama import tokens as count_tokens
-
     from assistant.chat.backends.ollama import OllamaBackend
     from assistant.session import Session
     from assistant.settings import load_settings
@@ -92,11 +89,10 @@ async def streaming() -> dict:
             yield piece
 
     OllamaBackend.chat = timed_chat
-    total_tokens = len(count_tokens(ANSWER)) + len(count_tokens("让我想想。" * 20))
-    with FakeOllamaServer() as server, tempfile.TemporaryDirectory() as home:
-        server.add_model("deepseek-r1:7b")
-        # One token per chunk, as fast as the fake can send: well above 500 tokens/s.
-        server.script("deepseek-r1:7b", Reply(reasoning="让我想想。" * 20, answer=ANSWER))
+    total_tokens = len(tokens(ANSWER)) + len(tokens("让我想想。" * 20))
+    # One token per chunk, as fast as the server can send: well above 500 tokens/s.
+    server = ScriptedOllama("deepseek-r1:7b", reasoning="让我想想。" * 20, answer=ANSWER)
+    with server, tempfile.TemporaryDirectory() as home:
         settings = load_settings(
             environ={"ASSISTANT_HOME": home, "OLLAMA_HOST": server.url, "ASSISTANT_MODEL": "deepseek-r1:7b"}
         )

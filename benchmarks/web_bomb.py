@@ -7,7 +7,7 @@ resident memory grew (ru_maxrss after the fetch minus before) and the time taken
 - `fetcher`: assistant.web.fetch (bounded decoding, 64 KB steps);
 - `httpx`: what the fetcher did before: httpx's own decoding, `aiter_bytes`, the same 2 MB cap.
 
-    python benchmarks/web_bomb.py [--expanded 512]
+    python -m benchmarks.web_bomb [--expanded 512]
 """
 
 from __future__ import annotations
@@ -21,11 +21,9 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from benchmarks.common import machine
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from benchmarks.common import machine  # noqa: E402
-
 CAP = 2_000_000
 
 CHILD = r"""

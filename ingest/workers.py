@@ -8,6 +8,9 @@ late worker was reading; such a worker is killed and replaced. Workers start fro
 process (forkserver on Linux, spawn elsewhere): forking a process whose torch or Chroma threads
 are running is unsafe. A worker runs under an address-space limit and ignores Ctrl+C (the ingest
 process decides), and it exits when the ingest process goes away.
+
+Readers start the same whether or not a terminal app owns the process (`start_readers`), and
+`send_reader_output` keeps what a parser prints off a screen that such an app draws.
 """
 
 from __future__ import annotations
@@ -16,11 +19,17 @@ import multiprocessing
 import os
 import signal
 import sys
+import tempfile
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TextIO
 
 from .chunking import Chunker
 from .limits import MB, ReadLimits
@@ -33,15 +42,47 @@ except ImportError:  # Windows: no rlimits; time limits still apply
     resource = None  # type: ignore[assignment]
 
 _context = None
+_start_lock = threading.Lock()
+#: Where reader processes send what they print (None: wherever this process's own output goes).
+_reader_output: str | None = None
 _READY = "ready"
 #: Seconds a new reader may take to start (imports, jieba's dictionary) before the ingest stops.
 START_TIMEOUT = 120.0
+#: The longest socket path the OS takes, its final NUL included (108 bytes on Linux, 104 on macOS).
+_SOCKET_PATH_MAX = 108 if sys.platform == "linux" else 104
+#: What multiprocessing puts under the temporary folder for a socket: /pymp-XXXXXXXX/listener-XXXXXXXX.
+_SOCKET_SUFFIX = len("/pymp-12345678/listener-12345678")
+
+
+def keep_socket_path_short() -> None:
+    """Make the forkserver's socket live under /tmp when TMPDIR is too long to hold one.
+
+    multiprocessing makes one folder per process under TMPDIR for its sockets; with a long TMPDIR
+    the socket's path exceeds what the OS allows and every ingest stopped with "AF_UNIX path too
+    long". Python 3.14 falls back to /tmp by itself (gh-132124); this does the same before. Call it
+    before the forkserver starts; the folder, once made, serves the whole process.
+    """
+    if len(os.fsencode(tempfile.gettempdir())) + _SOCKET_SUFFIX < _SOCKET_PATH_MAX:
+        return
+    from multiprocessing import util
+
+    saved = tempfile.tempdir
+    for short in ("/tmp", "/var/tmp"):
+        try:
+            tempfile.tempdir = short
+            util.get_temp_dir()
+            return
+        except OSError:
+            continue  # not writable here: the next one, or TMPDIR's error as before
+        finally:
+            tempfile.tempdir = saved
 
 
 def _mp_context():
     global _context
     if _context is None:
         if sys.platform == "linux" and "forkserver" in multiprocessing.get_all_start_methods():
+            keep_socket_path_short()
             _context = multiprocessing.get_context("forkserver")
             # The server imports the readers once; each worker forks from it ready to go.
             _context.set_forkserver_preload(["ingest.reader_preload"])
@@ -51,18 +92,90 @@ def _mp_context():
 
 
 def start_readers() -> None:
-    """Start now what reader processes start from, so that an ingest's readers come up quickly.
+    """Start what reader processes come from, now: multiprocessing's resource tracker and, on
+    Linux, the server the readers fork from (it imports the parsers and loads jieba once).
 
-    On Linux that is the forkserver, which imports the parsers and loads jieba's dictionary once
-    (a second or two): started before the caller loads Chroma and the knowledge base, the two
-    overlap on two cores and the base is searchable that much sooner. `Session.ingest` calls it
-    first, for the CLI and the chat app alike. Safe to call again; with spawn (macOS, Windows)
-    there is nothing to start early.
-    """
-    if _mp_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
+    Safe from any thread and any number of times (a running one is kept). `Session.ingest` calls
+    it first, for the CLI and the chat app alike, so that the server's start (a second or two)
+    overlaps loading Chroma and the base; every reader start calls it too. It works
+    the same when a terminal app has put a stand-in without a file descriptor in `sys.stderr`
+    (Textual's returns -1), which multiprocessing would hand to the tracker it starts ("bad
+    value(s) in fds_to_keep"), and whatever the working directory holds: the server starts as
+    `python -c`, which would import from there first, so a folder named `ingest` in it (a user's
+    data, another checkout) would replace the readers (`_worker() takes 4 positional arguments`)."""
+    context = _mp_context()
+    with _start_lock, _stderr_with_descriptor(), _no_imports_from_working_directory():
+        resource_tracker.ensure_running()
+        if context.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+            forkserver.ensure_running()
+
+
+def send_reader_output(path: Path | None) -> None:
+    """Append what reader processes print (a parser's warnings, a native library's messages) to
+    `path` instead of this process's stdout and stderr: a terminal app that draws on them calls
+    this before an ingest. None: back to the process's own output. Applies to readers started
+    after the call."""
+    global _reader_output
+    _reader_output = str(path) if path is not None else None
+
+
+def _has_descriptor(stream: TextIO | None) -> bool:
+    try:
+        os.fstat(stream.fileno())  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return False
+    return True
+
+
+@contextmanager
+def _stderr_with_descriptor() -> Iterator[None]:
+    """While multiprocessing starts a helper process, a `sys.stderr` with a real descriptor (the
+    null device where a stand-in has none). The helpers inherit descriptors 0-2 either way."""
+    if _has_descriptor(sys.stderr):
+        yield
+        return
+    stand_in = sys.stderr
+    with open(os.devnull, "w") as null:
+        sys.stderr = null
+        try:
+            yield
+        finally:
+            sys.stderr = stand_in
+
+
+@contextmanager
+def _no_imports_from_working_directory() -> Iterator[None]:
+    """PYTHONSAFEPATH (Python 3.11+) for the helper processes started meanwhile: their `sys.path`
+    does not begin with the working directory."""
+    saved = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = saved
+
+
+def _redirect_output(path: str | None) -> None:
+    """In a reader: send descriptors 1 and 2 to `path`, so that nothing it prints reaches a screen."""
+    if path is None:
+        return
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError:
+        fd = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, ValueError, OSError):
+            pass
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def default_workers() -> int:
@@ -105,9 +218,15 @@ def _limit_cpu(limits: ReadLimits) -> None:
 
 
 def _worker(
-    conn: Connection, chunker: Chunker, limits: ReadLimits, parser: Parser, secrets: SecretRules
+    conn: Connection,
+    chunker: Chunker,
+    limits: ReadLimits,
+    parser: Parser,
+    secrets: SecretRules,
+    output: str | None = None,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _redirect_output(output)
     _limit_resources(limits)
     conn.send(_READY)  # start-up (imports under spawn) does not count against a file's time
     while True:
@@ -168,11 +287,12 @@ class ReaderPool:
         self.close()
 
     def _start(self) -> _Slot:
+        start_readers()
         ctx = _mp_context()
         ours, theirs = ctx.Pipe()
         process = ctx.Process(
             target=_worker,
-            args=(theirs, self.chunker, self.limits, self.parser, self.secrets),
+            args=(theirs, self.chunker, self.limits, self.parser, self.secrets, _reader_output),
             name="ingest-reader",
             daemon=True,
         )

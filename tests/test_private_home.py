@@ -94,7 +94,8 @@ async def test_chat_store_and_export_are_private(
             await pilot.press("enter")
             for _ in range(300):
                 await pilot.pause(0.1)
-                if app.store.conversations() and app.store.exchanges(app.conversation_id):
+                opened = app.conversation_id and app.session.open_conversation(app.conversation_id)
+                if opened and opened[1]:
                     break
             assert [m.question for m in app.screen.query(ChatMessage)] == ["Do ducks swim?"]
             await pilot.press("f4")

@@ -13,10 +13,11 @@ from assistant.cli import app
 from assistant.components import web_options
 from assistant.settings import load_settings
 
-from cli_text import unboxed
+from cli_text import printed_sources, unboxed
 from corpus import english, write_files
 from fake_searxng import FakeSearxng, Hit
 from page_server import PageServer
+from printed_table import compact
 
 HIT_FIELDS = {"kind", "label", "title", "location", "text", "score", "chunk_id"}
 
@@ -166,7 +167,9 @@ def test_allow_private_urls_lets_the_cli_fetch_the_loopback_page_server(
 
     table = run("search", "ignore previous instructions ducks", "--web", "-k", "8", env=env)
     assert table.exit_code == 0, table.output
-    assert "W1" in table.stdout and "instructions?" in table.stdout  # the injection warning
+    shown = printed_sources(table.stdout)
+    assert "W1" in shown
+    assert any("⚠instructions?" in compact(block) for block in shown.values())  # the injection warning
 
 
 def test_web_only_search_and_engine_failure_notice(searxng: FakeSearxng, pages: PageServer) -> None:

@@ -149,7 +149,9 @@ async def test_question_streams_answer_with_folded_reasoning_and_sources(setting
         assert status.tokens_per_second == pytest.approx(40, rel=0.01)
         assert status.context.endswith("/8192")
         # Persisted, and the history went into the next question without reasoning.
-        assert [e.question for e in app.store.exchanges(app.conversation_id)] == ["杜甫的《登高》写了什么？"]
+        assert [e.question for e in app.session.open_conversation(app.conversation_id)[1]] == [
+            "杜甫的《登高》写了什么？"
+        ]
         await ask(pilot, "他还写了什么？")
         sent = ollama.last_chat.messages
         assert [m["role"] for m in sent] == ["user", "assistant", "user"]
@@ -193,7 +195,7 @@ async def test_escape_stops_the_answer_and_keeps_what_arrived(settings, ollama) 
         await wait_until(pilot, lambda: app.chat.answering.is_finished)
         await pilot.pause(0.2)
         assert markdown_text(message.answer).endswith("*(stopped)*")
-        assert app.store.exchanges(app.conversation_id)[0].answer.startswith("一 二")
+        assert app.session.open_conversation(app.conversation_id)[1][0].answer.startswith("一 二")
 
 
 async def test_new_chat_help_and_reasoning_toggle(settings, screenshot) -> None:
@@ -303,7 +305,7 @@ async def test_history_reopen_rename_delete_export(settings, home) -> None:
         assert "## 第一个问题" in exported.read_text(encoding="utf-8")
         await pilot.press("r")
         await pilot.press(*"Poems", "enter")
-        assert app.store.get(first).title == "Poems"
+        assert app.session.open_conversation(first)[0].title == "Poems"
         await pilot.press("enter")
         await pilot.pause(0.2)
         assert app.conversation_id == first
@@ -311,7 +313,11 @@ async def test_history_reopen_rename_delete_export(settings, home) -> None:
         await pilot.press("f4")
         app.screen.query_one(OptionList).highlighted = 0
         await pilot.press("d")
-        assert len(app.store.conversations()) == 1
+        assert len(app.session.list_conversations()) == 2, "delete asks first"
+        await pilot.press("n")
+        assert len(app.session.list_conversations()) == 2
+        await pilot.press("d", "y")
+        assert len(app.session.list_conversations()) == 1
 
 
 async def test_ollama_not_running_is_a_notification_and_keeps_the_conversation(settings) -> None:

@@ -5,21 +5,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from assistant.conversations import Exchange
 from assistant.errors import AssistantError, log_unexpected
 from assistant.overview import Overview
 from assistant.session import Session
 from assistant.settings import Settings
 
+from .clipboard import copy_message
 from .screens.chat import ChatScreen
 from .screens.help import HelpScreen
 from .screens.history import HistoryScreen
-from .screens.kb import IngestProgress, KnowledgeBaseScreen
+from .screens.kb import IngestFailed, IngestProgress, KnowledgeBaseScreen
 from .screens.models import ModelScreen
-from .store import ConversationStore, Exchange
 from .text import plain
 from .widgets.status import StatusBar
 
@@ -34,27 +36,35 @@ def embedded_share(embedded: int | None, chunks: int | None) -> str:
 class AssistantApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "R1 assistant"
+    # F1-F4 come first so that an 80-column footer shows them; the rest are in F1 and Ctrl+P.
     BINDINGS = [
-        Binding("ctrl+w", "toggle_web", "Web", priority=True),
-        Binding("ctrl+n", "new_chat", "New"),
-        Binding("ctrl+t", "toggle_reasoning", "Reasoning"),
+        Binding("f1", "help", "Help"),
         Binding("f2", "models", "Model"),
         Binding("f3", "knowledge", "Knowledge"),
         Binding("f4", "history", "History"),
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+w", "toggle_web", "Web", priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("ctrl+n", "new_chat", "New", show=False),
+        Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False),
+        Binding("ctrl+o", "copy_answer", "Copy answer", show=False),
+        Binding("ctrl+r", "retry", "Retry", show=False),
     ]
 
-    def __init__(self, settings: Settings, session: Session | None = None) -> None:
+    def __init__(
+        self, settings: Settings, session: Session | None = None, *, clipboard_note: str | None = None
+    ) -> None:
+        """`clipboard_note`: why this terminal may not take a copy (see `tui.clipboard`), if known."""
         super().__init__()
         self.settings = settings
         self.session = session or Session(settings)
-        self.store = ConversationStore(settings.home / "conversations.sqlite")
+        self.clipboard_note = clipboard_note
         self.model: str | None = settings.model
         self.kb: str = settings.kb
         self.conversation_id: int | None = None
         self.exchanges: list[Exchange] = []
+        #: Bases an ingest is running into, and how the last ingest ended (the KB screen shows both).
+        self.ingesting: set[str] = set()
+        self.last_ingest: Text | None = None
 
     async def on_mount(self) -> None:
         await self.push_screen(ChatScreen())
@@ -125,10 +135,10 @@ class AssistantApp(App):
 
     # --- conversations ----------------------------------------------------------------------
     def save_exchange(self, exchange: Exchange) -> None:
-        if self.conversation_id is None:
-            title = exchange.question.splitlines()[0][:60]
-            self.conversation_id = self.store.create(title, exchange.model, self.kb).id
-        exchange.id = self.store.add(self.conversation_id, exchange)
+        try:
+            self.conversation_id = self.session.save_exchange(self.conversation_id, exchange, kb=self.kb)
+        except Exception as exc:  # a full disk: said, and the exchange stays on screen
+            self.notify(plain(f"could not save the conversation: {self.describe(exc)}"), severity="error")
         self.exchanges.append(exchange)
 
     async def action_new_chat(self) -> None:
@@ -142,14 +152,28 @@ class AssistantApp(App):
         async def opened(conversation_id: int | None) -> None:
             if conversation_id is None:
                 return
-            conversation = self.store.get(conversation_id)
-            if conversation is None:
+            found = self.session.open_conversation(conversation_id)
+            if found is None:
                 return
+            conversation, self.exchanges = found
             self.conversation_id = conversation_id
-            self.exchanges = self.store.exchanges(conversation_id)
+            if conversation.model and conversation.model != self.model:  # it goes on with its model
+                self.model = self.chat.status.model = conversation.model
             await self.chat.show_history(self.exchanges)
 
-        self.push_screen(HistoryScreen(self.store, self.settings.home / "exports"), opened)
+        self.push_screen(HistoryScreen(self.session), opened)
+
+    def action_copy_answer(self) -> None:
+        """Copy the last answer through the terminal (OSC 52: works over ssh and in tmux)."""
+        answer = next((ex.answer for ex in reversed(self.exchanges) if ex.answer), "")
+        if not answer:
+            self.notify("no answer to copy yet", severity="warning")
+            return
+        self.copy_to_clipboard(answer)
+        self.notify(plain(copy_message(f"the last answer ({len(answer):,} characters)", self.clipboard_note)))
+
+    async def action_retry(self) -> None:
+        await self.chat.retry()
 
     # --- model, knowledge base, web -----------------------------------------------------------
     def action_models(self) -> None:
@@ -157,10 +181,22 @@ class AssistantApp(App):
             if model:
                 self.model = model
                 self.chat.status.model = model
-                self.notify(plain(f"model: {model}"), markup=False)
+                self.remember_model(model)
                 self.refresh_overview()
 
         self.push_screen(ModelScreen(self.session, self.model), chosen)
+
+    def remember_model(self, model: str) -> None:
+        """The picked model goes on in this conversation and is the default of later launches."""
+        note = f"model: {model}"
+        try:
+            if self.conversation_id is not None:
+                self.session.set_conversation_model(self.conversation_id, model)
+            config = self.session.remember_default_model(model)
+            note += f" (the default from now on, in {config})"
+        except Exception as exc:  # a read-only or broken config.toml: the pick still holds now
+            note += f"; not saved as the default: {self.describe(exc)}"
+        self.notify(plain(note), markup=False)
 
     def action_knowledge(self) -> None:
         def chosen(name: str | None) -> None:
@@ -188,13 +224,13 @@ class AssistantApp(App):
             self.push_screen(HelpScreen())
 
     def start_ingest(self, path: Path, kb: str) -> None:
+        self.ingesting.add(kb)
         self.ingest(path, kb)
 
     @work(thread=True, group="ingest")
     def ingest(self, path: Path, kb: str) -> None:
         """Sync `path` into `kb`; its events reach the knowledge-base screen, if open, as
-        `IngestProgress` messages."""
-
+        `IngestProgress` messages, and so does its end (the summary, or `IngestFailed`)."""
         embedding = [0, 0]  # chunks embedded, chunks to embed
 
         def forward(message: IngestProgress) -> None:
@@ -217,25 +253,24 @@ class AssistantApp(App):
 
         try:
             summary = self.session.ingest(path, kb, on_event)
-        except Exception as exc:  # a busy base, a bad path: a notification, not a traceback
-            self.call_from_thread(
-                self.notify,
-                plain(f"ingest into '{kb}' failed: {self.describe(exc)}"),
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            self.call_from_thread(self.refresh_overview)  # what is embedded so far
+        except Exception as exc:  # a busy base, a bad path: said on the screen, not a traceback
+            failed = Text(plain(f"ingest into '{kb}' failed: {self.describe(exc)}"), style="red")
+            self.call_from_thread(self._ingest_ended, kb, failed, "error")
+            self.call_from_thread(forward, IngestProgress(kb, IngestFailed(failed)))
             return
         text = (
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
             f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
         )
-        self.call_from_thread(self.refresh_overview)
         severity = "warning" if summary.files_failed else "information"
-        self.call_from_thread(
-            self.notify, plain(f"ingested {path} into '{kb}': {text}"), severity=severity, markup=False
-        )
+        line = Text(plain(f"ingested {path} into '{kb}': {text}"))
+        self.call_from_thread(self._ingest_ended, kb, line, severity)
+
+    def _ingest_ended(self, kb: str, line: Text, severity: str) -> None:
+        self.ingesting.discard(kb)
+        self.last_ingest = line
+        self.refresh_overview()  # what is embedded so far
+        self.notify(line.plain, severity=severity, timeout=10, markup=False)  # type: ignore[arg-type]
 
     def get_system_commands(self, screen):
         yield from super().get_system_commands(screen)
@@ -249,9 +284,10 @@ class AssistantApp(App):
         yield SystemCommand(
             "Fold reasoning", "Fold or unfold all reasoning blocks", self.action_toggle_reasoning
         )
+        yield SystemCommand("Copy answer", "Copy the last answer to the clipboard", self.action_copy_answer)
+        yield SystemCommand("Retry", "Ask the last failed question again", self.action_retry)
         yield SystemCommand("Keys", "Every key", self.action_help)
         yield SystemCommand("Stop answer", "Stop the answer being streamed", self.chat.action_stop)
 
     def on_unmount(self) -> None:
         self.session.close()
-        self.store.close()

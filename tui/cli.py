@@ -5,6 +5,7 @@ this app (and plain `assistant` on a terminal does too). It lives here because n
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Annotated
 
 import typer
@@ -16,10 +17,11 @@ from assistant.errors import AssistantError
 
 def run_chat(model: str | None = None, kb: str | None = None) -> None:
     from .app import AssistantApp
+    from .clipboard import clipboard_note
 
     settings = cli.state.settings
     settings = dataclasses.replace(settings, model=model or settings.model, kb=kb or settings.kb)
-    AssistantApp(settings).run()
+    AssistantApp(settings, clipboard_note=clipboard_note(os.environ)).run()
 
 
 def chat(

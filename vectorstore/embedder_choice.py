@@ -18,6 +18,8 @@ from .errors import EmbedderMismatchError
 
 #: The English index's embedder: its spec and the id it reports (known without loading it).
 ENGLISH_EMBEDDER = ("minilm", "sentence-transformers:all-MiniLM-L6-v2")
+#: The languages the English index's embedder reads (known without loading it).
+ENGLISH_LANGUAGES = frozenset({"en"})
 
 
 class EmbedderRef:

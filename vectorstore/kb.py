@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import vectors
-from .embedder_choice import ENGLISH_EMBEDDER, EmbedderRef, resolve_embedder
+from .embedder_choice import ENGLISH_EMBEDDER, ENGLISH_LANGUAGES, EmbedderRef, resolve_embedder
 from .embedders import Embedder
 from .errors import (
     EmbedderMismatchError,
@@ -40,6 +40,7 @@ from .vectors import DenseHit, english_index_wanted, open_collection
 
 __all__ = [
     "DenseHit",
+    "ENGLISH_LANGUAGES",
     "EmbedderMismatchError",
     "KBStats",
     "KnowledgeBase",
@@ -383,6 +384,11 @@ class KnowledgeBase:
         """The manifest: every file the base holds (or those at or below the path `under`)."""
         return self.index.files(under)
 
+    def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
+        """The stored chunks `ids` (text and metadata), in that order; ids it lacks are left out."""
+        self._maybe_refresh()
+        return list(self.index.chunks(ids))
+
     def touch(self, path: str, mtime_ns: int) -> None:
         """Record a new modification time for an unchanged file (so it is not hashed again)."""
         self.index.touch(path, mtime_ns)
@@ -416,6 +422,15 @@ class KnowledgeBase:
         self._maybe_refresh()
         return self.index.search(query, k)
 
+    def lexical_search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
+        """BM25 for search terms already segmented (a query's translation, an expanded query)."""
+        self._maybe_refresh()
+        return self.index.search_terms(terms, k)
+
+    def lexical_tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The indexed search tokens of chunks `ids`."""
+        return self.index.tokens(ids)
+
     def vector_count(self) -> int:
         return int(self._chroma(self.collection.count))
 
@@ -440,6 +455,13 @@ class KnowledgeBase:
     def document_titles(self, limit: int = 50) -> list[str]:
         """Titles of up to `limit` of the base's documents, the most recently ingested first."""
         return self.index.titles(limit)
+
+    def document_openings(self, limit: int = 24) -> list[tuple[FileRecord, StoredChunk | None]]:
+        """Up to `limit` of the base's documents, each with its first passage (None if it cannot
+        be read): what a front-end draws example questions from."""
+        records = [r for r in self.index.files().values() if r.chunk_ids][-limit:]
+        firsts = {c.id: c for c in self.index.chunks([r.chunk_ids[0] for r in records])}
+        return [(r, firsts.get(r.chunk_ids[0])) for r in records]
 
     def as_langchain(self):
         """This base as a LangChain `VectorStore` (langchain_chroma.Chroma), same collection and embedder."""

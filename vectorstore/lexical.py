@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -372,7 +372,10 @@ class LexicalIndex:
 
     def search(self, query: str, k: int = 10) -> list[LexicalHit]:
         """BM25 over segmented tokens: any query term may match, more and rarer terms rank higher."""
-        terms = query_terms(query)
+        return self.search_terms(query_terms(query), k)
+
+    def search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
+        """BM25 for search terms already segmented and normalised (as `query_terms` makes them)."""
         if not terms:
             return []
         match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
@@ -384,6 +387,17 @@ class LexicalIndex:
         ).fetchall()
         # FTS5's bm25() is negative, lower is better; flip it so higher is better everywhere.
         return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3], bool(r[4])) for r in rows]
+
+
+    def tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """The indexed search tokens of chunks `ids` (for feedback on what a query found)."""
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"""SELECT c.id, f.tokens FROM chunks c JOIN chunks_fts f ON f.rowid = c.rowid
+                WHERE c.id IN ({marks})""",
+            list(ids),
+        ).fetchall()
+        return {chunk_id: tokens.split() for chunk_id, tokens in rows}
 
 
 def search_tokens(chunk: StoredChunk) -> str:

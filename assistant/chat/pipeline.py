@@ -7,7 +7,6 @@ only render these events.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,17 +37,12 @@ from .events import (
     ReasoningDelta,
     SourcesFound,
 )
+from .followups import carries_a_noun, contextual_query, fuse_turn
 from .prompt import Turn, estimate_tokens, fit_prompt
 from .reasoning import ReasoningSplitter
 
 if TYPE_CHECKING:
     from ..settings import Settings
-
-# Words that point back at an earlier turn: a question using them is retrieved together with the
-# previous question ("他还写了哪些诗？" after a question about 杜甫).
-_REFERRING = re.compile(
-    r"他|她|它|这|那|其|该|此|上述|\b(he|she|it|they|this|that|these|those|his|her|its|their)\b", re.I
-)
 
 
 @dataclass(frozen=True)
@@ -94,14 +88,31 @@ class NoModelError(BackendError):
 
 
 def retrieval_query(question: str, history: Sequence[Turn]) -> str:
-    """The question, with the previous one in front when it is a follow-up that refers back.
+    """What the local knowledge base is searched for: the question alone when it names its own
+    topic (a change of topic retrieves like a new question), with the questions it continues
+    when it depends on them ("它的作者是谁？"; see `followups`).
 
     For the local knowledge base only: the web is searched for the current question alone."""
-    if not history:
-        return question
-    if len(question) < 40 or _REFERRING.search(question):
-        return f"{history[-1].question} {question}"
-    return question
+    return contextual_query(question, history)
+
+
+def retrieve_turn(
+    retriever: Retriever, question: str, history: Sequence[Turn], *, k: int, web: bool = False
+) -> Retrieval:
+    """The sources for one turn of a chat. A question that names its own topic is searched
+    alone; one that depends on the conversation with the questions it continues, and, when it
+    refers back with a noun of its own ("该漫画…"), alone as well, the two fused
+    (`followups.carries_a_noun`, `followups.fuse_turn`). Earlier turns only help the local
+    knowledge base: the web is searched for this question alone."""
+    query = retrieval_query(question, history)
+    if query == question:
+        return retriever.search(question, k=k, web=web)
+    if not carries_a_noun(question):
+        return retriever.search(query, k=k, web=web, web_query=question)
+    retrieval = retriever.search(query, k=2 * k, web=web, web_query=question)
+    alone = retriever.search(question, k=2 * k)
+    retrieval.sources = fuse_turn(retrieval.sources, alone.sources, k)
+    return retrieval
 
 
 def pick_default_model(installed: Sequence[ModelInfo], memory_gib: float | None = None) -> str | None:
@@ -200,9 +211,7 @@ class Assistant:
             if run.web:
                 retrieval.notices.append("web search is not configured")
         else:
-            # Earlier turns may help the local search; only this question goes to the web.
-            query = retrieval_query(run.question, run.history)
-            retrieval = retriever.search(query, k=self.options.k, web=run.web, web_query=run.question)
+            retrieval = retrieve_turn(retriever, run.question, run.history, k=self.options.k, web=run.web)
         for text in retrieval.notices:
             run.notice(text, "warning")
         return retrieval

@@ -21,6 +21,7 @@ from .commands.ask import ask
 from .commands.bench import bench, bench_report
 from .commands.ingest import ingest
 from .commands.kb import kb_list, kb_remove, kb_stats, kb_unlock
+from .commands.mcp import mcp
 from .commands.models import models, models_pull
 from .commands.search import search
 from .context import EXIT_ERROR, err, fail, out, state
@@ -90,7 +91,7 @@ def build_app(
         context_settings=CONTEXT_SETTINGS,
     )
     app.callback()(main_options)
-    for command in (ingest, search, ask, *extra_commands):
+    for command in (ingest, search, ask, mcp, *extra_commands):
         app.command(cls=Command)(command)
 
     kb_app = _group(help="Manage knowledge bases.", no_args_is_help=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 _EXPORTS = {
     "KBRetriever": "kb_retriever",
-    "RetrievalOptions": "kb_retriever",
+    "RetrievalOptions": "ranking",
     "Retrieval": "retriever",
     "Retriever": "retriever",
     "Source": "sources",

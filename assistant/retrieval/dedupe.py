@@ -6,26 +6,49 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from vectorstore.text import normalise
+from vectorstore.text import CJK_RE, normalise
 
 T = TypeVar("T")
 
 _SPACE = re.compile(r"\s+")
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]+")
+
+
 def shingles(text: str, n: int = 5) -> set[str]:
-    """Character n-grams of the normalised text: language-neutral, so Chinese works too."""
-    text = _SPACE.sub(" ", normalise(text))
+    """Character n-grams of the normalised text without punctuation: language-neutral, so Chinese
+    works too, and a copy that differs only in commas or quotes is the same text."""
+    text = _SPACE.sub(" ", _PUNCTUATION.sub(" ", normalise(text))).strip()
     if len(text) <= n:
         return {text}
     return {text[i : i + n] for i in range(len(text) - n + 1)}
 
 
+#: Passages shorter than this many weighted characters (a CJK character counts 3, as in the
+#: chunker) are a sentence or two.
+SHORT = 80
+
+
 def similarity(a: set[str], b: set[str]) -> float:
-    """Overlap coefficient: 1.0 when one passage is contained in the other."""
+    """How much two passages' shingles overlap.
+
+    The overlap coefficient (1.0 when one passage is contained in the other) when both are longer
+    than a sentence or two: a paragraph inside another adds nothing. For a short one, the Jaccard
+    index: a one-line message inside a longer one ("What are you doing?" in "Mr. Crouch, what are
+    you doing?") or one word away from another (禁用/启用基于密码的验证) says something else.
+    """
     if not a or not b:
         return 0.0
-    return len(a & b) / min(len(a), len(b))
+    shared = len(a & b)
+    smaller = min(len(a), len(b))
+    if smaller >= SHORT or _weighted(a if len(a) == smaller else b) >= SHORT:
+        return shared / smaller
+    return shared / len(a | b)
+
+
+def _weighted(shingles_: set[str]) -> int:
+    return sum(3 if CJK_RE.match(sh) else 1 for sh in shingles_)
 
 
 def collapse(
@@ -34,7 +57,7 @@ def collapse(
     text: Callable[[T], str],
     document: Callable[[T], str],
     k: int,
-    threshold: float = 0.8,
+    threshold: float = 0.95,
     per_document: int = 3,
 ) -> list[T]:
     """Keep the best of each group of near-duplicates and at most `per_document` passages from

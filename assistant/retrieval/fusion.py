@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean, pstdev
 
@@ -103,26 +103,38 @@ def query_coverage(query: str, passage: str, terms: Sequence[str] | None = None)
     simplified, full-width to half-width).
     """
     terms = list(terms) if terms is not None else query_words(query)
-    if not terms:
+    return translation_coverage({t: (t,) for t in terms}, passage)
+
+
+def translation_coverage(words: Mapping[str, Sequence[str]], passage: str) -> float:
+    """The share of the query's words (weighted by length) of which `passage` contains at least
+    one rendering (`words`: each query word and its renderings; a word with none counts as missing).
+
+    Matching is `query_coverage`'s."""
+    if not words:
         return 0.0
     text = normalise(passage)
-    words: set[str] | None = None
+    words_of_text: set[str] | None = None
     total = found = 0.0
-    for term in terms:
-        weight = _term_weight(term)
+    for word, renderings in words.items():
+        weight = _term_weight(word)
         total += weight
-        if CJK_RE.search(term) or not _LATIN_WORD.fullmatch(term):
-            hit = term in text
-        else:
-            if words is None:
-                words = set(_LATIN_WORD.findall(text))
-            stem = term[: max(4, len(term) - 3)]
-            hit = term in words or any(
-                w.startswith(stem) or term.startswith(w) and len(w) >= 4 for w in words
-            )
-        if hit:
-            found += weight
+        for term in renderings:
+            if CJK_RE.search(term) or not _LATIN_WORD.fullmatch(term):
+                hit = term in text
+            else:
+                if words_of_text is None:
+                    words_of_text = set(_LATIN_WORD.findall(text))
+                hit = _latin_match(term, words_of_text)
+            if hit:
+                found += weight
+                break
     return found / total
+
+
+def _latin_match(term: str, words: set[str]) -> bool:
+    stem = term[: max(4, len(term) - 3)]
+    return term in words or any(w.startswith(stem) or term.startswith(w) and len(w) >= 4 for w in words)
 
 
 def zscores(ranked: Sequence[Ranked]) -> dict[str, float]:
@@ -196,24 +208,30 @@ def hybrid_evidence(
     lexical_texts: Sequence[str] = (),
     *,
     unembedded: Collection[str] = (),
+    translated: Sequence[Ranked] = (),
+    translated_texts: Sequence[str] = (),
+    translation: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Evidence]:
     """Weighted evidence from a lexical list and any number of dense lists.
 
     `dense` holds, per dense index, its ranking, its embedder's languages and the ranked passages'
-    texts. Without `lexical_texts` the lexical list keeps full weight.
+    texts. Without `lexical_texts` the lexical list keeps full weight. `translated` is the lexical
+    index's answer to the query's words in the other language (`translation`: each query word and
+    its renderings); it shares the keyword vote with `lexical` (below).
     """
     lexical_weight = query_coverage(query, lexical_texts[0]) if lexical and lexical_texts else 1.0
     readable = [
         language_coverage(query, languages, texts) if ranked else 0.0 for ranked, languages, texts in dense
     ]
     texts_by_id = dict(zip((r.id for r in lexical), lexical_texts, strict=False))
+    texts_by_id.update(zip((r.id for r in translated), translated_texts, strict=False))
     for ranked, _, texts in dense:
         texts_by_id.update(zip((r.id for r in ranked), texts, strict=False))
     # Dense indexes that can read the query estimate the same thing (meaning) with different
     # models: they share one vote, the lexical side (exact words) has the other. A passage only
     # the multilingual index can read (a Chinese one, for an English query over a mixed base)
     # gets that index's whole share: an English index that cannot hold it has no opinion on it.
-    return [Evidence(lexical, lexical_weight)] + [
+    evidence = [
         Evidence(
             ranked,
             weight,
@@ -223,6 +241,27 @@ def hybrid_evidence(
         )
         for (ranked, languages, _), weight in zip(dense, readable, strict=True)
     ]
+    if not translated or not translation:
+        return [Evidence(lexical, lexical_weight)] + evidence
+    # The query's words and their translations are one keyword vote, each list speaking for the
+    # passages written in its script: the query's own words cannot occur in a passage of the
+    # other script (missing there says nothing), nor the translations in one of the query's.
+    # Each list is trusted as far as its best hit contains the words it searched for, and the
+    # translation (a dictionary's guess at the words) only for what the query's own words did not
+    # find: where they all occur in a passage of the query's script, it has no say.
+    found = translation_coverage(translation, translated_texts[0]) if translated_texts else 0.0
+    own = lexical_weight if lexical and lexical_texts else 0.0
+    translated_weight = found * (1.0 - own)
+    other_script = {i for i, t in texts_by_id.items() if _mostly_cjk(t) != _mostly_cjk(query)}
+    same_script = set(texts_by_id) - other_script
+    return [
+        Evidence(lexical, lexical_weight, group="lexical", unreadable=frozenset(other_script)),
+        Evidence(translated, translated_weight, group="lexical", unreadable=frozenset(same_script)),
+    ] + evidence
+
+
+def _mostly_cjk(text: str) -> bool:
+    return _cjk_share(text[:200]) > 0.3
 
 
 _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, ProgressBar, RichLog, Static
+from textual.widgets import Button, Input, OptionList, ProgressBar, RichLog, Static
 
+from assistant.cli.views.terminal_text import styled
 from assistant.session import Session
 
 from ..text import markup, plain
@@ -25,8 +27,8 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label("[b]Knowledge bases[/] — Enter uses the selected base")
+        with Vertical(classes="dialog", id="kb-dialog"):
+            yield Static("[b]Knowledge bases[/] — Enter uses the selected base")
             yield OptionList(id="kbs")
             yield Static("", id="kb-stats")
             with Horizontal(classes="row"):
@@ -37,7 +39,14 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             yield RichLog(id="ingest-log", markup=True, wrap=True, max_lines=500)
 
     def on_mount(self) -> None:
-        self.query_one("#ingest-progress", ProgressBar).display = False
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        bar.display = False
+        log = self.query_one("#ingest-log", RichLog)
+        for kb in self.app.ingesting:  # started before this screen opened: it goes on
+            bar.display = True
+            log.write(styled("ingesting into ", (kb, "bold"), "…"))
+        if self.app.last_ingest is not None:  # how the last one ended stays on screen
+            log.write(self.app.last_ingest)
         self.refresh_list()
 
     @work(thread=True, exclusive=True, group="kb-list")
@@ -80,21 +89,52 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             )
         except Exception as exc:  # a broken or busy base: say so, never crash the screen
             text = markup("[red]$error[/]", error=self.app.describe(exc))
-        self.app.call_from_thread(self.query_one("#kb-stats", Static).update, text)
+        self.app.call_from_thread(self._show_stats_text, text)
+
+    def _show_stats_text(self, text) -> None:
+        found = self.query("#kb-stats")
+        if not found:  # the screen closed while the stats were read
+            return
+        found.first(Static).update(text)
+        self._keep_log_end_in_view()
+
+    def _keep_log_end_in_view(self) -> None:
+        """The log shrinks when the stats above it grow (a small terminal): its last line, how
+        the ingest ended, stays in view."""
+        log = self.query_one("#ingest-log", RichLog)
+        self.call_after_refresh(log.scroll_end, animate=False)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "ingest":
-            name = self.query_one("#kb-name", Input).value.strip() or "default"
-            path = Path(self.query_one("#kb-path", Input).value.strip()).expanduser()
-            if not str(path) or not path.exists():
-                self.notify(
-                    plain(f"{path} does not exist: give a folder or file to ingest"),
-                    severity="error",
-                    markup=False,
-                )
-                return
-            self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
-            self.query_one("#ingest-progress", ProgressBar).display = True
+            self.start_ingest()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the path field (or the name field) starts the ingest, as the button does."""
+        event.stop()
+        if self.query_one("#kb-path", Input).value.strip():
+            self.start_ingest()
+        else:
+            self.query_one("#kb-path", Input).focus()
+
+    def start_ingest(self) -> None:
+        name = self.query_one("#kb-name", Input).value.strip() or "default"
+        typed = self.query_one("#kb-path", Input).value.strip()
+        path = Path(typed).expanduser()
+        problem = None
+        if not typed:
+            problem = "type the folder or file to ingest first"
+        elif not path.exists():
+            problem = f"{path} does not exist: give a folder or file to ingest"
+        elif name in self.app.ingesting:
+            problem = f"an ingest into '{name}' is still running"
+        if problem:
+            self.query_one("#ingest-log", RichLog).write(styled((problem, "red")))
+            self.notify(plain(problem), severity="error", markup=False)
+            return
+        bar = self.query_one("#ingest-progress", ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.display = True
+        self.app.start_ingest(path, name)  # runs on the app, so it goes on after this closes
 
     def on_ingest_progress(self, message: IngestProgress) -> None:
         """Progress from the app's ingest worker, while this screen is open."""
@@ -109,26 +149,30 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         bar = self.query_one("#ingest-progress", ProgressBar)
         log = self.query_one("#ingest-log", RichLog)
         event = message.event
-        if isinstance(event, IngestStarted):
+        bar.display = True
+        self._keep_log_end_in_view()
+        if isinstance(event, IngestFailed):
+            bar.display = False  # it stops here; the error stays in the log
+            log.write(event.line)
+            self.refresh_list()
+            self.show_stats(message.kb)
+        elif isinstance(event, IngestStarted):
             bar.update(total=event.total_files, progress=0)
             log.write(
-                markup(
-                    f"ingesting $root into [b]$kb[/]: {event.total_files} files",
-                    root=event.root,
-                    kb=message.kb,
+                styled(
+                    "ingesting ", event.root, " into ", (message.kb, "bold"), f": {event.total_files} files"
                 )
             )
         elif isinstance(event, FileProcessed):
             bar.advance(1)
             if event.status == "failed":
-                log.write(markup("[red]failed[/] $path: $error", path=event.path, error=event.error or ""))
+                log.write(styled(("failed", "red"), " ", event.path, ": ", event.error or ""))
             elif event.status in ("added", "updated", "removed"):
-                log.write(markup(f"{event.status} $path", path=event.path))
+                log.write(styled(f"{event.status} ", event.path))
         elif isinstance(event, Searchable):
             log.write(
-                markup(
-                    f"[b]$kb[/] is searchable now (by words); embedding {event.to_embed} chunks",
-                    kb=message.kb,
+                styled(
+                    (message.kb, "bold"), f" is searchable now (by words); embedding {event.to_embed} chunks"
                 )
             )
             bar.update(total=event.to_embed or 1, progress=0 if event.to_embed else 1)
@@ -140,9 +184,18 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
                 f"{s.files_added} added, {s.files_updated} updated, {s.files_removed} removed, "
                 f"{len(s.files_failed)} failed, {s.chunks_added} chunks, {s.chunks_embedded} embedded"
             )
-            log.write(markup("[green]done[/]: $summary", summary=text))
+            log.write(styled(("done", "green"), ": ", text))
+            bar.update(total=bar.total or 1, progress=bar.total or 1)
             self.refresh_list()
             self.show_stats(message.kb)
+
+
+class IngestFailed:
+    """The end of an ingest that stopped with an error: `line` says what happened, to show as is
+    (rich Text, so that the log wraps it)."""
+
+    def __init__(self, line: Text) -> None:
+        self.line = line
 
 
 class IngestProgress(Message):

@@ -7,7 +7,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from assistant.session import ModelChoice, Session
 
@@ -25,7 +25,9 @@ class ModelScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("[b]Models[/] (✓ installed) — Enter picks; one not installed is pulled first")
+            yield Static(
+                "[b]Models[/] (▶ in use, ✓ installed) — Enter picks; one not installed is pulled first"
+            )
             yield Static("", id="model-problem")
             yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
             yield ProgressBar(id="pull", show_eta=True)
@@ -55,9 +57,10 @@ class ModelScreen(ModalScreen[str | None]):
             fit = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[r.fits]
             # Cells given as str are read as markup by DataTable: names from the server go in
             # as rich Text.
+            in_use = r.name == self.current
             name = Text(
-                plain(("✓ " if r.installed else "  ") + r.name),
-                style="bold" if r.name == self.current else "",
+                plain(("▶ " if in_use else "  ") + ("✓ " if r.installed else "  ") + r.name),
+                style="bold" if in_use else "",
             )
             table.add_row(
                 name,
@@ -69,6 +72,9 @@ class ModelScreen(ModalScreen[str | None]):
                 fit,
                 key=r.name,
             )
+        names = [r.name for r in rows]
+        if self.current in names:  # the cursor starts on the model in use
+            table.move_cursor(row=names.index(self.current))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         choice = next(r for r in self.rows if r.name == event.row_key.value)

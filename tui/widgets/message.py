@@ -10,10 +10,17 @@ from textual.message import Message
 from textual.widgets import Collapsible, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
-from assistant.chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
+from assistant.chat.presentation import (
+    FLAGGED_MARK,
+    SUSPICIOUS_MARK,
+    citation_problems,
+    close_code_block,
+    reasoning_title,
+    stats_parts,
+)
+from assistant.conversations import Exchange
 from assistant.retrieval.sources import Source
 
-from ..store import Exchange
 from ..text import StreamCleaner, markup, plain
 
 
@@ -43,7 +50,7 @@ class Reasoning(Collapsible):
                 await self.stream.write(rest)
             await self.stream.stop()
             self.stream = None
-        self.title = f"Thought for {seconds:.1f} s" if seconds is not None else "Thoughts"
+        self.title = reasoning_title(seconds)
         self.collapsed = True
 
 
@@ -86,6 +93,8 @@ class ChatMessage(Vertical):
         self.answer_text = ""
         self.answer_cleaner = StreamCleaner()
         self.stats = Static("", classes="stats")
+        #: Why this question got no answer (then Ctrl+R asks it again); "" when it did.
+        self.error = ""
 
     def compose(self) -> ComposeResult:
         badge = " [green]🌐 web[/]" if self.web else ""
@@ -109,7 +118,7 @@ class ChatMessage(Vertical):
 
     async def finish(self, exchange: Exchange) -> None:
         """Show the finished exchange: the whole answer (also one loaded from history), its
-        sources with flagged citations marked, and the stats line."""
+        sources with flagged citations marked, the stats line, or the error that stopped it."""
         stats, citations = exchange.stats, exchange.citations
         if self.answer_stream is not None:
             if rest := self.answer_cleaner.finish():
@@ -118,9 +127,13 @@ class ChatMessage(Vertical):
             self.answer_stream = None
         if self.reasoning is not None and (self.reasoning.stream is not None or not self.reasoning.collapsed):
             await self.reasoning.finish(stats.reasoning_seconds)
-        stopped = "\n\n*(stopped)*" if exchange.stopped else ""
-        if exchange.answer != self.answer_text or stopped:  # reclassified, loaded from history, stopped
-            await self.answer.update(plain(exchange.answer) + stopped)
+        elif self.reasoning is not None and stats.reasoning_seconds is not None:
+            # Folded when the answer began, by the screen's clock: the stats line's own measure wins.
+            self.reasoning.title = reasoning_title(stats.reasoning_seconds)
+        if exchange.stopped:  # an open code block is closed first, or the mark would sit inside it
+            await self.answer.update(close_code_block(plain(exchange.answer)) + "\n\n*(stopped)*")
+        elif exchange.answer != self.answer_text:  # reclassified, or loaded from history
+            await self.answer.update(plain(exchange.answer))
         if exchange.reasoning and self.reasoning is None:
             self.reasoning = Reasoning()
             await self.mount(self.reasoning, before=self.answer)
@@ -128,6 +141,11 @@ class ChatMessage(Vertical):
             await self.reasoning.finish(stats.reasoning_seconds)
         if exchange.sources:
             await self.mount(SourceList(exchange.sources, citations.flagged_labels), before=self.stats)
+        self.error = exchange.error
+        if exchange.error:
+            failed = markup("[b red]✗ $error[/]\n[dim]Ctrl+R asks it again[/]", error=exchange.error)
+            self.stats.update(failed)
+            return
         parts = [markup("$part", part=part) for part in stats_parts(exchange.model, stats)]
         parts += [markup("[red]$problem[/]", problem=p) for p in citation_problems(citations)]
         self.stats.update(Content(" · ").join(parts))

@@ -59,7 +59,8 @@ class Welcome(Vertical):
         )
         examples.display = bool(overview.examples)
         hint = (
-            "Ask anything below, or press ↑ to pick an example (Enter or its number asks it)."
+            "Ask anything below, or press ↑ to pick an example (Enter or its number asks it; "
+            "↑ first recalls your earlier questions)."
             if overview.examples
             else "Ask anything below. Enter sends, Shift+Enter starts a new line, F1 shows every key."
         )

@@ -7,6 +7,20 @@ from __future__ import annotations
 
 from .base import Embedder, EmbedderError, EmbedderOptions
 
+#: Instructions some models want before a query (never before a passage), by model family.
+#: Qwen3-Embedding is trained with one (its model card: 1-5% better retrieval with it); bge-m3
+#: and nomic-embed-text's own prefixes are not needed here (bge-m3 takes none).
+QUERY_INSTRUCTIONS = {
+    "qwen3-embedding": (
+        "Instruct: Given a question, retrieve passages that answer it\nQuery:"
+    ),
+}
+
+
+def query_instruction(model: str) -> str:
+    family = model.rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    return QUERY_INSTRUCTIONS.get(family, "")
+
 
 class OllamaEmbedder(Embedder):
     def __init__(self, model: str, *, base_url: str) -> None:
@@ -18,6 +32,7 @@ class OllamaEmbedder(Embedder):
         self.model_name = model
         self.base_url = base_url
         self.id = f"ollama:{model}"
+        self.query_prefix = query_instruction(model)
         self._dimension: int | None = None
 
     @property
@@ -39,7 +54,7 @@ class OllamaEmbedder(Embedder):
         return self._call(self._inner.embed_documents, list(texts)) if texts else []
 
     def embed_query(self, text: str) -> list[float]:
-        return self._call(self._inner.embed_query, text)
+        return self._call(self._inner.embed_query, self.query_prefix + text)
 
 
 def create(argument: str, options: EmbedderOptions) -> OllamaEmbedder:

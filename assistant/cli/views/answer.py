@@ -76,9 +76,12 @@ class AnswerView:
                 marks = [(f" {FLAGGED_MARK}", "yellow")] if s.label in flagged else []
                 if s.extra.get("suspicious"):
                     marks.append((f" {SUSPICIOUS_MARK}", "red"))
+                # One line per source, however long its path: the terminal folds it on screen, and
+                # a copied path or a grep for the label gets the whole of it.
                 self.out.print(
                     styled("  ", (f"[{s.label}]", "bold"), " ", s.citation, "  ", (s.title, "dim"), *marks),
                     highlight=False,
+                    soft_wrap=True,
                 )
         for problem in citation_problems(c):
             self.out.print(styled((problem, "yellow")), highlight=False)

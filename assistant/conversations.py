@@ -1,16 +1,23 @@
-"""Conversations persisted in SQLite under the home folder, with numbered schema migrations."""
+"""Conversations persisted in SQLite under the home folder, with numbered schema migrations.
+
+Below the front-ends: `Session` owns the store (list, open, save, rename, delete, export), so the
+chat app and the CLI share one history. The file also keeps the questions typed at the prompt, so
+that Up recalls them across launches.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assistant.chat.events import AnswerStats, CitationReport, Final
-from assistant.retrieval.sources import Source
+from .chat.events import AnswerStats, CitationReport, Final
+from .chat.presentation import close_code_block
+from .retrieval.sources import Source
 
 MIGRATIONS = [
     """
@@ -47,7 +54,13 @@ MIGRATIONS = [
         'stats', json(stats), 'citations', json(citations), 'model', model
     );
     """,
+    # 3: the questions typed at the prompt, newest last, for Up/Down across launches.
+    """
+    CREATE TABLE prompts (id INTEGER PRIMARY KEY, text TEXT NOT NULL, created REAL NOT NULL);
+    """,
 ]
+#: Questions the prompt history keeps.
+PROMPT_HISTORY = 500
 
 
 @dataclass
@@ -55,7 +68,7 @@ class Exchange:
     """One question and its answer, as shown in the transcript and kept in the store."""
 
     #: Version of `to_dict`'s layout; `from_dict` reads every earlier one.
-    SCHEMA: ClassVar[int] = 2
+    SCHEMA: ClassVar[int] = 3
 
     question: str
     answer: str = ""
@@ -67,6 +80,8 @@ class Exchange:
     model: str = ""
     stopped: bool = False
     id: int | None = None
+    #: Why no answer came (the model server down, say): the question stays, with its error.
+    error: str = ""
 
     @classmethod
     def from_final(cls, question: str, final: Final, *, stopped: bool = False) -> Exchange:
@@ -94,11 +109,13 @@ class Exchange:
             "citations": self.citations.to_dict(),
             "model": self.model,
             "stopped": self.stopped,
+            "error": self.error,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], id: int | None = None) -> Exchange:  # noqa: A002
-        """Any schema up to SCHEMA: 1 (the dicts of the first release) has no `stopped`."""
+        """Any schema up to SCHEMA: 1 (the dicts of the first release) has no `stopped`, 2 no
+        `error`."""
         if data.get("schema", 1) > cls.SCHEMA:
             raise ValueError(f"exchange schema {data['schema']} is newer than this version ({cls.SCHEMA})")
         return cls(
@@ -112,6 +129,7 @@ class Exchange:
             model=str(data.get("model", "")),
             stopped=bool(data.get("stopped", False)),
             id=id,
+            error=str(data.get("error", "")),
         )
 
 
@@ -194,19 +212,89 @@ class ConversationStore:
         )
         return [Exchange.from_dict(json.loads(data), id=i) for i, data in rows]
 
+    def set_model(self, conversation_id: int, model: str) -> None:
+        """The model this conversation goes on with (picked in the middle of it)."""
+        self.db.execute("UPDATE conversations SET model = ? WHERE id = ?", (model, conversation_id))
+
+    def add_prompt(self, text: str) -> None:
+        """Remember a question typed at the prompt (not twice in a row)."""
+        last = self.db.execute("SELECT text FROM prompts ORDER BY id DESC LIMIT 1").fetchone()
+        if last and last[0] == text:
+            return
+        self.db.execute("INSERT INTO prompts (text, created) VALUES (?, ?)", (text, time.time()))
+        self.db.execute(
+            "DELETE FROM prompts WHERE id <= (SELECT max(id) FROM prompts) - ?", (PROMPT_HISTORY,)
+        )
+
+    def prompts(self, limit: int = PROMPT_HISTORY) -> list[str]:
+        """The questions typed at the prompt, oldest first."""
+        rows = self.db.execute("SELECT text FROM prompts ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [text for (text,) in reversed(rows)]
+
     def export_markdown(self, conversation_id: int) -> str:
+        """The conversation as Markdown that is safe to render: no control sequences, and no image
+        or HTML tag that a viewer would load from the web (an answer's `![x](https://…?d=SECRET)`
+        would send what it carries to that host): images become plain links."""
         conversation = self.get(conversation_id)
         if conversation is None:
             raise KeyError(conversation_id)
-        lines = [f"# {conversation.title}", ""]
+        lines = [f"# {safe_markdown(conversation.title)}", ""]
         for ex in self.exchanges(conversation_id):
-            lines += [f"## {ex.question}", ""]
+            lines += [f"## {safe_markdown(ex.question)}", ""]
             if ex.web:
                 lines += ["*(web search on)*", ""]
-            lines += [ex.answer or "*(no answer)*", ""]
+            if ex.error:
+                lines += [f"*(failed: {safe_markdown(ex.error)})*", ""]
+            answer = safe_markdown(ex.answer) if ex.answer else "*(no answer)*"
+            lines += [close_code_block(answer) if ex.stopped else answer, ""]
+            if ex.stopped:
+                lines += ["*(stopped)*", ""]
             if ex.sources:
                 lines.append("**Sources**")
                 lines.append("")
-                lines += [f"- [{s.label}] {s.title} — {s.location}" for s in ex.sources]
+                lines += [f"- [{s.label}] {_source_line(s)}" for s in ex.sources]
                 lines.append("")
         return "\n".join(lines)
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+#: `![alt](target)` and `![alt][ref]`: the `!` makes a viewer fetch the target.
+_IMAGE = re.compile(r"!(?=\[[^\]]*\]\s*[(\[])")
+#: A raw HTML tag or comment (`<img src=…>`, `<iframe …>`, `<!-- -->`): shown as text instead.
+_TAG = re.compile(r"<(?=[A-Za-z!/?])")
+
+
+def safe_markdown(text: str) -> str:
+    """`text` without control sequences, its images turned into links and its raw HTML tags
+    escaped, outside code blocks and code spans (code is shown as typed, never loaded)."""
+    from .cli.views.terminal_text import plain  # the one control-sequence stripper (not at import:
+    # the CLI package imports Session, which imports this module)
+
+    out: list[str] = []
+    fence: str | None = None
+    for line in plain(text).split("\n"):
+        opened = _FENCE.match(line)
+        if fence is not None:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = None
+            out.append(line)
+            continue
+        if opened:
+            fence = opened.group(1)
+            out.append(line)
+            continue
+        pieces, last = [], 0
+        for code in _INLINE_CODE.finditer(line):
+            pieces += [_defuse(line[last : code.start()]), code.group(0)]
+            last = code.end()
+        out.append("".join([*pieces, _defuse(line[last:])]))
+    return "\n".join(out)
+
+
+def _source_line(source: Source) -> str:
+    return f"{safe_markdown(source.title)} — {safe_markdown(source.location)}"
+
+
+def _defuse(text: str) -> str:
+    return _TAG.sub("&lt;", _IMAGE.sub("", text))

@@ -1,0 +1,137 @@
+"""What the ranker ranks: each retriever's candidate passages for one query.
+
+`gather` asks an index for them (the lexical list and each dense list, dense searches in
+parallel with the lexical one). Anything that speaks `CandidateIndex` can be asked: a knowledge
+base (`KBRetriever`) or the benchmarks' in-memory indexes over a dev set, so that both rank
+exactly the same inputs the same way (`ranking.rank`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from vectorstore.text import query_terms
+
+from .dictionary import QueryTranslation
+from .feedback import PASSAGES, expanded_terms
+from .fusion import language_coverage
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One retriever's hit: a chunk, its text and metadata, and that retriever's score."""
+
+    id: str
+    text: str
+    score: float
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    #: False while the chunk's vector is not stored yet (dense retrieval cannot see it).
+    embedded: bool = True
+
+
+@dataclass(frozen=True)
+class DenseList:
+    """One dense index's hits and the languages its embedder reads (None: all)."""
+
+    passages: Sequence[Passage]
+    languages: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every list the ranker fuses for one query."""
+
+    lexical: Sequence[Passage]
+    dense: Sequence[DenseList] = ()
+    #: The lexical index's hits for the query's words in the other language, and those words.
+    translated: Sequence[Passage] = ()
+    translation: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+class Hit(Protocol):
+    id: str
+    text: str
+    metadata: Mapping[str, Any]
+    score: float
+
+
+@dataclass(frozen=True)
+class DenseIndex:
+    """A dense index as the gatherer sees it: what it reads and how to search it.
+
+    `optional`: searched only for queries its embedder can read (the English index); the
+    base's own index is always searched.
+    """
+
+    languages: frozenset[str] | None
+    search: Callable[[str, int], Sequence[Hit]]
+    optional: bool = False
+
+
+class CandidateIndex(Protocol):
+    def lexical_search(self, query: str, k: int) -> Sequence[Hit]: ...
+
+    def lexical_search_terms(self, terms: Sequence[str], k: int) -> Sequence[Hit]: ...
+
+    def lexical_tokens(self, ids: Sequence[str]) -> Mapping[str, Sequence[str]]: ...
+
+    def dense_indexes(self) -> Sequence[DenseIndex]: ...
+
+
+Submit = Callable[..., Future]
+#: A query's words in the other language (assistant.retrieval.dictionary.translator).
+Translate = Callable[[str], QueryTranslation]
+
+
+def gather(
+    index: CandidateIndex,
+    query: str,
+    depth: int,
+    submit: Submit | None = None,
+    translate: Translate | None = None,
+    *,
+    feedback: bool = False,
+) -> Candidates:
+    """Each retriever's `depth` best passages for `query`.
+
+    An optional dense index whose embedder cannot read the query's language is never asked (nor
+    its model loaded). `submit` (an executor's) runs the dense searches beside the lexical one.
+    With `translate`, the lexical index is also asked for the query's words in the other language;
+    with `feedback`, the lexical list is that of the query expanded by its best hits (RM3).
+    """
+    wanted = [d for d in index.dense_indexes() if not d.optional or language_coverage(query, d.languages)]
+    if submit is None:
+        pending = [(d, _done(d.search(query, depth))) for d in wanted]
+    else:
+        pending = [(d, submit(d.search, query, depth)) for d in wanted]
+    lexical = [_passage(h) for h in index.lexical_search(query, depth)]
+    if feedback and lexical:
+        lexical = _with_feedback(index, query, lexical, depth)
+    translation = translate(query) if translate is not None else None
+    translated: list[Passage] = []
+    if translation:
+        terms = list(dict.fromkeys(t for term in translation.terms for t in query_terms(term)))
+        translated = [_passage(h) for h in index.lexical_search_terms(terms, depth)]
+    dense = [DenseList([_passage(h) for h in future.result()], d.languages) for d, future in pending]
+    words = translation.words if translation else {}
+    return Candidates(lexical, dense, translated, words)
+
+
+def _with_feedback(index: CandidateIndex, query: str, lexical: list[Passage], depth: int) -> list[Passage]:
+    best = lexical[:PASSAGES]
+    tokens = index.lexical_tokens([p.id for p in best])
+    terms = expanded_terms(query_terms(query), [(tokens.get(p.id, ()), p.score) for p in best])
+    return [_passage(h) for h in index.lexical_search_terms(terms, depth)] or lexical
+
+
+def _passage(hit: Hit) -> Passage:
+    return Passage(hit.id, hit.text, hit.score, hit.metadata, bool(getattr(hit, "embedded", True)))
+
+
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
