@@ -86,7 +86,7 @@ def test_views_show_no_embedding_phase_when_nothing_is_left_to_embed() -> None:
 
 def test_embedded_text_says_how_much_is_embedded() -> None:
     assert embedded_text(577, 577) == "all 577 chunks"
-    assert embedded_text(1, 1) == "its only chunk"
+    assert embedded_text(1, 1) == "all 1 chunk"
     assert embedded_text(0, 1).startswith("0 of 1 chunk (0%); the other is found by its words")
     partial = embedded_text(100, 400)
     assert partial.startswith("100 of 400 chunks (25%)") and "next ingest" in partial

@@ -10,6 +10,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from assistant.chat.presentation import counted
 from assistant.conversations import Exchange
 from assistant.errors import AssistantError, log_unexpected
 from assistant.overview import Overview
@@ -260,7 +261,7 @@ class AssistantApp(App):
             return
         text = (
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
-            f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
+            f"{len(summary.files_failed)} failed, {counted(summary.chunks_added, 'chunk')}"
         )
         severity = "warning" if summary.files_failed else "information"
         line = Text(plain(f"ingested {path} into '{kb}': {text}"))

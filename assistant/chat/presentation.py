@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from vectorstore.plurals import counted
+from vectorstore.plurals import counted  # counts in good English, for the front-ends too
 
 from .events import AnswerStats, CitationReport
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 def embedded_text(embedded: int, chunks: int) -> str:
     """How much of a base is embedded, e.g. "412 of 577 chunks (71%); the rest found by words"."""
     if embedded >= chunks:
-        return "its only chunk" if chunks == 1 else f"all {counted(chunks, 'chunk')}"
+        return f"all {counted(chunks, 'chunk')}"
     share = f"{100 * embedded / chunks:.0f}%" if chunks else "0%"
     rest = (
         "the other is found by its words" if chunks - embedded == 1 else "the rest are found by their words"
