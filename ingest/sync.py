@@ -105,6 +105,9 @@ class FileDone:
 
 @dataclass(frozen=True)
 class ChunksEmbedded:
+    """`count` more chunks are embedded: sent as the embedder finishes them (within a batch, pass
+    by pass), so a progress bar moves; their batch is stored and recorded right after."""
+
     count: int
 
 
@@ -310,14 +313,33 @@ def embed_pending(
     while chunks := kb.pending_chunks(batch_size):
         vectors = kb.known_vectors([c.embed_hash for c in chunks])
         missing = {c.embed_hash: c for c in chunks if c.embed_hash not in vectors}
+        reported = 0
+
+        def step(count: int) -> None:
+            nonlocal reported
+            count = min(count, len(chunks) - reported)  # texts shared by chunks count once
+            if count > 0:
+                reported += count
+                emit(ChunksEmbedded(count))
+
         if missing:
             texts = [_embed_text(c) for c in missing.values()]
-            vectors.update(zip(missing, kb.embedder.embed_documents(texts), strict=True))
+            vectors.update(zip(missing, _embed_in_steps(kb.embedder, texts, step), strict=True))
         kb.upsert_vectors(chunks, [vectors[c.embed_hash] for c in chunks])
         kb.mark_embedded([c.id for c in chunks])
         done += len(chunks)
-        emit(ChunksEmbedded(len(chunks)))
+        step(len(chunks) - reported)
     return done
+
+
+def _embed_in_steps(embedder, texts: list[str], step: Callable[[int], None]) -> list[list[float]]:
+    """The embedder's vectors for `texts`, reporting progress where it can (a plugin's LangChain
+    `Embeddings` may lack `embed_documents_in_steps`: it reports at the end)."""
+    if hasattr(embedder, "embed_documents_in_steps"):
+        return embedder.embed_documents_in_steps(texts, step)
+    vectors = embedder.embed_documents(texts)
+    step(len(texts))
+    return vectors
 
 
 def _embed_text(chunk: StoredChunk) -> str:

@@ -7,6 +7,7 @@ with one status (429 rate limit, 403 JSON disabled, 500), or the first N request
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 
 from loopback import LoopbackServer, RecordedRequest, RecordingHandler
@@ -29,6 +30,8 @@ class FakeSearxng(LoopbackServer):
         self.status: int | None = None
         #: Statuses for the next requests, one each, before answering normally.
         self.failures: list[int] = []
+        #: When set, a search waits (up to 60 s) until this event is set before it answers.
+        self.hold: threading.Event | None = None
 
     def fail_times(self, n: int, status: int = 500) -> None:
         self.failures = [status] * n
@@ -41,6 +44,8 @@ class FakeSearxng(LoopbackServer):
         if request.path != "/search":
             handler.reply(404, b"Not Found", "text/plain")
             return
+        if self.hold is not None:
+            self.hold.wait(60)
         with self.lock:
             status = self.failures.pop(0) if self.failures else self.status
         if status == 403 or (status is None and request.param("format") != "json"):

@@ -3,8 +3,12 @@ on first use, the two consoles, the exit statuses, `fail`, and asking the user (
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -70,6 +74,29 @@ def usage(ctx: typer.Context, message: str) -> NoReturn:
     """Stop the command for bad usage (exit status 2), shown as typer shows its own usage errors:
     the usage line, where to find help (`-h`), and `message`."""
     raise _UsageProblem(plain(message), ctx=ctx)
+
+
+@contextmanager
+def interrupt_once() -> Iterator[None]:
+    """Within this block the first Ctrl+C raises KeyboardInterrupt, so that the command can stop
+    cleanly and say what it saved; a second one, while it does, ends the process at once (exit
+    status 130; what was committed stays committed)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def second(signum, frame) -> None:
+        os._exit(EXIT_INTERRUPTED)
+
+    def first(signum, frame) -> None:
+        signal.signal(signal.SIGINT, second)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def can_ask() -> bool:

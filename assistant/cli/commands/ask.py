@@ -33,6 +33,8 @@ def ask(
     if not question.strip():
         usage(ctx, "the QUESTION is empty; give a question to answer")
     view = None if as_json else AnswerView(out, err, show_reasoning=not hide_thinking)
+    if view is not None:  # at once, before the slow parts load: what happens first
+        view.begin(kb=kb or state.settings.kb, web=web)
     final = None
     try:
         if kb is not None:  # a base named on purpose must exist (the default one may not, yet)
@@ -43,7 +45,12 @@ def ask(
             if isinstance(event, Final):
                 final = event
     except AssistantError as exc:
+        if view is not None:
+            view.close()
         fail(str(exc))
+    finally:
+        if view is not None:
+            view.close()
     if as_json and final is not None:
         out.print_json(json.dumps(final.to_dict(), ensure_ascii=False))
     if final is None or (not final.answer and final.notices):

@@ -11,7 +11,7 @@ import typer
 
 from ...errors import AssistantError
 from .. import context
-from ..context import EXIT_SOME_FILES_FAILED, err, fail, out, state, usage
+from ..context import EXIT_INTERRUPTED, EXIT_SOME_FILES_FAILED, err, fail, out, state, usage
 
 
 def ingest(
@@ -48,7 +48,7 @@ def ingest(
 
     Example: assistant ingest ~/Documents/notes --kb notes
     """
-    from ..views.ingest import PlainView, ProgressView, print_summary
+    from ..views.ingest import PlainView, ProgressView, print_interrupted, print_summary
 
     if follow_links:
         state.settings = replace(state.settings, follow_links=True)
@@ -58,14 +58,29 @@ def ingest(
     session = state.session
     name = kb or session.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
-    try:
-        confirm = (lambda question: True) if yes else context.ask if context.can_ask() else None
-        summary = session.ingest(path, name, view, source=source, confirm=confirm)
-    except (AssistantError, OSError) as exc:
-        fail(str(exc))
+    confirm = (lambda question: True) if yes else context.ask if context.can_ask() else None
+    with context.interrupt_once():
+        try:
+            summary = session.ingest(path, name, view, source=source, confirm=confirm)
+        except (AssistantError, OSError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            if view is not None:
+                view.stop()
+            print_interrupted(err, name, _saved(session, name))
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
         out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
         print_summary(err, summary, name)
     if summary.files_failed:
         raise typer.Exit(EXIT_SOME_FILES_FAILED)
+
+
+def _saved(session, name: str):
+    """What base `name` holds after an interrupted ingest (its KBStats), or None if it is gone (a
+    first ingest interrupted before anything was committed leaves no base) or cannot be read."""
+    try:
+        return session.kb_stats(name) if name in session.knowledge_bases() else None
+    except AssistantError:
+        return None

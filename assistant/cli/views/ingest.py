@@ -3,6 +3,7 @@ bars, or plain lines when not a terminal; then the summary."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -10,11 +11,13 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
-    TimeRemainingColumn,
 )
+from rich.text import Text
 
 from vectorstore.plurals import counted
 
@@ -30,6 +33,7 @@ from .terminal_text import plain, styled
 
 if TYPE_CHECKING:
     from ingest import SyncSummary
+    from vectorstore import KBStats
 
 
 def embedded_text(embedded: int, chunks: int) -> str:
@@ -46,6 +50,29 @@ def embedded_text(embedded: int, chunks: int) -> str:
     )
 
 
+class SteadyTimeRemaining(ProgressColumn):
+    """Time left at the average rate since the bar first moved. Rich's own column estimates from
+    the last 30 s of updates and shows -:--:-- whenever none came in that window, so a slow
+    batch made the ETA vanish and come back; once known, this one stays."""
+
+    max_refresh = 0.5
+
+    def render(self, task: Task) -> Text:
+        if task.finished:
+            return Text("0:00:00", style="progress.remaining")
+        first = task.fields.get("first")
+        if first is None or not task.total or task.start_time is None:
+            return Text("estimating", style="dim")
+        at, done = first
+        now = task.get_time()
+        if task.completed > done and now > at:
+            rate = (task.completed - done) / (now - at)
+        else:  # one update so far: its count over the time since the bar started
+            rate = task.completed / max(now - task.start_time, 1e-6)
+        left = max(0.0, task.total - task.completed) / max(rate, 1e-9)
+        return Text(str(timedelta(seconds=round(left))), style="progress.remaining")
+
+
 class ProgressView:
     """Two live bars: files read and indexed (searchable), then chunks embedded (rate, ETA)."""
 
@@ -59,7 +86,7 @@ class ProgressView:
             TextColumn("{task.fields[unit]} · {task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
-            TimeRemainingColumn(),
+            SteadyTimeRemaining(),
             console=console,
             transient=False,
         )
@@ -85,10 +112,10 @@ class ProgressView:
             task = self.progress.tasks[self.embed_task]
             elapsed = task.elapsed or 0
             rate = f"{self.chunks / elapsed:.1f} chunks/s" if elapsed > 0 else "- chunks/s"
-            self.progress.update(self.embed_task, advance=event.count, rate=rate)
+            self._advance(self.embed_task, event.count, rate=rate)
         elif isinstance(event, FileProcessed):
             if event.status != "removed":
-                self.progress.advance(self.task)
+                self._advance(self.task, 1)
             if event.status == "failed":
                 self.progress.console.print(
                     styled(("failed", "red"), f" {event.path}: {event.error}"), highlight=False
@@ -104,12 +131,28 @@ class ProgressView:
         elif isinstance(event, IngestFinished):
             self.progress.stop()
 
+    def _advance(self, task_id, count: int, **fields) -> None:
+        """Advance a bar, noting when it first moved (where SteadyTimeRemaining measures from)."""
+        if task_id is None:
+            return
+        task = self.progress.tasks[task_id]
+        if "first" not in task.fields:
+            fields["first"] = (self.progress.get_time(), task.completed + count)
+        self.progress.update(task_id, advance=count, **fields)
+
+    def stop(self) -> None:
+        """Stop the bars where they are (an interrupted ingest)."""
+        self.progress.stop()
+
 
 class PlainView:
     """One line per file that changed or failed, for logs and pipes."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
+
+    def stop(self) -> None:
+        pass  # nothing live to stop
 
     def __call__(self, event: IngestEvent) -> None:
         if isinstance(event, IngestStarted):
@@ -162,3 +205,22 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
         console.print(f"[yellow]{counted(count, 'file')} {were} skipped, each with its reason:[/]")
         for skip in s.files_skipped_list:
             console.print(plain(f"  {skip.path}: {skip.reason}"), markup=False, highlight=False)
+
+
+def print_interrupted(console: Console, kb_name: str, saved: KBStats | None) -> None:
+    """One line after Ctrl+C: what the base holds now, and that the next ingest goes on."""
+    if saved is None or not saved.documents:
+        line = (
+            f"interrupted before anything was saved into '{kb_name}'; "
+            "run the same `assistant ingest` again to start over"
+        )
+    else:
+        embedded = (
+            "all embedded" if saved.embedded_chunks >= saved.chunks else f"{saved.embedded_chunks:,} embedded"
+        )
+        line = (
+            f"interrupted: '{kb_name}' keeps what was read ({counted(saved.documents, 'document')}, "
+            f"{counted(saved.chunks, 'chunk')}, {embedded}) and answers searches by words now; "
+            f"the next `assistant ingest` into '{kb_name}' carries on where this one stopped"
+        )
+    console.print(styled((line, "yellow")), highlight=False)
