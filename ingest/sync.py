@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from .chunking import Chunker, with_context
 from .discovery import Found, discover, path_key
+from .failures import STILL_FAILING, FailureMemory, readers_version
 from .formats import parse
 from .limits import ReadLimits
 from .reading import Parser, ReadJob, Status, Work
@@ -70,6 +71,9 @@ class SyncSummary:
     #: Files not read: media types (counted only) and the files listed below.
     files_skipped: int = 0
     files_failed: list[FileFailure] = field(default_factory=list)
+    #: Files that failed in an earlier ingest and have not changed since (nor have the readers
+    #: or the limits): reported with that error, not read again (ingest.failures).
+    files_still_failing: list[FileFailure] = field(default_factory=list)
     #: Pipes, devices, sockets, link loops, links out of the folder, system files and secrets,
     #: with the reason each was not read (or not indexed).
     files_skipped_list: list[FileSkip] = field(default_factory=list)
@@ -167,6 +171,8 @@ class _SyncRun:
         self.summary = SyncSummary()
         #: The base's files under the synced folder, as the sync started (failures drop out).
         self.manifest: dict[str, FileRecord] = {}
+        #: The failures remembered from earlier ingests (set by `plan`).
+        self.failures: FailureMemory | None = None
 
     def plan(
         self,
@@ -176,6 +182,7 @@ class _SyncRun:
         *,
         follow_links: bool = False,
         secrets: SecretRules | None = None,
+        parser: Parser = parse,
     ) -> tuple[list[Found], list[ReadJob]]:
         """List the folder; settle what the listing alone decides (unchanged, skipped, too large,
         gone while listed) and return the files found and the jobs for those that may have
@@ -184,6 +191,7 @@ class _SyncRun:
         self.summary.files_seen = len(found)
         self.emit(SyncStarted(path_key(root), len(found)))
         self.manifest = self.kb.files(under=under)
+        self.failures = FailureMemory(self.kb.memory, readers_version(limits, parser), under)
         jobs: list[ReadJob] = []
         for f in found:
             name = self.key(f.path)
@@ -198,8 +206,11 @@ class _SyncRun:
             old = self.manifest.get(name)
             if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
                 self.settle(Work(name, "unchanged"))
+            elif known := self.failures.unchanged(name, info):
+                self.summary.files_still_failing.append(FileFailure(name, known.error))
+                self.emit(FileDone(name, "failed", error=f"{STILL_FAILING}: {known.error}"))
             elif info.st_size > limits.max_file_bytes:
-                self.settle(Work(name, "failed", error=limits.too_large(info.st_size)))
+                self.settle(Work(name, "failed", error=limits.too_large(info.st_size)), info)
             else:
                 jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link))
         return found, jobs
@@ -218,7 +229,7 @@ class _SyncRun:
                 again = []
                 for work in _background(pool.read(jobs)):
                     if work.status not in ("added", "updated"):
-                        self.settle(work)
+                        self.settle(work, by_key[work.path])
                         continue
                     first = work.path not in first_status
                     work.status = first_status.setdefault(work.path, work.status)
@@ -232,6 +243,8 @@ class _SyncRun:
         """Remove the base's files that are no longer in the folder. This comes after the
         additions so that a moved file's chunks reuse the vectors of its old copy."""
         present = {self.key(f.path) for f in found if f.readable}
+        if self.failures is not None:
+            self.failures.forget_missing(present)
         for path in sorted(set(self.manifest) - present):
             self.summary.chunks_removed += self.kb.remove_file(path)
             self.summary.files_removed += 1
@@ -252,6 +265,8 @@ class _SyncRun:
             self.kb.upsert_vectors(reused, [vectors[c.embed_hash] for c in reused])
         summary = self.summary
         removed = self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        if self.failures is not None:
+            self.failures.forget(work.path)
         if first:
             summary.chunks_removed += removed
             if work.status == "added":
@@ -265,9 +280,11 @@ class _SyncRun:
             summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
             self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
 
-    def settle(self, work: Work) -> None:
-        """Record one file that is not added or updated."""
+    def settle(self, work: Work, seen: ReadJob | os.stat_result | None = None) -> None:
+        """Record one file that is not added or updated; a failure of a file `seen` (its size
+        and modification time known) is remembered for the next sync (ingest.failures)."""
         summary, kb = self.summary, self.kb
+        self._remember(work, seen)
         if work.status == "unchanged":
             summary.files_unchanged += 1
             if work.record is not None:
@@ -288,6 +305,16 @@ class _SyncRun:
                 if work.error:
                     summary.files_skipped_list.append(FileSkip(work.path, work.error))
         self.emit(FileDone(work.path, work.status, error=work.error))
+
+    def _remember(self, work: Work, seen: ReadJob | os.stat_result | None) -> None:
+        if self.failures is None:
+            return
+        if work.status != "failed":
+            self.failures.forget(work.path)
+        elif seen is not None:
+            size = seen.size if isinstance(seen, ReadJob) else seen.st_size
+            mtime_ns = seen.mtime_ns if isinstance(seen, ReadJob) else seen.st_mtime_ns
+            self.failures.remember(work.path, size, mtime_ns, work.error or "unknown error")
 
 
 def embed_pending(
@@ -424,7 +451,7 @@ def sync(
         _claim_source(kb, root, source, confirm, summary)
         if not kb.shared:  # paths are shown relative to the folder they were ingested from
             kb.memory.add_folder(path_key(root if root.is_dir() else root.parent))
-        found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets)
+        found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets, parser=parser)
         run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
         run.remove_missing(found)
         # Everything is committed: the base answers searches now, lexically. Embedding comes

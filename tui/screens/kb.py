@@ -189,7 +189,9 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             s = event.summary
             text = (
                 f"{s.files_added} added, {s.files_updated} updated, {s.files_removed} removed, "
-                f"{len(s.files_failed)} failed, {counted(s.chunks_added, 'chunk')}, "
+                f"{len(s.files_failed)} failed, "
+                + (f"{len(s.files_still_failing)} still failing, " if s.files_still_failing else "")
+                + f"{counted(s.chunks_added, 'chunk')}, "
                 f"{s.chunks_embedded:,} embedded"
             )
             log.write(styled(("done", "green"), ": ", text))

@@ -43,25 +43,55 @@ def ingest(
             "[env: ASSISTANT_FOLLOW_LINKS]",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit with status 3 when any file could not be ingested (also one still failing)"
+        ),
+    ] = False,
 ) -> None:
     """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
 
     Example: assistant ingest ~/Documents/notes --kb notes
     """
-    from ..views.ingest import PlainView, ProgressView, print_interrupted, print_summary
+    from ..views.ingest import PlainView, ProgressView, print_summary
 
     if follow_links:
         state.settings = replace(state.settings, follow_links=True)
 
     if not path.exists():
         usage(ctx, f"{path} does not exist; give a folder or a file to ingest")
-    session = state.session
-    name = kb or session.settings.kb
+    name = kb or state.session.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
     confirm = (lambda question: True) if yes else context.ask if context.can_ask() else None
+    summary = _run(path, name, view, source=source, confirm=confirm)
+    if as_json:
+        out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        print_summary(err, summary, name)
+    if failed_run(summary, strict=strict):
+        raise typer.Exit(EXIT_SOME_FILES_FAILED)
+
+
+def failed_run(summary, *, strict: bool) -> bool:
+    """Whether an ingest that completed exits with status 3: with `strict`, when any file could
+    not be ingested (failed now or still failing, unchanged); otherwise only when files failed
+    and none of the folder's files is in the base (nothing could be ingested). A folder with a
+    few bad files exits 0, the failures listed (and in --json), so `ingest && chat` goes on."""
+    failures = len(summary.files_failed) + len(summary.files_still_failing)
+    if strict or not failures:
+        return failures > 0
+    return summary.files_added + summary.files_updated + summary.files_unchanged == 0
+
+
+def _run(path: Path, name: str, view, **options):
+    """The ingest's summary; Ctrl+C stops it with one line saying what was saved (exit 130)."""
+    from ..views.ingest import print_interrupted
+
+    session = state.session
     with context.interrupt_once():
         try:
-            summary = session.ingest(path, name, view, source=source, confirm=confirm)
+            return session.ingest(path, name, view, **options)
         except (AssistantError, OSError) as exc:
             fail(str(exc))
         except KeyboardInterrupt:
@@ -69,12 +99,6 @@ def ingest(
                 view.stop()
             print_interrupted(err, name, _saved(session, name))
             raise typer.Exit(EXIT_INTERRUPTED) from None
-    if as_json:
-        out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
-    else:
-        print_summary(err, summary, name)
-    if summary.files_failed:
-        raise typer.Exit(EXIT_SOME_FILES_FAILED)
 
 
 def _saved(session, name: str):

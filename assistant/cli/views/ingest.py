@@ -189,6 +189,7 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
             (kb_name, "bold"),
             f": {s.files_added} added, {s.files_updated} updated, "
             f"{s.files_unchanged} unchanged, {s.files_removed} removed, {len(s.files_failed)} failed"
+            + (f", {len(s.files_still_failing)} still failing" if s.files_still_failing else "")
             + (f", {s.files_skipped} skipped (not documents)" if s.files_skipped else "")
             + f" · {counted(s.chunks_added, 'chunk')} added, {s.chunks_removed:,} removed"
             + f" · {s.seconds:.1f} s",
@@ -198,6 +199,14 @@ def print_summary(console: Console, summary: SyncSummary, kb_name: str) -> None:
     if s.files_failed:
         console.print(f"[red]{counted(len(s.files_failed), 'file')} could not be ingested:[/]")
         for failure in s.files_failed:
+            console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)
+    if s.files_still_failing:
+        count = len(s.files_still_failing)
+        console.print(
+            f"[red]{counted(count, 'file')} still {'fails' if count == 1 else 'fail'}, unchanged since "
+            "the last ingest (not read again; change the file, a limit or the readers to retry):[/]"
+        )
+        for failure in s.files_still_failing:
             console.print(plain(f"  {failure.path}: {failure.error}"), markup=False, highlight=False)
     if s.files_skipped_list:
         count = len(s.files_skipped_list)
