@@ -3,6 +3,7 @@ retrieval or model logic of its own (that is `assistant.session.Session`)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from rich.text import Text
@@ -19,6 +20,7 @@ from assistant.settings import Settings
 
 from .clipboard import copy_message
 from .screens.chat import ChatScreen
+from .screens.confirm import ConfirmScreen
 from .screens.help import HelpScreen
 from .screens.history import HistoryScreen
 from .screens.kb import IngestFailed, IngestProgress, KnowledgeBaseScreen
@@ -253,7 +255,7 @@ class AssistantApp(App):
             self.call_from_thread(forward, IngestProgress(kb, event))
 
         try:
-            summary = self.session.ingest(path, kb, on_event)
+            summary = self.session.ingest(path, kb, on_event, confirm=self.ask_user)
         except Exception as exc:  # a busy base, a bad path: said on the screen, not a traceback
             failed = Text(plain(f"ingest into '{kb}' failed: {self.describe(exc)}"), style="red")
             self.call_from_thread(self._ingest_ended, kb, failed, "error")
@@ -268,6 +270,22 @@ class AssistantApp(App):
         severity = "warning" if summary.files_failed or summary.files_still_failing else "information"
         line = Text(plain(f"ingested {path} into '{kb}': {text}"))
         self.call_from_thread(self._ingest_ended, kb, line, severity)
+
+    def ask_user(self, question: str) -> bool:
+        """Ask `question` in a dialog and wait for the answer (from a worker thread: the ingest's).
+        No answer while the app closes counts as no."""
+        answered = threading.Event()
+        answer = [False]
+
+        def done(yes: bool | None) -> None:
+            answer[0] = bool(yes)
+            answered.set()
+
+        self.call_from_thread(self.push_screen, ConfirmScreen(question), done)
+        while not answered.wait(0.2):
+            if not self.is_running:
+                return False
+        return answer[0]
 
     def _ingest_ended(self, kb: str, line: Text, severity: str) -> None:
         self.ingesting.discard(kb)
