@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vectorstore.plurals import counted
-
+from ...chat.presentation import counted
 from ...errors import AssistantError
 from ..context import err, fail, out, state, usage
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.status import Status
 
-from vectorstore.plurals import counted
-
 from ...chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
-from ...chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, stats_parts
+from ...chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, counted, stats_parts
 from .terminal_text import StreamCleaner, plain, styled
 
 

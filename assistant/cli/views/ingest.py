@@ -19,8 +19,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from vectorstore.plurals import counted
-
+from ...chat.presentation import counted
 from ...ingest_events import (
     EmbeddingProgress,
     FileProcessed,

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from vectorstore.plurals import counted
-
+from ...chat.presentation import counted
 from .ingest import embedded_text
 from .sizes import human_bytes
 from .terminal_text import plain
