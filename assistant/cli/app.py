@@ -19,6 +19,7 @@ from ..home import make_private
 from ..settings import load_settings
 from .commands.ask import ask
 from .commands.bench import bench, bench_report
+from .commands.history import history, history_show
 from .commands.ingest import ingest
 from .commands.kb import kb_list, kb_remove, kb_stats, kb_unlock
 from .commands.mcp import mcp
@@ -108,6 +109,13 @@ def build_app(
     models_app.callback()(models)
     models_app.command("pull", cls=Command)(models_pull)
     app.add_typer(models_app, name="models")
+
+    history_app = _group(
+        help="Conversations of `assistant ask` and the chat app.", invoke_without_command=True
+    )
+    history_app.callback()(history)
+    history_app.command("show", cls=Command)(history_show)
+    app.add_typer(history_app, name="history")
 
     bench_app = _group(help="Measure R1 sizes on your machine.", invoke_without_command=True)
     bench_app.callback()(bench)
