@@ -50,26 +50,27 @@ def embedded_text(embedded: int, chunks: int) -> str:
 
 
 class SteadyTimeRemaining(ProgressColumn):
-    """Time left at the average rate since the bar first moved. Rich's own column estimates from
-    the last 30 s of updates and shows -:--:-- whenever none came in that window, so a slow
-    batch made the ETA vanish and come back; once known, this one stays."""
+    """Time left at the average rate since the bar first moved, counting down between updates.
+    Rich's own column estimates from the last 30 s of updates and shows -:--:-- whenever none came
+    in that window, so a slow batch made the ETA vanish and come back; once known, this one stays
+    a time, and the rate is measured up to the last update (not to now, which would make the
+    estimate grow while the bar waits for the next pass)."""
 
     max_refresh = 0.5
 
     def render(self, task: Task) -> Text:
         if task.finished:
             return Text("0:00:00", style="progress.remaining")
-        first = task.fields.get("first")
-        if first is None or not task.total or task.start_time is None:
+        first, last = task.fields.get("first"), task.fields.get("last")
+        if first is None or last is None or not task.total or task.start_time is None:
             return Text("estimating", style="dim")
-        at, done = first
-        now = task.get_time()
-        if task.completed > done and now > at:
-            rate = (task.completed - done) / (now - at)
-        else:  # one update so far: its count over the time since the bar started
-            rate = task.completed / max(now - task.start_time, 1e-6)
-        left = max(0.0, task.total - task.completed) / max(rate, 1e-9)
-        return Text(str(timedelta(seconds=round(left))), style="progress.remaining")
+        (at, done), now = first, task.get_time()
+        if task.completed > done and last > at:
+            rate = (task.completed - done) / (last - at)
+        else:  # one update so far: its count over the time from the bar's start to it
+            rate = task.completed / max(last - task.start_time, 1e-6)
+        left = max(0.0, task.total - task.completed) / max(rate, 1e-9) - max(0.0, now - last)
+        return Text(str(timedelta(seconds=round(max(0.0, left)))), style="progress.remaining")
 
 
 class ProgressView:
@@ -131,13 +132,13 @@ class ProgressView:
             self.progress.stop()
 
     def _advance(self, task_id, count: int, **fields) -> None:
-        """Advance a bar, noting when it first moved (where SteadyTimeRemaining measures from)."""
+        """Advance a bar, noting when it first and last moved (what SteadyTimeRemaining reads)."""
         if task_id is None:
             return
-        task = self.progress.tasks[task_id]
+        task, now = self.progress.tasks[task_id], self.progress.get_time()
         if "first" not in task.fields:
-            fields["first"] = (self.progress.get_time(), task.completed + count)
-        self.progress.update(task_id, advance=count, **fields)
+            fields["first"] = (now, task.completed + count)
+        self.progress.update(task_id, advance=count, last=now, **fields)
 
     def stop(self) -> None:
         """Stop the bars where they are (an interrupted ingest)."""
