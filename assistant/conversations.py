@@ -1,4 +1,4 @@
-"""Conversations persisted in SQLite under the home folder, with numbered schema migrations.
+"""Conversations persisted in SQLite under the home folder, with named schema migrations.
 
 Below the front-ends: `Session` owns the store (list, open, save, rename, delete, export), so the
 chat app and the CLI share one history. The file also keeps the questions typed at the prompt, so
@@ -15,50 +15,72 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from vectorstore.migrations import Migrations, run_script
+
 from .chat.events import AnswerStats, CitationReport, Final
 from .chat.presentation import close_code_block
 from .retrieval.sources import Source
 
-MIGRATIONS = [
-    """
-    CREATE TABLE conversations (
-        id INTEGER PRIMARY KEY,
-        title TEXT NOT NULL,
-        model TEXT NOT NULL DEFAULT '',
-        kb TEXT NOT NULL DEFAULT '',
-        created REAL NOT NULL,
-        updated REAL NOT NULL
-    );
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-        question TEXT NOT NULL,
-        answer TEXT NOT NULL,
-        reasoning TEXT NOT NULL DEFAULT '',
-        web INTEGER NOT NULL DEFAULT 0,
-        sources TEXT NOT NULL DEFAULT '[]',
-        stats TEXT NOT NULL DEFAULT '{}',
-        citations TEXT NOT NULL DEFAULT '{}',
-        model TEXT NOT NULL DEFAULT '',
-        created REAL NOT NULL
-    );
-    CREATE INDEX messages_conversation ON messages(conversation_id);
-    """,
-    # 2: each exchange is one JSON document (Exchange.to_dict, with its schema version); rows of
-    # version 1 are converted in place.
-    """
-    ALTER TABLE messages ADD COLUMN data TEXT NOT NULL DEFAULT '';
-    UPDATE messages SET data = json_object(
-        'schema', 1, 'question', question, 'answer', answer, 'reasoning', reasoning,
-        'web', json(CASE web WHEN 0 THEN 'false' ELSE 'true' END), 'sources', json(sources),
-        'stats', json(stats), 'citations', json(citations), 'model', model
-    );
-    """,
-    # 3: the questions typed at the prompt, newest last, for Up/Down across launches.
-    """
-    CREATE TABLE prompts (id INTEGER PRIMARY KEY, text TEXT NOT NULL, created REAL NOT NULL);
-    """,
-]
+#: The store's schema, one named migration per change (vectorstore.migrations). The first three
+#: were numbered (PRAGMA user_version 1-3) before migrations had names; files from that code are
+#: adopted as they are.
+migrations = Migrations("conversation store")
+
+
+@migrations(legacy_version=1)
+def m001_conversations_and_messages(db: sqlite3.Connection) -> None:
+    run_script(
+        db,
+        """
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            model TEXT NOT NULL DEFAULT '',
+            kb TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL,
+            updated REAL NOT NULL
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            question TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            reasoning TEXT NOT NULL DEFAULT '',
+            web INTEGER NOT NULL DEFAULT 0,
+            sources TEXT NOT NULL DEFAULT '[]',
+            stats TEXT NOT NULL DEFAULT '{}',
+            citations TEXT NOT NULL DEFAULT '{}',
+            model TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL
+        );
+        CREATE INDEX messages_conversation ON messages(conversation_id);
+        """,
+    )
+
+
+@migrations(legacy_version=2)
+def m002_exchange_as_json(db: sqlite3.Connection) -> None:
+    """Each exchange becomes one JSON document (Exchange.to_dict, with its schema version); the
+    rows of the first release are converted in place (as schema 1)."""
+    run_script(
+        db,
+        """
+        ALTER TABLE messages ADD COLUMN data TEXT NOT NULL DEFAULT '';
+        UPDATE messages SET data = json_object(
+            'schema', 1, 'question', question, 'answer', answer, 'reasoning', reasoning,
+            'web', json(CASE web WHEN 0 THEN 'false' ELSE 'true' END), 'sources', json(sources),
+            'stats', json(stats), 'citations', json(citations), 'model', model
+        );
+        """,
+    )
+
+
+@migrations(legacy_version=3)
+def m003_prompt_history(db: sqlite3.Connection) -> None:
+    """The questions typed at the prompt, newest last, for Up/Down across launches."""
+    db.execute("CREATE TABLE prompts (id INTEGER PRIMARY KEY, text TEXT NOT NULL, created REAL NOT NULL)")
+
+
 #: Questions the prompt history keeps.
 PROMPT_HISTORY = 500
 
@@ -149,9 +171,11 @@ class ConversationStore:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA journal_mode = WAL")
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+        try:
+            migrations.apply(self.db, str(path), newer_hint="; your conversations in it are left as they are")
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()

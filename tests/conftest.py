@@ -14,10 +14,10 @@ from vectorstore import KnowledgeBase
 from vectorstore.embedders import Embedder, make_embedder
 
 from corpus import DATA
-from fake_ollama import FakeOllamaServer
-from fake_searxng import FakeSearxng
-from loopback import chroma_process
-from page_server import PageServer
+from fakes.chroma import chroma_process
+from fakes.ollama import FakeOllamaServer
+from fakes.pages import PageServer
+from fakes.searxng import FakeSearxng
 
 #: Every variable the settings read (web search ones included), so the caller's never leak in.
 _SETTINGS_ENV = tuple(ENV_VARS)

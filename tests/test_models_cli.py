@@ -5,7 +5,6 @@ JSON; the chat app's model picker reads the same listing."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +15,8 @@ from assistant.cli import app
 from assistant.session import Session
 from assistant.settings import load_settings
 
-from fake_ollama import FakeOllamaServer
+from fakes.loopback import closed_port_url
+from fakes.ollama import FakeOllamaServer
 
 CUSTOM = "qwen3:8b"
 
@@ -33,15 +33,8 @@ def run(*args: str, host: str) -> Result:
     return CliRunner().invoke(app, list(args), env={"OLLAMA_HOST": host})
 
 
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
-
-
 def test_models_json_lists_installed_models_and_the_whole_catalogue(server: FakeOllamaServer) -> None:
-    result = run("models", "--json", host=server.url)
+    result = run("models", "--json", host=server.url())
     assert result.exit_code == 0, result.output
     listing = json.loads(result.stdout)
     assert listing["error"] is None and listing["memory_gib"] >= 0
@@ -57,10 +50,10 @@ def test_models_json_lists_installed_models_and_the_whole_catalogue(server: Fake
 
 
 def test_models_prints_the_server_its_models_and_the_catalogue(server: FakeOllamaServer) -> None:
-    result = run("models", host=server.url)
+    result = run("models", host=server.url())
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    assert f"Installed in ollama at {server.url}" in text
+    assert f"Installed in ollama at {server.url()}" in text
     assert CUSTOM in text and "8.2B" in text and "40960" in text
     assert "DeepSeek-R1 catalogue" in text and "deepseek-r1:671b" in text
 
@@ -82,13 +75,13 @@ def test_models_with_the_server_down_says_so_and_still_shows_the_catalogue() -> 
 
 def test_model_names_from_the_server_are_printed_as_text(server: FakeOllamaServer) -> None:
     server.add_model("[bold]evil[/]:latest", parameter_size="1B")
-    result = run("models", host=server.url)
+    result = run("models", host=server.url())
     assert result.exit_code == 0, result.output
     assert "[bold]evil[/]" in result.stdout
 
 
 def test_pull_reports_progress_and_installs_the_model(server: FakeOllamaServer) -> None:
-    result = run("models", "pull", "deepseek-r1:1.5b", host=server.url)
+    result = run("models", "pull", "deepseek-r1:1.5b", host=server.url())
     assert result.exit_code == 0, result.output
     lines = result.stderr.splitlines()
     assert lines[0] == "pulling manifest" and lines[-1] == "pulled deepseek-r1:1.5b"
@@ -98,7 +91,7 @@ def test_pull_reports_progress_and_installs_the_model(server: FakeOllamaServer) 
 
 def test_pull_of_an_unknown_model_ends_with_one_error_line() -> None:
     with FakeOllamaServer() as server:
-        result = run("models", "pull", "no-such-model:1b", host=server.url)
+        result = run("models", "pull", "no-such-model:1b", host=server.url())
     assert result.exit_code == 1
     *progress, last = result.stderr.strip().splitlines()
     assert progress == ["pulling manifest"]
@@ -106,7 +99,7 @@ def test_pull_of_an_unknown_model_ends_with_one_error_line() -> None:
 
 
 def test_the_model_picker_lists_each_model_once(server: FakeOllamaServer, home) -> None:
-    session = Session(load_settings({"home": home}, {"OLLAMA_HOST": server.url}))
+    session = Session(load_settings({"home": home}, {"OLLAMA_HOST": server.url()}))
     rows, problem = session.models()
     listing = session.model_listing()
     assert problem is None

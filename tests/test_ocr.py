@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from scans import font as scan_font
-from scans import image_bytes, image_pdf, page, scanned, vertical_page, write
 
 from ingest import FileDone, sync
 from ingest.formats import NothingToIndexError, UnreadableFileError, parse
 from ingest.ocr import OcrOptions, read_image
 from ingest.reading import PARTIAL
+
+from scans import font as scan_font
+from scans import image_bytes, image_pdf, page, scanned, vertical_page, write
 
 PEARS = (
     "The quarterly report shows that the northern warehouse shipped four thousand crates of "

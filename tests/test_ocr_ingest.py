@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from scans import image_bytes, image_pdf, page, scanned, write
 from typer.testing import CliRunner
 
 from assistant.cli import app
+
+from scans import image_bytes, image_pdf, page, scanned, write
 
 PAGES = {
     "invoice_scan.pdf": [

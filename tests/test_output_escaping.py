@@ -20,8 +20,8 @@ from ingest import FileFailure, SyncSummary
 
 from cli_text import printed_sources
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 from printed_table import compact
 
 R1 = "deepseek-r1:7b"
@@ -153,7 +153,7 @@ def test_ask_prints_a_hostile_answer_sources_and_notices_after_streaming(
         Hit("http://127.0.0.1:9/[/]page?[bold]=1", hostile(6, "Web title"), hostile(7, "Ducks fly"))
     ]
     env = {
-        "OLLAMA_HOST": ollama.url,
+        "OLLAMA_HOST": ollama.url(),
         "ASSISTANT_SEARCH_ENGINE": "searxng",
         "ASSISTANT_SEARXNG_URL": searxng.url(),
         "ASSISTANT_WEB_BUDGET": "3",

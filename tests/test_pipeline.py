@@ -17,7 +17,7 @@ from assistant.retrieval import Retriever
 from ingest import sync
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
+from fakes.ollama import FakeOllamaServer, Reply
 
 R1 = "deepseek-r1:7b"
 
@@ -44,7 +44,7 @@ def kb(open_kb, tmp_path: Path):
 
 def make_assistant(server: FakeOllamaServer, kb=None, **options) -> Assistant:
     retriever = Retriever(kb) if kb is not None else None
-    return Assistant(OllamaBackend(server.url), lambda name: retriever, options=AskOptions(**options))
+    return Assistant(OllamaBackend(server.url()), lambda name: retriever, options=AskOptions(**options))
 
 
 def run(assistant: Assistant, question: str, **kwargs) -> tuple[list, Final]:

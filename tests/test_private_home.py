@@ -26,7 +26,7 @@ from tui.widgets.message import ChatMessage
 from tui.widgets.prompt import PromptInput
 
 from corpus import english, write_files
-from fake_ollama import FakeOllamaServer, Reply
+from fakes.ollama import FakeOllamaServer, Reply
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 
@@ -85,7 +85,7 @@ async def test_chat_store_and_export_are_private(
 
         sync(kb, write_files(tmp_path / "notes", {"ducks.md": english("ducks")}))
         kb.close()
-        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url})
+        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": ollama.url()})
         app = AssistantApp(settings, Session(settings))
         async with app.run_test(size=(100, 30)) as pilot:
             prompt = app.screen.query_one(PromptInput)

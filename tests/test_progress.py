@@ -29,8 +29,8 @@ from vectorstore.embedders.e5_tokenizer import E5Tokenizer
 from vectorstore.embedders.e5_torch import E5Runner
 
 from corpus import english, write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 from terminal import Terminal
 
 TOPICS = ("ducks", "owls", "harbors", "lanterns", "meadows", "violins", "glaciers", "kites")
@@ -138,7 +138,7 @@ def cli_env(home: Path, ollama: FakeOllamaServer, **extra: str) -> dict[str, str
         "TERM": "xterm-256color",
         "LC_ALL": "C.UTF-8",
         "ASSISTANT_HOME": str(home),
-        "OLLAMA_HOST": ollama.url,
+        "OLLAMA_HOST": ollama.url(),
         "ASSISTANT_EMBEDDER": "ollama:fake-embed",
         "ASSISTANT_ENGLISH_INDEX": "0",
         **extra,

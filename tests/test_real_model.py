@@ -17,7 +17,8 @@ from assistant.retrieval import Retriever
 from ingest import sync
 
 from corpus import write_files
-from loopback import free_port, served_process
+from fakes.loopback import free_port
+from fakes.processes import served_process
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from fake_openai import FakeOpenAI
 from typer.testing import CliRunner
 
 from assistant.bench.graders import GRADERS
@@ -16,6 +15,8 @@ from assistant.chat.catalog import R1_CATALOG, is_r1
 from assistant.cli import app
 from assistant.settings import load_settings
 from assistant.web.engines import ENGINES, SearchEngine, WebSearchError, make_engine
+
+from fakes.openai import FakeOpenAI
 
 
 def test_every_backend_in_the_registry_is_made_from_settings() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_openai import FakeOpenAI
 from typer.testing import CliRunner, Result
 
 from assistant.chat.backends import GenerationOptions
@@ -14,7 +13,8 @@ from assistant.chat.backends.ollama import wire_options
 from assistant.cli import app
 from assistant.settings import SettingsError, load_settings
 
-from fake_ollama import FakeOllamaServer
+from fakes.ollama import FakeOllamaServer
+from fakes.openai import FakeOpenAI
 
 R1 = "deepseek-r1:7b"
 OLD_R1 = "deepseek-r1:1.5b"  # pulled before Ollama knew about thinking
@@ -37,10 +37,10 @@ def openai() -> Iterator[FakeOpenAI]:
 
 def ask(server: FakeOllamaServer, *args: str, **env: str) -> dict:
     """Run `assistant ask` against the fake Ollama (no knowledge base) and return the chat body."""
-    environ = {"OLLAMA_HOST": server.url, "ASSISTANT_KB": "-", "ASSISTANT_MODEL": R1, **env}
+    environ = {"OLLAMA_HOST": server.url(), "ASSISTANT_KB": "-", "ASSISTANT_MODEL": R1, **env}
     result = CliRunner().invoke(app, ["ask", "hello?", "--json", *args], env=environ)
     assert result.exit_code == 0, result.output
-    return server.last_chat.body
+    return server.last_chat.json
 
 
 def ask_openai(server: FakeOpenAI, *args: str, **env: str) -> tuple[Result, dict]:

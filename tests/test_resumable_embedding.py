@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from legacy_index import numbered_index
 
 from assistant.retrieval import KBRetriever
 from assistant.retrieval.fusion import Ranked, fuse
@@ -17,6 +16,7 @@ from vectorstore.lexical import LexicalIndex
 
 from corpus import english, write_files
 from kb_state import kb_state
+from legacy_index import numbered_index
 
 TOPICS = ("ducks", "owls", "harbors", "lanterns", "meadows", "violins")
 

@@ -18,7 +18,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
+from fakes.ollama import FakeOllamaServer, Reply
 
 R1 = "deepseek-r1:7b"
 POEM = "# 登高\n\n杜甫《登高》：风急天高猿啸哀，渚清沙白鸟飞回。\n"
@@ -36,7 +36,7 @@ def server() -> Iterator[FakeOllamaServer]:
 @pytest.fixture
 def session(home: Path, server: FakeOllamaServer, tmp_path: Path) -> Iterator[Session]:
     settings = load_settings(
-        environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url, "ASSISTANT_EMBEDDER": "minilm"}
+        environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url(), "ASSISTANT_EMBEDDER": "minilm"}
     )
     session = Session(settings)
     session.ingest(write_files(tmp_path / "notes", {"poem.md": POEM}), "default")

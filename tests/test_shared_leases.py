@@ -18,8 +18,8 @@ from vectorstore import KnowledgeBase, KnowledgeBaseBusyError, kb_writer
 from vectorstore.storage.shared.lease import lease_states
 from vectorstore.storage.shared.names import Layout
 
-from chroma_server import plain_client
 from corpus import english, write_files
+from fakes.chroma import plain_client
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ from ingest import sync
 from vectorstore import KnowledgeBase, SourceInUseError
 from vectorstore.storage.shared.sources import _entry_id, machine_id
 
-from chroma_server import plain_client
 from corpus import english, write_files
+from fakes.chroma import plain_client
 
 pytestmark = pytest.mark.slow
 

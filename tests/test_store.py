@@ -1,5 +1,7 @@
 """The conversation store keeps typed exchanges through one to_dict/from_dict with a schema
-version, and upgrades a file written by the first release in place."""
+version; its schema changes are named migrations (vectorstore.migrations): files written by the
+numbered-schema code are adopted or upgraded in place, and a file from a newer version is refused
+with its data left as it was."""
 
 from __future__ import annotations
 
@@ -10,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from assistant.chat.events import AnswerStats, CitationReport, Final
-from assistant.conversations import MIGRATIONS, ConversationStore, Exchange
+from assistant.conversations import ConversationStore, Exchange, migrations
 from assistant.retrieval.sources import Source
+from vectorstore.errors import AssistantError, DatabaseNewerError
+
+from legacy_store import numbered_store
 
 
 def _exchange() -> Exchange:
@@ -51,8 +56,7 @@ def test_typed_exchanges_round_trip(tmp_path: Path) -> None:
 
 def test_a_first_release_file_is_upgraded(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db = numbered_store(path, version=1)
     db.execute("INSERT INTO conversations VALUES (1, 't', 'm', 'default', 0, 0)")
     old_source = {
         "kind": "kb",
@@ -76,7 +80,6 @@ def test_a_first_release_file_is_upgraded(tmp_path: Path) -> None:
             json.dumps({"unknown_labels": ["K2"]}),
         ),
     )
-    db.commit()
     db.close()
 
     store = ConversationStore(path)
@@ -84,7 +87,128 @@ def test_a_first_release_file_is_upgraded(tmp_path: Path) -> None:
     assert (ex.question, ex.answer, ex.reasoning, ex.web, ex.model) == ("q", "a", "r", True, "m")
     assert ex.sources[0].title == "登高" and ex.stats.tokens_per_second == 12.5
     assert ex.citations.unknown_labels == ["K2"] and not ex.stopped
+    store.add_prompt("上一问")  # the later migrations ran too
+    assert store.prompts() == ["上一问"]
     store.close()
+    done = recorded(path)
+    assert done["m001_conversations_and_messages"] == 0.0  # adopted: it ran before names existed
+    assert done["m002_exchange_as_json"] > 0 and done["m003_prompt_history"] > 0
+
+
+def recorded(path: Path) -> dict[str, float]:
+    db = sqlite3.connect(path)
+    try:
+        return dict(db.execute("SELECT name, applied_at FROM _migrations"))
+    finally:
+        db.close()
+
+
+def user_version(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_new_store_records_every_migration_by_name(tmp_path: Path) -> None:
+    ConversationStore(tmp_path / "c.sqlite").close()
+    done = recorded(tmp_path / "c.sqlite")
+    assert list(done) == migrations.names == [
+        "m001_conversations_and_messages", "m002_exchange_as_json", "m003_prompt_history",
+    ]  # fmt: skip
+    assert all(applied > 0 for applied in done.values())
+    assert user_version(tmp_path / "c.sqlite") == 3  # the numbered code sees the schema it knows
+
+
+def test_a_store_made_by_the_numbered_code_is_adopted_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.sqlite"
+    db = numbered_store(path, version=3)  # every migration that code had: nothing left to run
+    db.execute("INSERT INTO conversations VALUES (7, '诗', 'deepseek-r1:7b', 'default', 1.0, 2.0)")
+    saved = _exchange()
+    db.execute(
+        "INSERT INTO messages (conversation_id, question, answer, model, created, data) "
+        "VALUES (7, ?, ?, ?, 2.0, ?)",
+        (saved.question, saved.answer, saved.model, json.dumps(saved.to_dict(), ensure_ascii=False)),
+    )
+    db.execute("INSERT INTO prompts (text, created) VALUES ('问题？', 2.0)")
+    db.close()
+
+    store = ConversationStore(path)
+    try:
+        (conversation,) = store.conversations()
+        assert (conversation.id, conversation.title, conversation.kb) == (7, "诗", "default")
+        (loaded,) = store.exchanges(7)
+        assert loaded.to_dict() == saved.to_dict()
+        assert store.prompts() == ["问题？"]
+        store.add(7, Exchange("再问", "再答"))
+        store.delete(7)  # the foreign key still cascades to the messages
+        assert store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    finally:
+        store.close()
+    done = recorded(path)
+    assert done == dict.fromkeys(migrations.names, 0.0)
+    assert user_version(path) == 3
+    ConversationStore(path).close()  # and opening again changes nothing
+    assert recorded(path) == done
+
+
+def test_a_store_at_the_second_numbered_version_gets_the_prompt_history(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    numbered_store(path, version=2).close()
+    store = ConversationStore(path)
+    store.add_prompt("q")
+    assert store.prompts() == ["q"]
+    store.close()
+    done = recorded(path)
+    assert done["m002_exchange_as_json"] == 0.0 and done["m003_prompt_history"] > 0
+
+
+def test_a_store_with_a_migration_this_code_lacks_is_refused_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "home" / "conversations.sqlite"
+    store = ConversationStore(path)
+    cid = store.create("kept").id
+    store.add(cid, Exchange("q", "a"))
+    store.db.execute("INSERT INTO _migrations VALUES ('m004_message_ratings', 1.0)")
+    store.close()
+
+    with pytest.raises(DatabaseNewerError) as refused:
+        ConversationStore(path)
+    message = str(refused.value)
+    assert str(path) in message and "conversation store migration 'm004_message_ratings'" in message
+    assert "upgrade the assistant" in message and "left as they are" in message
+    assert "\n" not in message
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT question, answer FROM messages").fetchall() == [("q", "a")]
+    db.close()
+
+
+def test_a_numbered_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    db = numbered_store(path, version=3)
+    db.execute("PRAGMA user_version = 4")
+    db.close()
+    with pytest.raises(
+        DatabaseNewerError, match=r"conversation store schema version 4; this version knows up to 3"
+    ):
+        ConversationStore(path)
+    assert user_version(path) == 4
+
+
+def test_a_session_says_why_it_cannot_use_a_newer_store(tmp_path: Path) -> None:
+    from assistant.session import Session
+    from assistant.settings import load_settings
+
+    home = tmp_path / "home"
+    store = ConversationStore(home / "conversations.sqlite")
+    store.db.execute("INSERT INTO _migrations VALUES ('m009_folders', 1.0)")
+    store.close()
+    session = Session(load_settings(environ={"ASSISTANT_HOME": str(home)}))
+    with pytest.raises(AssistantError, match="newer version of the assistant"):
+        session.list_conversations()
+    with pytest.raises(AssistantError, match="m009_folders"):  # asked again, refused again
+        session.save_exchange(None, _exchange(), kb="default")
+    session.close()
 
 
 def test_a_newer_schema_is_refused_not_misread() -> None:

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from corpus import DATA
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
-from page_server import PageServer
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.pages import PageServer
+from fakes.searxng import FakeSearxng, Hit
 from terminal import Terminal
 
 R1 = "deepseek-r1:7b"
@@ -59,7 +59,7 @@ def app_env(home: Path, ollama: FakeOllamaServer, searxng: FakeSearxng) -> dict[
         LANG="C.UTF-8",
         LC_ALL="C.UTF-8",
         ASSISTANT_HOME=str(home),
-        OLLAMA_HOST=ollama.url,
+        OLLAMA_HOST=ollama.url(),
         ASSISTANT_EMBEDDER="ollama:fake-embed",
         ASSISTANT_ENGLISH_INDEX="0",
         ASSISTANT_SEARCH_ENGINE="searxng",

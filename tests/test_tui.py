@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Markdown, OptionList, Switch
 
+from assistant.conversations import ConversationStore
 from assistant.session import Session
 from assistant.settings import load_settings
 from ingest import sync
@@ -25,8 +26,8 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status import StatusBar
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 #: Where `docs/screenshots.py` asks for the README's pictures; a plain test run writes its
@@ -58,7 +59,7 @@ def settings(home: Path, ollama: FakeOllamaServer, searxng: FakeSearxng, open_kb
     return load_settings(
         environ={
             "ASSISTANT_HOME": str(home),
-            "OLLAMA_HOST": ollama.url,
+            "OLLAMA_HOST": ollama.url(),
             "ASSISTANT_SEARCH_ENGINE": "searxng",
             "ASSISTANT_SEARXNG_URL": searxng.url(),
             "ASSISTANT_ALLOW_PRIVATE_URLS": "1",
@@ -320,6 +321,20 @@ async def test_history_reopen_rename_delete_export(settings, home) -> None:
         assert len(app.session.list_conversations()) == 1
 
 
+async def test_a_conversation_store_from_a_newer_version_is_a_notification(settings, home) -> None:
+    store = ConversationStore(home / "conversations.sqlite")
+    store.db.execute("INSERT INTO _migrations VALUES ('m009_folders', 1.0)")
+    store.close()
+    app = make_app(settings)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        assert not isinstance(app.screen, HistoryScreen)
+        notes = [n.message for n in app._notifications]
+        assert any("newer version of the assistant" in n and "m009_folders" in n for n in notes)
+        await ask(pilot, "still answered?")  # the chat goes on; only saving it is refused
+        assert any("could not save the conversation" in n.message for n in app._notifications)
+
+
 async def test_ollama_not_running_is_a_notification_and_keeps_the_conversation(settings) -> None:
     down = dataclasses.replace(settings, ollama_host="http://127.0.0.1:9", model=R1)
     app = make_app(down)
@@ -381,7 +396,7 @@ async def test_first_run_panel_names_model_base_web_and_examples_from_titles(set
 
 
 async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_path: Path) -> None:
-    from loopback import free_port
+    from fakes.loopback import free_port
 
     settings = load_settings(
         environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": f"http://127.0.0.1:{free_port()}"}
@@ -395,7 +410,7 @@ async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_pat
 
 
 async def test_first_run_with_its_chroma_server_down_says_so_in_the_panel(home: Path) -> None:
-    from loopback import free_port
+    from fakes.loopback import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     settings = load_settings(
@@ -411,7 +426,7 @@ async def test_first_run_with_its_chroma_server_down_says_so_in_the_panel(home: 
 
 async def test_first_run_with_no_model_installed_names_the_pull_command(home: Path) -> None:
     with FakeOllamaServer() as server:
-        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url})
+        settings = load_settings(environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": server.url()})
         app = make_app(settings)
         async with app.run_test(size=(110, 36)) as pilot:
             await wait_until(pilot, lambda: app.chat.welcome.overview is not None)

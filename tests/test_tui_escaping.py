@@ -21,8 +21,8 @@ from tui.widgets.message import ChatMessage, Reasoning, SourceList
 from tui.widgets.prompt import PromptInput
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer, Reply
-from fake_searxng import FakeSearxng, Hit
+from fakes.ollama import FakeOllamaServer, Reply
+from fakes.searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 TAGS = ["[/]", "[bold]", "[/bold]", "[link=https://evil.example]", "[@click=app.quit]", "[red", "]", "\\"]
@@ -73,7 +73,7 @@ def settings(home: Path, ollama: FakeOllamaServer, searxng: FakeSearxng, open_kb
     return load_settings(
         environ={
             "ASSISTANT_HOME": str(home),
-            "OLLAMA_HOST": ollama.url,
+            "OLLAMA_HOST": ollama.url(),
             "ASSISTANT_SEARCH_ENGINE": "searxng",
             "ASSISTANT_SEARXNG_URL": searxng.url(),
             "ASSISTANT_WEB_BUDGET": "3",

@@ -27,7 +27,7 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status import StatusBar
 
 from corpus import write_files
-from fake_ollama import Reply
+from fakes.ollama import Reply
 
 
 async def type_question(pilot, text: str) -> None:
@@ -87,7 +87,8 @@ async def test_a_failed_question_stays_with_its_error_and_retries(settings, olla
         (message,) = app.screen.query(ChatMessage)
         assert message.error and "crashed" in str(message.stats.render())
         status = app.screen.query_one(StatusBar)
-        assert status.tokens_per_second is None and "Ctrl+R" in status.state
+        await wait_until(pilot, lambda: "Ctrl+R" in status.state)  # set just after the message
+        assert status.tokens_per_second is None
         saved = app.session.open_conversation(app.conversation_id)[1]
         assert saved[0].error and saved[0].question == "你好？"
         await pilot.press("ctrl+r")

@@ -39,7 +39,7 @@ async def test_f3_asks_before_syncing_another_machines_folder_of_the_same_name(
             "ASSISTANT_HOME": str(home_b),
             "ASSISTANT_CHROMA_URL": url,
             "ASSISTANT_EMBEDDER": "minilm",
-            "OLLAMA_HOST": ollama.url,
+            "OLLAMA_HOST": ollama.url(),
         }
     )
     app = make_app(settings)

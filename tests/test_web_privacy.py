@@ -19,9 +19,9 @@ from assistant.web.engines.searxng import SearxngEngine
 from ingest import sync
 
 from corpus import write_files
-from fake_ollama import FakeOllamaServer
-from fake_searxng import FakeSearxng, Hit
-from page_server import PageServer
+from fakes.ollama import FakeOllamaServer
+from fakes.pages import PageServer
+from fakes.searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 
@@ -61,7 +61,7 @@ def test_no_earlier_turn_reaches_the_search_engine_or_the_pages(
     retriever = Retriever(
         kb, engine=SearxngEngine(searxng.url()), web_options=WebOptions(budget=5, policy=pages.policy)
     )
-    assistant = Assistant(OllamaBackend(server.url), lambda name: retriever, options=AskOptions())
+    assistant = Assistant(OllamaBackend(server.url()), lambda name: retriever, options=AskOptions())
     history: list[Turn] = []
     for question, answer, web in turns():
         events = list(assistant.ask(question, web=web, history=history))
@@ -79,4 +79,4 @@ def test_no_earlier_turn_reaches_the_search_engine_or_the_pages(
             for secret in secrets_of(question, answer):
                 assert secret not in sent, secret
     # The model, on this machine, still gets the conversation.
-    assert "Heronsgate" in server.last_chat.raw.decode("utf-8")
+    assert "Heronsgate" in server.last_chat.body.decode("utf-8")

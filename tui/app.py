@@ -152,6 +152,12 @@ class AssistantApp(App):
         self.notify("new conversation")
 
     def action_history(self) -> None:
+        try:
+            self.session.list_conversations()  # opens the store: one it cannot use is said here
+        except Exception as exc:  # e.g. written by a newer version: the chat goes on unsaved
+            self.notify(plain(self.describe(exc)), severity="error", timeout=10, markup=False)
+            return
+
         async def opened(conversation_id: int | None) -> None:
             if conversation_id is None:
                 return

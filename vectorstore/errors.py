@@ -57,8 +57,10 @@ class SourceInUseError(SharedBaseError):
     """A folder's files would be known by a source name that another folder already uses."""
 
 
-class DatabaseNewerError(KnowledgeBaseError):
-    """A database (or a server record) was written by a newer version of the assistant."""
+class DatabaseNewerError(AssistantError):
+    """A database (a knowledge base's index, the conversation store) or a shared base's server
+    record was written by a newer version of the assistant; not a knowledge-base error alone,
+    since the migration runner (vectorstore.migrations) serves the conversation store too."""
 
 
 class ChromaConnectionError(AssistantError):

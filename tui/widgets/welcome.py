@@ -49,9 +49,16 @@ class Welcome(Vertical):
         yield Static("", id="welcome-hint")
         yield ExampleList(id="welcome-examples")
 
+    def on_mount(self) -> None:
+        if self.overview is not None:  # it arrived while the panel was being put together
+            self.show(self.overview)
+
     def show(self, overview: Overview) -> None:
         self.overview = overview
-        self.query_one("#welcome-facts", Static).update(_facts(overview, self.web))
+        facts = self.query("#welcome-facts")
+        if not facts:  # not composed yet (on_mount shows it), or being removed (a new chat)
+            return
+        facts.first(Static).update(_facts(overview, self.web))
         examples = self.query_one(ExampleList)
         examples.clear_options()
         examples.add_options(
@@ -69,8 +76,9 @@ class Welcome(Vertical):
 
     def set_web(self, web: bool) -> None:
         self.web = web
-        if self.overview is not None:
-            self.query_one("#welcome-facts", Static).update(_facts(self.overview, web))
+        facts = self.query("#welcome-facts")
+        if self.overview is not None and facts:
+            facts.first(Static).update(_facts(self.overview, web))
 
     def focus_examples(self) -> bool:
         examples = self.query_one(ExampleList)

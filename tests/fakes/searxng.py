@@ -1,16 +1,15 @@
 """A fake SearxNG instance speaking its JSON API (`GET /search?q=...&format=json`) over loopback.
 
-It records every request, answers with the results a test sets, and can be told to fail: always
-with one status (429 rate limit, 403 JSON disabled, 500), or the first N requests only.
+It answers with the results a test sets (`hits`), and can be told to fail: always with one status
+(429 rate limit, 403 JSON disabled, 500), or the first N requests only.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 
-from loopback import LoopbackServer, RecordedRequest, RecordingHandler
+from .loopback import LoopbackServer, RecordedRequest, Response
 
 
 @dataclass(frozen=True)
@@ -38,11 +37,11 @@ class FakeSearxng(LoopbackServer):
 
     @property
     def searches(self) -> list[RecordedRequest]:
-        return [r for r in self.requests if r.path == "/search"]
+        return self.requests_to("/search")
 
-    def handle_request_for(self, handler: RecordingHandler, request: RecordedRequest) -> None:
+    def answer(self, request: RecordedRequest, response: Response) -> None:
         if request.path != "/search":
-            handler.reply(404, b"Not Found", "text/plain")
+            response.text(404, "Not Found")
             return
         if self.hold is not None:
             self.hold.wait(60)
@@ -50,16 +49,16 @@ class FakeSearxng(LoopbackServer):
             status = self.failures.pop(0) if self.failures else self.status
         if status == 403 or (status is None and request.param("format") != "json"):
             # What SearxNG answers when `json` is not among search.formats in settings.yml.
-            handler.reply(403, b"<html><body>403 Forbidden</body></html>", "text/html")
-            return
-        if status == 429:
-            handler.reply(429, b"Too Many Requests", "text/plain")
-            return
-        if status is not None:
-            handler.reply(status, b"<html><body>Internal Server Error</body></html>", "text/html")
-            return
-        query = request.param("q") or ""
-        body = {
+            response.text(403, "<html><body>403 Forbidden</body></html>", "text/html")
+        elif status == 429:
+            response.text(429, "Too Many Requests")
+        elif status is not None:
+            response.text(status, "<html><body>Internal Server Error</body></html>", "text/html")
+        else:
+            response.json(200, self._results(request.param("q") or ""), "application/json")
+
+    def _results(self, query: str) -> dict:
+        return {
             "query": query,
             "number_of_results": len(self.hits),
             "results": [
@@ -81,4 +80,3 @@ class FakeSearxng(LoopbackServer):
             "suggestions": [],
             "unresponsive_engines": [],
         }
-        handler.reply(200, json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json")

@@ -1,17 +1,52 @@
-"""What a Chroma server holds, read and written with a plain client, as anyone who can reach the
-server could (the `chroma_server` fixture, a real `chroma run` on loopback, is in conftest.py)."""
+"""A real Chroma server on loopback (`chroma_process`; the `chroma_server` fixture in conftest.py
+runs one per module), and what it holds read and written with a plain client, as anyone who can
+reach the server could: the tests of shared bases that must not trust the server."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import pytest
 from chromadb.config import Settings
 
 from vectorstore.chroma import server_client
 from vectorstore.storage.shared.entries import file_id
+
+from .loopback import free_port
+from .processes import served_process
+
+
+@contextmanager
+def chroma_process(folder: Path, port: int | None = None) -> Iterator[str]:
+    """A real `chroma run` on loopback, its data and log under `folder`, until the block ends;
+    yields its URL. `port` None: a free one."""
+    chroma = shutil.which("chroma") or shutil.which("chroma", path=str(Path(sys.executable).parent))
+    if chroma is None:
+        pytest.fail("the `chroma` command is not installed (it comes with the chromadb package)")
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    with (
+        (folder / "server.log").open("w") as log,
+        served_process(
+            [chroma, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(folder / "db")],
+            f"{url}/api/v2/heartbeat",
+            timeout=60,
+            name=f"chroma run (its log: {folder / 'server.log'})",
+            log=log,
+        ),
+    ):
+        yield url
+
+
+# --- What the server holds ----------------------------------------------------------------------
 
 
 def server_collections(url: str) -> dict[str, int]:

@@ -14,7 +14,7 @@ import zlib
 
 from assistant.web import AddressPolicy
 
-from loopback import LoopbackServer, RecordedRequest, RecordingHandler
+from .loopback import LoopbackServer, RecordedRequest, Response
 
 DENGGAO = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>杜甫《登高》赏析</title></head>
@@ -124,7 +124,7 @@ class PageServer(LoopbackServer):
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
 
-    def handle_request_for(self, handler: RecordingHandler, request: RecordedRequest) -> None:
+    def answer(self, request: RecordedRequest, response: Response) -> None:
         path = request.path
         html = "text/html; charset=utf-8"
         pages = {
@@ -133,43 +133,43 @@ class PageServer(LoopbackServer):
             "/injection": INJECTION,
             "/hidden-injection": HIDDEN_INJECTION,
         }
+        redirects = {
+            "/redirect/metadata": "http://169.254.169.254/latest/meta-data",
+            "/redirect/private": "http://10.0.0.1/",
+            "/redirect/elsewhere": self.elsewhere,
+            "/redirect/relative": "/ducks",
+        }
         if path in pages:
-            handler.reply(200, pages[path].encode("utf-8"), html)
+            response.text(200, pages[path], html)
+        elif path in redirects:
+            response.send(302, b"", "text/html", {"Location": redirects[path]})
         elif path == "/gbk":
-            handler.reply(200, GBK_PAGE, "text/html")
+            response.send(200, GBK_PAGE, "text/html")
         elif path == "/bad-charset":
-            handler.reply(200, ENGLISH.encode("utf-8"), "text/html; charset=utf-8mb4")
+            response.text(200, ENGLISH, "text/html; charset=utf-8mb4")
         elif path == "/notes.txt":
-            handler.reply(200, b"Plain notes about ducks and lakes.\n", "text/plain; charset=utf-8")
+            response.text(200, "Plain notes about ducks and lakes.\n")
         elif path == "/slow":
-            self._slow(handler)
+            self._slow(response)
         elif path == "/huge":
-            self._huge(handler)
+            self._huge(response)
         elif path.startswith("/bomb."):
-            self._bomb(handler, path.removeprefix("/bomb."))
+            self._bomb(response, path.removeprefix("/bomb."))
         elif path.startswith("/encoded/"):
             # A page in an encoding we never ask for (the body does not matter: it is refused).
             encoding = path.removeprefix("/encoded/")
-            handler.reply(200, b"\x28\xb5\x2f\xfd" + b"\0" * 64, html, {"Content-Encoding": encoding})
+            response.send(200, b"\x28\xb5\x2f\xfd" + b"\0" * 64, html, {"Content-Encoding": encoding})
         elif path == "/download.bin":
-            handler.reply(200, bytes(range(256)) * 64, "application/octet-stream")
+            response.send(200, bytes(range(256)) * 64, "application/octet-stream")
         elif path == "/image.png":
-            handler.reply(200, PNG, "image/png")
-        elif path == "/redirect/metadata":
-            self._redirect(handler, "http://169.254.169.254/latest/meta-data")
-        elif path == "/redirect/private":
-            self._redirect(handler, "http://10.0.0.1/")
-        elif path == "/redirect/elsewhere":
-            self._redirect(handler, self.elsewhere)
-        elif path == "/redirect/relative":
-            self._redirect(handler, "/ducks")
+            response.send(200, PNG, "image/png")
         elif path == "/chain/0":
-            handler.reply(200, ENGLISH.encode("utf-8"), html)
+            response.text(200, ENGLISH, html)
         elif path.startswith("/chain/"):
             # /chain/N is N redirects away from the article.
-            self._redirect(handler, f"/chain/{int(path.rsplit('/', 1)[1]) - 1}")
+            response.send(302, b"", "text/html", {"Location": f"/chain/{int(path.rsplit('/', 1)[1]) - 1}"})
         else:
-            handler.reply(404, b"<html><body>Not found</body></html>", html)
+            response.text(404, "<html><body>Not found</body></html>", html)
 
     def bomb(self, wbits: int) -> bytes:
         with _BOMBS_LOCK:  # built once per test session: compressing 128 MiB takes a moment
@@ -178,32 +178,26 @@ class PageServer(LoopbackServer):
                 _BOMBS[key] = compressed_bomb(self.bomb_bytes, wbits)
             return _BOMBS[key]
 
-    def _bomb(self, handler: RecordingHandler, kind: str) -> None:
+    def _bomb(self, response: Response, kind: str) -> None:
         wbits, encoding = {"gz": (31, "gzip"), "zlib": (15, "deflate"), "deflate": (-15, "deflate")}[kind]
-        handler.reply(200, self.bomb(wbits), "text/html; charset=utf-8", {"Content-Encoding": encoding})
+        response.send(200, self.bomb(wbits), "text/html; charset=utf-8", {"Content-Encoding": encoding})
 
-    def _redirect(self, handler: RecordingHandler, location: str) -> None:
-        handler.reply(302, b"", "text/html", {"Location": location})
-
-    def _slow(self, handler: RecordingHandler) -> None:
+    def _slow(self, response: Response) -> None:
         # Longer than any budget; small steps so the thread ends when the server stops.
         deadline = time.monotonic() + self.slow_seconds
         while time.monotonic() < deadline and not self.stopping.wait(0.05):
             pass
         if not self.stopping.is_set():
-            handler.reply(200, SLOW_PAGE.encode("utf-8"), "text/html; charset=utf-8")
+            response.text(200, SLOW_PAGE, "text/html; charset=utf-8")
 
-    def _huge(self, handler: RecordingHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Type", "text/html; charset=utf-8")
-        handler.send_header("Content-Length", str(self.huge_bytes))
-        handler.end_headers()
+    def _huge(self, response: Response) -> None:
+        response.start(200, "text/html; charset=utf-8", {"Content-Length": str(self.huge_bytes)})
         piece = (b"<p>" + b"duck " * 200 + b"</p>\n") * 64
         sent = 0
         while sent < self.huge_bytes and not self.stopping.is_set():
             part = piece[: self.huge_bytes - sent]
             try:
-                handler.wfile.write(part)
+                response.write(part)
             except OSError:  # the client stopped reading at its size cap
                 break
             sent += len(part)
