@@ -2,11 +2,12 @@
 file that has not changed is reported as "still failing, unchanged" instead of being read (and
 failing) again on every run.
 
-A failure is remembered with the file's size and modification time as it was, and the readers'
-version: this module's READERS_VERSION, the assistant's version, the read limits and the parser's
+A failure is remembered with the file's size, modification time and content hash as it was, and
+the readers' version: this module's READERS_VERSION, the assistant's version, the read limits and the parser's
 options (OCR on or off). A file whose size or modification time changed, a changed limit setting
-or OCR option, or a new version of the readers reads it again. The table lives in the base's
-index (vectorstore.ingest_memory, migration m005_failed_files).
+or OCR option, or a new version of the readers reads it again; a file whose modification time
+changed but whose bytes did not (touched, copied back) is read and hashed, not parsed. The table
+lives in the base's index (vectorstore.ingest_memory, migration m005_failed_files).
 """
 
 from __future__ import annotations
@@ -74,10 +75,16 @@ class FailureMemory:
             return known
         return None
 
-    def remember(self, key: str, size: int, mtime_ns: int, error: str) -> None:
+    def hash_to_match(self, key: str) -> str:
+        """The content hash file `key` failed with under these readers ("" if none): a reader
+        that finds the same bytes (the file was touched, or copied back) does not parse them."""
+        known = self.known.get(key)
+        return known.content_hash if known is not None and known.readers == self.version else ""
+
+    def remember(self, key: str, size: int, mtime_ns: int, error: str, content_hash: str = "") -> None:
         from vectorstore.ingest_memory import FailedFile
 
-        failure = FailedFile(key, size, mtime_ns, "", error, self.version)
+        failure = FailedFile(key, size, mtime_ns, content_hash, error, self.version)
         self.memory.remember(failure)
         self.known[key] = failure
 

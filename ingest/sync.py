@@ -207,12 +207,16 @@ class _SyncRun:
             if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
                 self.settle(Work(name, "unchanged"))
             elif known := self.failures.unchanged(name, info):
-                self.summary.files_still_failing.append(FileFailure(name, known.error))
-                self.emit(FileDone(name, "failed", error=f"{STILL_FAILING}: {known.error}"))
+                self.still_failing(name, known.error)
             elif info.st_size > limits.max_file_bytes:
                 self.settle(Work(name, "failed", error=limits.too_large(info.st_size)), info)
             else:
-                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link))
+                failed_hash = self.failures.hash_to_match(name)
+                jobs.append(
+                    ReadJob(
+                        name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link, failed_hash
+                    ),
+                )
         return found, jobs
 
     def read(self, jobs: list[ReadJob], pool: ReaderPool) -> None:
@@ -228,6 +232,9 @@ class _SyncRun:
             while jobs:
                 again = []
                 for work in _background(pool.read(jobs)):
+                    if work.still_failing:
+                        self.still_failing_again(work, by_key[work.path])
+                        continue
                     if work.status not in ("added", "updated"):
                         self.settle(work, by_key[work.path])
                         continue
@@ -306,6 +313,19 @@ class _SyncRun:
                     summary.files_skipped_list.append(FileSkip(work.path, work.error))
         self.emit(FileDone(work.path, work.status, error=work.error))
 
+    def still_failing(self, key: str, error: str) -> None:
+        """Report a file that failed before and has not changed, with its error."""
+        self.summary.files_still_failing.append(FileFailure(key, error))
+        self.emit(FileDone(key, "failed", error=f"{STILL_FAILING}: {error}"))
+
+    def still_failing_again(self, work: Work, job: ReadJob) -> None:
+        """A file whose time changed but whose bytes are those that failed: remembered with its
+        new time (not even hashed next time), reported as still failing."""
+        assert self.failures is not None
+        error = self.failures.known[work.path].error
+        self.failures.remember(work.path, job.size, job.mtime_ns, error, work.content_hash)
+        self.still_failing(work.path, error)
+
     def _remember(self, work: Work, seen: ReadJob | os.stat_result | None) -> None:
         if self.failures is None:
             return
@@ -314,7 +334,8 @@ class _SyncRun:
         elif seen is not None:
             size = seen.size if isinstance(seen, ReadJob) else seen.st_size
             mtime_ns = seen.mtime_ns if isinstance(seen, ReadJob) else seen.st_mtime_ns
-            self.failures.remember(work.path, size, mtime_ns, work.error or "unknown error")
+            error = work.error or "unknown error"
+            self.failures.remember(work.path, size, mtime_ns, error, work.content_hash)
 
 
 def embed_pending(

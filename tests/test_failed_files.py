@@ -62,6 +62,27 @@ def test_a_failed_file_is_not_read_again_until_it_changes(open_kb, folder: Path)
     assert set(kb.memory.failures()) == {str(folder / "empty.txt")}
 
 
+def test_a_touched_file_with_the_same_bytes_is_hashed_not_parsed(open_kb, folder: Path) -> None:
+    kb = open_kb()
+    sync(kb, folder)
+    blob = folder / "blob.dat"
+    remembered = kb.memory.failures()[str(blob)]
+    assert remembered.content_hash  # the reader got as far as hashing it
+    stat = blob.stat()
+    os.utime(blob, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))  # touched: same bytes
+    touched = sync(kb, folder)
+    assert touched.files_failed == [] and names(touched.files_still_failing) == {"blob.dat", "empty.txt"}
+    [again] = [f for f in touched.files_still_failing if f.path.endswith("blob.dat")]
+    assert again.error == remembered.error
+    now = kb.memory.failures()[str(blob)]
+    assert now.mtime_ns == stat.st_mtime_ns + 5_000_000_000 and now.content_hash == remembered.content_hash
+
+    blob.write_bytes(BINARY[::-1])  # other bytes, still binary: parsed again, fails anew
+    changed = sync(kb, folder)
+    assert names(changed.files_failed) == {"blob.dat"} and names(changed.files_still_failing) == {"empty.txt"}
+    assert kb.memory.failures()[str(blob)].content_hash != remembered.content_hash
+
+
 def test_a_changed_limit_parser_option_or_reader_version_retries(open_kb, folder: Path, monkeypatch) -> None:
     kb = open_kb()
     sync(kb, folder)
