@@ -1,12 +1,16 @@
 """Latency of one knowledge-base query (query embedding included) at 10,000 and 100,000 chunks.
 
-The bases hold real Chinese and English passages (sentences of ../shared/data, recombined) in
-the FTS5 index, and 384-dimensional vectors in Chroma. Embedding 100,000 passages with the
-default embedder would take hours on this machine, so the stored vectors are random unit
-vectors: the HNSW search does the same work (random vectors are its hardest case), and the
-query is embedded for real by the base's embedders (e5, the default, and MiniLM for the English index,
-which holds the English half of the passages, when the query is English). Built bases are
+The bases hold real Chinese and English passages (sentences of ../shared/data and of the English
+dev sets, recombined) in the FTS5 index, and 384-dimensional vectors in Chroma. Embedding 100,000
+passages with the default embedder would take hours on this machine, so the stored vectors are
+random unit vectors: the HNSW search does the same work (random vectors are its hardest case), and
+the query is embedded for real by the base's embedders (e5, the default, and MiniLM for the English
+index, which holds the English half of the passages, when the query is English). Built bases are
 cached in benchmarks/.work.
+
+Queries alternate a Chinese one (CMRC 2018 questions) and an English one (Cranfield queries,
+apidocs summaries and questions about the IBM article in turn, each asked once), each over
+passages made of the sentences they were written about.
 
     python -m benchmarks.latency [--sizes 10000,100000] [--queries 200]
 """
@@ -25,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.retrieval import KBRetriever
-from benchmarks.common import SHARED_DATA, load_cmrc, machine
+from benchmarks.common import SHARED_DATA, load_apidocs, load_cmrc, load_cranfield, machine
 from vectorstore import FileRecord, KnowledgeBase, StoredChunk
 from vectorstore.kb import english_index_wanted
 from vectorstore.text import segment
@@ -34,17 +38,20 @@ WORK = Path(__file__).resolve().parent / ".work"
 PER_FILE = 100
 #: The default embedder; random vectors stand in for its passage vectors.
 EMBEDDER = "e5"
+#: Bump when `passages` changes: bases built from the earlier passages are then built again.
+#: 2: English sentences of Cranfield and apidocs beside the IBM article (it alone gave 27).
+CORPUS = 2
 
 
 def passages(n: int, seed: int = 7) -> list[tuple[str, str]]:
-    """`n` passages, half Chinese, half English, recombined from sentences of ../shared/data, each
-    with its search tokens (segmented sentence by sentence, as an ingest's readers would segment
-    them, but each sentence once: segmenting 100,000 passages takes a core 20 minutes)."""
+    """`n` passages, half Chinese, half English, recombined from sentences of ../shared/data and
+    the English dev sets, each with its search tokens (segmented sentence by sentence, as an
+    ingest's readers would segment them, but each sentence once: segmenting 100,000 passages takes
+    a core 20 minutes)."""
     zh_text = "".join(p.read_text(encoding="utf-8") for p in (SHARED_DATA / "docs" / "zh").glob("*.md"))
     zh_text += "".join(load_cmrc()[0])
     zh = sorted(set(re.findall(r"[^。！？\n]+[。！？]", zh_text)))
-    en_text = (SHARED_DATA / "docs" / "wiki.md").read_text(encoding="utf-8")
-    en = sorted(set(re.findall(r"[A-Z][^.!?\n]{20,}[.!?]", en_text)))
+    en = english_sentences()
     tokens = {s: " ".join(segment(s)) for s in zh + en}
     rng = random.Random(seed)
     out = []
@@ -55,7 +62,15 @@ def passages(n: int, seed: int = 7) -> list[tuple[str, str]]:
     return out
 
 
-#: Varied English questions about the English passages' article (IBM), no two alike.
+def english_sentences() -> list[str]:
+    """The distinct sentences of the IBM article (../shared/data/docs/wiki.md), the Cranfield
+    abstracts and the apidocs documents (about 19,000)."""
+    texts = [(SHARED_DATA / "docs" / "wiki.md").read_text(encoding="utf-8")]
+    texts += load_cranfield()[0] + load_apidocs()[0]
+    return sorted({s for text in texts for s in re.findall(r"[A-Za-z][^.!?\n]{20,}[.!?]", text)})
+
+
+#: Varied English questions about the IBM article, no two alike.
 ENGLISH_QUERIES = (
     "When was IBM founded?",
     "Who invented the punched card tabulator?",
@@ -100,15 +115,31 @@ ENGLISH_QUERIES = (
 )
 
 
-def mixed_queries(n: int, english: Sequence[str] = ENGLISH_QUERIES) -> list[str]:
-    """`n` queries alternating a CMRC question (Chinese) and an English question (the next of
-    `english`, about the English passages' article; repeated only after all were asked)."""
+def english_queries() -> list[str]:
+    """English queries about the English passages' sentences, no two alike: a Cranfield query, an
+    apidocs summary and a question about the IBM article in turn (ASCII only, so that a query's
+    language is told by `str.isascii`), until the shortest source runs out, then the other two."""
+    sources = [
+        [q for q, _ in load_cranfield()[1]],
+        [q for q, _ in load_apidocs()[1]][::5],  # every fifth: neighbours are one module's
+        list(ENGLISH_QUERIES),
+    ]
+    out: list[str] = []
+    for i in range(max(map(len, sources))):
+        out += [source[i] for source in sources if i < len(source) and source[i].isascii()]
+    return list(dict.fromkeys(out))
+
+
+def mixed_queries(n: int, english: Sequence[str] | None = None) -> list[str]:
+    """`n` queries alternating a CMRC question (Chinese) and an English one (the next of `english`,
+    default `english_queries()`; repeated only after all were asked)."""
     cmrc = [q for q, _ in load_cmrc()[1]]
+    english = english or english_queries()
     return [english[(i // 2) % len(english)] if i % 2 else cmrc[i // 2] for i in range(n)]
 
 
 def build(size: int) -> Path:
-    home = WORK / f"latency-{size}-{EMBEDDER}"
+    home = WORK / f"latency-{size}-{EMBEDDER}-{CORPUS}"
     if (home / ".complete").exists():
         return home
     texts = passages(size)

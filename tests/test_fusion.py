@@ -3,6 +3,9 @@ not know the query's language."""
 
 from __future__ import annotations
 
+import random
+import statistics
+
 import pytest
 
 from assistant.retrieval.fusion import (
@@ -17,6 +20,7 @@ from assistant.retrieval.fusion import (
     weighted_rrf,
     zscores,
 )
+from assistant.retrieval.fusion import _cjk_share as cjk_share
 
 ENGLISH_ONLY = frozenset({"en"})
 
@@ -67,6 +71,32 @@ def test_zscores_measure_distance_from_the_rest_of_the_list() -> None:
     peaked = zscores(ranked("a", "b", "c", "d", scores=[0.9, 0.2, 0.19, 0.18]))
     flat = zscores(ranked("a", "b", "c", "d", scores=[0.21, 0.2, 0.19, 0.18]))
     assert peaked["a"] > 10 * flat["a"]
+
+
+def test_zscores_spread_is_the_population_standard_deviation() -> None:
+    rng = random.Random(3)
+    for n in (3, 4, 10, 40):
+        scores = sorted((rng.uniform(-20, 20) for _ in range(n)), reverse=True)
+        rest = scores[1:]
+        expected = (scores[0] - statistics.fmean(rest)) / statistics.pstdev(rest)
+        assert zscores(ranked(*map(str, range(n)), scores=scores))["0"] == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "share"),
+    [
+        ("", 0.0),
+        ("1234 !?", 0.0),
+        ("Plain English words only.", 0.0),
+        ("café au lait", 0.0),
+        ("北京是首都", 1.0),
+        ("北京 is the capital", 2 / 14),  # two CJK letters of fourteen
+        ("東京タワー and 서울", 7 / 10),  # kanji, katakana and hangul are CJK letters
+        ("ＡＢＣ全角", 2 / 5),  # full-width Latin letters are letters, not CJK
+    ],
+)
+def test_cjk_share_counts_cjk_letters_among_all_letters(text: str, share: float) -> None:
+    assert cjk_share(text) == pytest.approx(share)
 
 
 @pytest.mark.parametrize(

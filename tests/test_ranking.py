@@ -4,7 +4,10 @@ passages shown; `KBRetriever.search` is exactly the two, so the benchmarks measu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
+
+import pytest
 
 from assistant.retrieval.candidates import Candidates, DenseIndex, DenseList, Passage, gather
 from assistant.retrieval.dictionary import QueryTranslation
@@ -66,6 +69,44 @@ def test_a_translation_is_searched_as_segmented_terms() -> None:
     index.asked.clear()
     found = gather(index, "the dog sleeps", 40, translate=lambda q: QueryTranslation({"dog": ()}))
     assert not [a for a in index.asked if a[0] == "terms"] and found.translated == []
+
+
+def test_the_translated_search_runs_beside_the_own_words_search() -> None:
+    index = FakeIndex()
+    pool = ThreadPoolExecutor(max_workers=3)
+
+    def submit(fn, *args):
+        index.asked.append(("submitted", getattr(fn, "__name__", "") or fn.args[0]))  # dense: a partial
+        return pool.submit(fn, *args)
+
+    translate = lambda q: QueryTranslation({"dog": ("狗",)})  # noqa: E731
+    try:
+        found = gather(index, "the dog sleeps", 40, submit, translate)
+    finally:
+        pool.shutdown()
+    # Every search but the one for the query's own words went to the executor before that one ran.
+    submitted = [a[1] for a in index.asked if a[0] == "submitted"]
+    assert submitted == ["main", "english", "lexical_search_terms"]
+    first_own = [a[0] for a in index.asked].index("lexical")
+    assert all(i < first_own for i, a in enumerate(index.asked) if a[0] == "submitted")
+    assert [p.id for p in found.translated] == ["zh1"] and [p.id for p in found.lexical] == ["en1"]
+
+
+def test_a_failing_search_is_raised_where_the_lists_are_collected() -> None:
+    def broken(query: str, k: int) -> list[Passage]:
+        raise RuntimeError("vectors unreachable")
+
+    for pool in (None, ThreadPoolExecutor(max_workers=2)):
+        index = FakeIndex()
+        index.dense_indexes = lambda: [DenseIndex(None, broken)]  # type: ignore[method-assign]
+        try:
+            with pytest.raises(RuntimeError, match="vectors unreachable"):
+                gather(index, "dog", 40, pool.submit if pool else None)
+        finally:
+            if pool:
+                pool.shutdown()
+        # With or without an executor, the query's own words were searched before the error.
+        assert ("lexical", "dog", 40) in index.asked
 
 
 def test_feedback_asks_again_with_the_query_expanded_by_its_best_hits() -> None:

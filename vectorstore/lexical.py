@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .lexical_search import LexicalSearcher
 from .migrations import Migrations, run_script
 from .text import query_terms, segment
 
@@ -147,6 +148,8 @@ class LexicalIndex:
         except BaseException:
             self.db.close()
             raise
+        #: Searches read on connections of their own (vectorstore.lexical_search).
+        self.searcher = LexicalSearcher(path)
 
     def _retokenize_if_outdated(self) -> None:
         """Rebuild the FTS rows once when the segmentation (vectorstore.text) has changed."""
@@ -161,6 +164,7 @@ class LexicalIndex:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('tokenizer', ?)", (TOKENIZER_VERSION,))
 
     def close(self) -> None:
+        self.searcher.close()
         self.db.close()
 
     # --- meta -------------------------------------------------------------------------------
@@ -375,19 +379,11 @@ class LexicalIndex:
         return self.search_terms(query_terms(query), k)
 
     def search_terms(self, terms: Sequence[str], k: int = 10) -> list[LexicalHit]:
-        """BM25 for search terms already segmented and normalised (as `query_terms` makes them)."""
-        if not terms:
-            return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        rows = self.db.execute(
-            """SELECT c.id, c.text, c.metadata, bm25(chunks_fts) AS rank, c.embedded
-               FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid
-               WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?""",
-            (match, k),
-        ).fetchall()
-        # FTS5's bm25() is negative, lower is better; flip it so higher is better everywhere.
-        return [LexicalHit(r[0], r[1], json.loads(r[2]), -r[3], bool(r[4])) for r in rows]
-
+        """BM25 for search terms already segmented and normalised (as `query_terms` makes them),
+        at a bounded cost: terms found in a large share of the passages may be left out or
+        sampled (vectorstore.lexical_search)."""
+        hits = self.searcher.search(terms, k)
+        return [LexicalHit(h.id, h.text, h.metadata, h.score, h.embedded) for h in hits]
 
     def tokens(self, ids: Sequence[str]) -> dict[str, list[str]]:
         """The indexed search tokens of chunks `ids` (for feedback on what a query found)."""

@@ -98,26 +98,25 @@ def gather(
     """Each retriever's `depth` best passages for `query`.
 
     An optional dense index whose embedder cannot read the query's language is never asked (nor
-    its model loaded). `submit` (an executor's) runs the dense searches beside the lexical one.
-    With `translate`, the lexical index is also asked for the query's words in the other language;
-    with `feedback`, the lexical list is that of the query expanded by its best hits (RM3).
+    its model loaded). With `translate`, the lexical index is also asked for the query's words in
+    the other language; with `feedback`, the lexical list is that of the query expanded by its
+    best hits (RM3). `submit` (an executor's) runs the dense searches and the translated one
+    beside the search for the query's own words.
     """
     wanted = [d for d in index.dense_indexes() if not d.optional or language_coverage(query, d.languages)]
-    if submit is None:
-        pending = [(d, _done(d.search(query, depth))) for d in wanted]
-    else:
-        pending = [(d, submit(d.search, query, depth)) for d in wanted]
+    pending = [(d, _start(submit, d.search, query, depth)) for d in wanted]
+    translation = translate(query) if translate is not None else None
+    translated: Future | None = None
+    if translation:
+        terms = list(dict.fromkeys(t for term in translation.terms for t in query_terms(term)))
+        translated = _start(submit, index.lexical_search_terms, terms, depth)
     lexical = [_passage(h) for h in index.lexical_search(query, depth)]
     if feedback and lexical:
         lexical = _with_feedback(index, query, lexical, depth)
-    translation = translate(query) if translate is not None else None
-    translated: list[Passage] = []
-    if translation:
-        terms = list(dict.fromkeys(t for term in translation.terms for t in query_terms(term)))
-        translated = [_passage(h) for h in index.lexical_search_terms(terms, depth)]
     dense = [DenseList([_passage(h) for h in future.result()], d.languages) for d, future in pending]
+    found = [_passage(h) for h in translated.result()] if translated is not None else []
     words = translation.words if translation else {}
-    return Candidates(lexical, dense, translated, words)
+    return Candidates(lexical, dense, found, words)
 
 
 def _with_feedback(index: CandidateIndex, query: str, lexical: list[Passage], depth: int) -> list[Passage]:
@@ -131,7 +130,14 @@ def _passage(hit: Hit) -> Passage:
     return Passage(hit.id, hit.text, hit.score, hit.metadata, bool(getattr(hit, "embedded", True)))
 
 
-def _done(value: Any) -> Future:
+def _start(submit: Submit | None, fn: Callable[..., Any], *args: Any) -> Future:
+    """`fn(*args)` run by `submit`, or here and now without one; either way its error is raised
+    by the future's `result()`, where the caller reads it."""
+    if submit is not None:
+        return submit(fn, *args)
     future: Future = Future()
-    future.set_result(value)
+    try:
+        future.set_result(fn(*args))
+    except Exception as exc:
+        future.set_exception(exc)
     return future

@@ -57,8 +57,10 @@ class KBRetriever:
         self.kb = kb
         self.options = options or RetrievalOptions()
         self.reranker = reranker
-        # One worker per dense index: query embeddings and HNSW searches overlap the FTS query.
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense")
+        # One worker per dense index and one for the translated keyword search: query embeddings,
+        # HNSW searches and the second FTS query overlap the first (SQLite and the models release
+        # Python's lock while they work).
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="retrieval")
         # The dictionary loads in the background (about a second) while the rest starts up.
         self._dictionary = self._pool.submit(dictionary) if self.options.cross_lingual else None
 
