@@ -18,8 +18,11 @@ import numpy as np
 DET_SIDE = 1280
 #: Lines the angle classifier looks at to decide whether a page is upside down.
 CLS_SAMPLE = 16
-#: Lines recognised both ways round when the classifier's vote needs checking.
+#: Lines recognised both ways round when the classifier's vote needs checking, each cut to at
+#: most this many times its height (a dozen characters tell which way up a line reads, and the
+#: whole lines cost a vertical page a third of its CPU).
 VERIFY_SAMPLE = 4
+VERIFY_SPAN = 12
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,13 @@ class OcrEngine:
             "Det.limit_side_len": det_side,
             "EngineConfig.onnxruntime.intra_op_num_threads": threads,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            # ONNX Runtime's memory arena reuses buffers between the many differently shaped
+            # inputs of a page (5-10% less CPU, measured).
+            "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+            # One line per recognition run: a batch pads every line to its widest, and batching
+            # equal lines saved nothing (recognition CPU per page 25-50% lower than batches of 6,
+            # same text; benchmarks/RESULTS.md).
+            "Rec.rec_batch_num": 1,
             **_shipped_models(),
             **(models or {}),
         }
@@ -92,7 +102,8 @@ class OcrEngine:
         return sum(votes) > 0
 
     def _reads_better_flipped(self, crops: list[np.ndarray]) -> bool:
-        sample = sorted(crops, key=lambda c: c.shape[1], reverse=True)[:VERIFY_SAMPLE]
+        longest = sorted(crops, key=lambda c: c.shape[1], reverse=True)[:VERIFY_SAMPLE]
+        sample = [np.ascontiguousarray(c[:, : VERIFY_SPAN * c.shape[0]]) for c in longest]
         upright = self._ocr.recognize_txt(sample).scores
         turned = self._ocr.recognize_txt([np.ascontiguousarray(np.rot90(c, 2)) for c in sample]).scores
         return sum(turned) > sum(upright)
@@ -102,13 +113,20 @@ def _is_tall(box: np.ndarray) -> bool:
     return np.linalg.norm(box[3] - box[0]) > 1.5 * np.linalg.norm(box[1] - box[0])
 
 
+#: The detector quantized to int8 (benchmarks/ocr_quantize.py builds it from the wheel's float
+#: model): a third of the detection CPU, the same lines found (benchmarks/RESULTS.md).
+DET_INT8 = Path(__file__).parent / "models" / "PP-OCRv6_det_small_int8.onnx"
+
+
 def _shipped_models() -> dict[str, str]:
-    """Paths of the models inside the rapidocr wheel, so that RapidOCR never looks online."""
+    """Paths of the models inside the rapidocr wheel (the detector: ours, when installed), so that
+    RapidOCR never looks online."""
     import rapidocr
 
     folder = Path(rapidocr.__file__).parent / "models"
+    detector = DET_INT8 if DET_INT8.is_file() else folder / "PP-OCRv6_det_small.onnx"
     return {
-        "Det.model_path": str(folder / "PP-OCRv6_det_small.onnx"),
+        "Det.model_path": str(detector),
         "Rec.model_path": str(folder / "PP-OCRv6_rec_small.onnx"),
         "Cls.model_path": str(folder / "ch_ppocr_mobile_v2.0_cls_mobile.onnx"),
     }

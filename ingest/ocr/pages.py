@@ -16,7 +16,7 @@ from .layout import LOW_CONFIDENCE, PageText
 
 #: Changes when the engine or the layout would read a page differently: older cache entries are
 #: then ignored.
-CACHE_VERSION = "rapidocr3-v6s-1"
+CACHE_VERSION = "rapidocr3-v6s-det8-2"
 #: A page whose share of doubtful characters is above this is reported.
 DOUBTFUL_SHARE = 0.2
 
