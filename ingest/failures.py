@@ -3,7 +3,8 @@ file that has not changed is reported as "still failing, unchanged" instead of b
 failing) again on every run.
 
 A failure is remembered with the file's size, modification time and content hash as it was, and
-the readers' version: this module's READERS_VERSION, the assistant's version, the read limits and the parser's
+the readers' version: this module's READERS_VERSION, the assistant's version, the OCR engine's
+version (its page cache's, ingest.ocr.pages.CACHE_VERSION), the read limits and the parser's
 options (OCR on or off). A file whose size or modification time changed, a changed limit setting
 or OCR option, or a new version of the readers reads it again; a file whose modification time
 changed but whose bytes did not (touched, copied back) is read and hashed, not parsed. The table
@@ -52,8 +53,13 @@ def _parser_id(parser: Callable) -> str:
 
 def readers_version(limits: ReadLimits, parser: Callable) -> str:
     """The version a failure is remembered under: a change to any part retries the file."""
+    from .ocr.pages import CACHE_VERSION as OCR_VERSION
+
     limit_text = ",".join(f"{k}={v:g}" for k, v in asdict(limits).items())
-    return f"readers {READERS_VERSION}; assistant {_assistant_version()}; {limit_text}; {_parser_id(parser)}"
+    return (
+        f"readers {READERS_VERSION}; assistant {_assistant_version()}; ocr {OCR_VERSION}; "
+        f"{limit_text}; {_parser_id(parser)}"
+    )
 
 
 class FailureMemory:

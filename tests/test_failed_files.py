@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import ingest.failures
+import ingest.ocr.pages
 from assistant.cli import app
 from ingest import ReadLimits, sync
 from ingest.failures import STILL_FAILING
@@ -96,6 +97,9 @@ def test_a_changed_limit_parser_option_or_reader_version_retries(open_kb, folder
     off = partial(parse, ocr=OcrOptions(enabled=False))
     assert sync(kb, folder, parser=off).files_still_failing == []  # OCR turned off: tried again
     monkeypatch.setattr(ingest.failures, "READERS_VERSION", "a newer reader")
+    assert sync(kb, folder, parser=off).files_still_failing == []
+    assert len(sync(kb, folder, parser=off).files_still_failing) == 2
+    monkeypatch.setattr(ingest.ocr.pages, "CACHE_VERSION", "a newer OCR engine")
     assert sync(kb, folder, parser=off).files_still_failing == []
 
 
