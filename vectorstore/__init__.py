@@ -20,6 +20,7 @@ _EXPORTS = {
     "list_kbs": "kb",
     "remove_kb": "kb",
     "unlock_kb": "kb",
+    "NoSuchKnowledgeBaseError": "errors",
     "SharedBaseError": "errors",
     "SourceInUseError": "errors",
     "FileRecord": "lexical",

@@ -84,10 +84,11 @@ class KBRetriever:
         """The `k` best passages for `query`, best first (labels are assigned by the caller).
         `vector`: the query already embedded by the base's embedder (not embedded again)."""
         found = self.candidates(query, k, vector=vector)
-        return [_source(r) for r in rank(query, found, k, self.options, self.reranker)]
+        ranked = rank(query, found, k, self.options, self.reranker)
+        return [_source(r, self.kb.display_path(str(r.passage.metadata.get("source", "")))) for r in ranked]
 
 
-def _source(ranked: RankedPassage) -> Source:
+def _source(ranked: RankedPassage, path: str = "") -> Source:
     hit = ranked.passage
     meta = hit.metadata
     return Source(
@@ -101,4 +102,5 @@ def _source(ranked: RankedPassage) -> Source:
         page=meta.get("page"),
         heading=str(meta.get("heading", "")),
         extra={"ocr": True} if meta.get("ocr") else {},
+        path=path,
     )

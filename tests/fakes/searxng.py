@@ -6,6 +6,7 @@ It answers with the results a test sets (`hits`), and can be told to fail: alway
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from .loopback import LoopbackServer, RecordedRequest, Response
@@ -28,6 +29,8 @@ class FakeSearxng(LoopbackServer):
         self.status: int | None = None
         #: Statuses for the next requests, one each, before answering normally.
         self.failures: list[int] = []
+        #: When set, a search waits (up to 60 s) until this event is set before it answers.
+        self.hold: threading.Event | None = None
 
     def fail_times(self, n: int, status: int = 500) -> None:
         self.failures = [status] * n
@@ -40,6 +43,8 @@ class FakeSearxng(LoopbackServer):
         if request.path != "/search":
             response.text(404, "Not Found")
             return
+        if self.hold is not None:
+            self.hold.wait(60)
         with self.lock:
             status = self.failures.pop(0) if self.failures else self.status
         if status == 403 or (status is None and request.param("format") != "json"):

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Header, Label, Switch
 from textual.worker import Worker, WorkerState
 
 from assistant.chat.events import AnswerDelta, AnswerStats, Final, Notice, ReasoningDelta, SourcesFound
+from assistant.chat.presentation import counted
 from assistant.chat.prompt import Turn
 from assistant.conversations import Exchange
 
@@ -213,7 +214,7 @@ class ChatScreen(Screen):
                     severity = {"info": "information", "warning": "warning", "error": "error"}[event.level]
                     self.notify(plain(event.text), severity=severity, timeout=8, markup=False)
                 elif isinstance(event, SourcesFound):
-                    run.sources = f"{len(event.sources)} sources · "
+                    run.sources = f"{counted(len(event.sources), 'source')} · "
                     self.status.state = f"{run.sources}answering…"
                 elif isinstance(event, Final):
                     run.final = event

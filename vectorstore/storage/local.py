@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from ..chroma import embedded_client
-from ..errors import KnowledgeBaseBusyError, KnowledgeBaseError
+from ..errors import KnowledgeBaseBusyError, NoSuchKnowledgeBaseError
 from ..lexical import FileRecord, LexicalIndex, StoredChunk
 from .protocol import Confirm, WriteGuard
 
@@ -40,17 +40,16 @@ class LocalStore:
     def open(self, name: str, *, create: bool) -> LocalStorage:
         folder = self.root / name
         if not create and not (folder / "kb.sqlite").is_file():
-            known = ", ".join(self.names()) or "none yet"
-            raise KnowledgeBaseError(
-                f"no knowledge base named '{name}' (known: {known}); "
-                f"create it with `assistant ingest PATH --kb {name}`"
-            )
+            raise self.not_found(name)
         return LocalStorage(name, folder)
+
+    def not_found(self, name: str) -> NoSuchKnowledgeBaseError:
+        return NoSuchKnowledgeBaseError(name, self.names(), where=f"in {self.root}")
 
     def remove(self, name: str) -> None:
         folder = self.root / name
         if not (folder / "kb.sqlite").is_file():
-            raise KnowledgeBaseError(f"no knowledge base named '{name}' in {self.root}")
+            raise self.not_found(name)
         with FileLock(folder, name=name):
             shutil.rmtree(folder / "chroma", ignore_errors=True)
             for entry in folder.iterdir():
@@ -61,7 +60,7 @@ class LocalStore:
     def writer(self, name: str) -> WriteGuard | None:
         folder = self.root / name
         if not (folder / "kb.sqlite").is_file():
-            raise KnowledgeBaseError(f"no knowledge base named '{name}' in {self.root}")
+            raise self.not_found(name)
         try:
             with FileLock(folder, name=name):
                 return None
