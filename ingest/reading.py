@@ -51,6 +51,9 @@ class ReadJob:
     #: The content hash this file had when it last failed with these readers (ingest.failures):
     #: the same bytes fail again without being parsed.
     failed_hash: str = ""
+    #: Unchanged in the base, read again only to check it with secret rules it was not checked
+    #: with (ingest.sync): it is parsed and checked, and stays unchanged unless it holds a secret.
+    recheck_secrets: bool = False
 
 
 @dataclass
@@ -158,6 +161,8 @@ def read_document(
         return Work(key, "failed", error=str(exc))
     digest = content_hash(data)
     if old and old.content_hash == digest:
+        if job.recheck_secrets and (secret := _secret_in(job, data, limits, parser, secrets)):
+            return Work(key, "skipped", error=secret)
         record = FileRecord(key, digest, job.size, job.mtime_ns, old.title, old.kind, old.chunk_ids)
         return Work(key, "unchanged", record=record)
     if job.failed_hash == digest:  # touched or copied back, same bytes: it fails as before
@@ -168,6 +173,20 @@ def read_document(
     if work.status == "failed":
         work.content_hash = digest
     return work
+
+
+def _secret_in(
+    job: ReadJob, data: bytes, limits: ReadLimits, parser: Parser, secrets: SecretRules | None
+) -> str | None:
+    """Why an indexed file's text holds a secret by the current rules, or None (also when it
+    cannot be parsed now: it stays as it was indexed)."""
+    try:
+        if kind_of(job.path) in _ZIP_KINDS and data.startswith(ZIP_MAGIC):
+            check_expansion(data, limits)
+        _, doc = parser(job.path, data)
+    except (NothingToIndexError, UnreadableFileError, LimitExceededError):
+        return None
+    return (secrets or SecretRules()).content_reason(f"{doc.title}\n{doc.text}")
 
 
 def _parse_and_chunk(

@@ -192,6 +192,8 @@ class _SyncRun:
         self.emit(SyncStarted(path_key(root), len(found)))
         self.manifest = self.kb.files(under=under)
         self.failures = FailureMemory(self.kb.memory, readers_version(limits, parser), under)
+        # Files indexed before the secret rules were what they are now are read once more.
+        recheck = self.kb.memory.secrets_checked(under) != (secrets or SecretRules()).content_version
         jobs: list[ReadJob] = []
         for f in found:
             name = self.key(f.path)
@@ -204,7 +206,7 @@ class _SyncRun:
                 self.settle(Work(name, "failed", error=f"cannot read: {exc.strerror or exc}"))
                 continue
             old = self.manifest.get(name)
-            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
+            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns and not recheck:
                 self.settle(Work(name, "unchanged"))
             elif known := self.failures.unchanged(name, info):
                 self.still_failing(name, known.error)
@@ -214,7 +216,8 @@ class _SyncRun:
                 failed_hash = self.failures.hash_to_match(name)
                 jobs.append(
                     ReadJob(
-                        name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link, failed_hash
+                        name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link, failed_hash,
+                        recheck_secrets=recheck,
                     ),
                 )
         return found, jobs
@@ -474,6 +477,7 @@ def sync(
             kb.memory.add_folder(path_key(root if root.is_dir() else root.parent))
         found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets, parser=parser)
         run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
+        kb.memory.set_secrets_checked(under, (secrets or SecretRules()).content_version)
         run.remove_missing(found)
         # Everything is committed: the base answers searches now, lexically. Embedding comes
         # last and covers what any earlier, interrupted sync of this base left pending.

@@ -6,7 +6,8 @@
   the readers' version), so that the next ingest reports them as still failing without reading
   them again, until the file, a limit setting or the readers change.
 
-The tables come from the index's migrations (`m004_ingested_folders`, `m005_failed_files`).
+The tables come from the index's migrations (`m004_ingested_folders`, `m005_failed_files`,
+`m006_secret_checks`: the secret rules' version each folder's files were last checked with).
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ class IngestMemory:
 
     def folders(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT path FROM folders ORDER BY length(path), path")]
+
+    # --- secret checks ---------------------------------------------------------------------
+    def secrets_checked(self, folder: str) -> str | None:
+        """The secret rules' version the files under `folder` were last checked with, if any."""
+        row = self.db.execute("SELECT rules FROM secret_checks WHERE folder = ?", (folder,)).fetchone()
+        return row[0] if row else None
+
+    def set_secrets_checked(self, folder: str, rules: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO secret_checks VALUES (?, ?)", (folder, rules))
 
     # --- failures --------------------------------------------------------------------------
     def failures(self, under: str | None = None) -> dict[str, FailedFile]:

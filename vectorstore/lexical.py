@@ -101,6 +101,13 @@ def m005_failed_files(db: sqlite3.Connection) -> None:
     )
 
 
+@migrations
+def m006_secret_checks(db: sqlite3.Connection) -> None:
+    # Which version of the secret rules the files under each synced folder were last checked
+    # with: an ingest reads the unchanged files again when the rules changed (ingest.sync).
+    db.execute("CREATE TABLE secret_checks (folder TEXT PRIMARY KEY, rules TEXT NOT NULL)")
+
+
 @dataclass(frozen=True)
 class FileRecord:
     path: str
