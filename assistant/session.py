@@ -122,13 +122,8 @@ class Session:
     def search(self, query: str, *, kb: str | None = None, k: int = 6, web: bool = False) -> Retrieval:
         """The ranked, labelled sources for `query` from base `kb` (and the web if `web`)."""
         name = kb or self.settings.kb
-        if not web and name not in self.knowledge_bases():
-            from vectorstore import KnowledgeBaseError
-
-            raise KnowledgeBaseError(
-                f"no knowledge base named '{name}'; ingest one (`assistant ingest PATH --kb {name}`) "
-                "or use --web"
-            )
+        if not web:
+            self.require_kb(name, alternative=", or search the web alone with --web")
         return self.retrievers(name).search(query, k=k, web=web)
 
     def read_passage(
@@ -341,6 +336,16 @@ class Session:
         from vectorstore.bases import list_kbs
 
         return list_kbs(self.settings.home, self.settings.chroma_url)
+
+    def require_kb(self, name: str, *, alternative: str = "") -> None:
+        """Raise NoSuchKnowledgeBaseError, which lists the existing bases, unless base `name`
+        exists; `alternative` ends its message with another way to go on."""
+        existing = self.knowledge_bases()
+        if name not in existing:
+            from vectorstore import NoSuchKnowledgeBaseError
+
+            where = f"on the Chroma server at {self.settings.chroma_url}" if self.settings.chroma_url else ""
+            raise NoSuchKnowledgeBaseError(name, existing, where=where, alternative=alternative)
 
     def overview(self, kb: str, model: str | None = None) -> Overview:
         """What the first-run screen shows: the model in use or the command that gets one, the

@@ -48,6 +48,12 @@ class ReadJob:
     identity: tuple[int, int] | None = None
     #: Whether `path` is a link (to a file inside the folder, or followed on request).
     link: bool = False
+    #: The content hash this file had when it last failed with these readers (ingest.failures):
+    #: the same bytes fail again without being parsed.
+    failed_hash: str = ""
+    #: Unchanged in the base, read again only to check it with secret rules it was not checked
+    #: with (ingest.sync): it is parsed and checked, and stays unchanged unless it holds a secret.
+    recheck_secrets: bool = False
 
 
 @dataclass
@@ -63,6 +69,10 @@ class Work:
     warnings: list[str] = field(default_factory=list)
     #: Scanned pages this pass left for the next one (ingest.ocr): the file is read again.
     pending_pages: int = 0
+    #: The content's hash, where the reader got that far (kept with a failure).
+    content_hash: str = ""
+    #: A failed file whose bytes are those of its remembered failure: not parsed again.
+    still_failing: bool = False
 
 
 #: Marks the manifest record of a file committed with scanned pages still to read, so that
@@ -151,8 +161,46 @@ def read_document(
         return Work(key, "failed", error=str(exc))
     digest = content_hash(data)
     if old and old.content_hash == digest:
+        if job.recheck_secrets and (secret := _secret_in(job, data, limits, parser, secrets)):
+            return Work(key, "skipped", error=secret)
         record = FileRecord(key, digest, job.size, job.mtime_ns, old.title, old.kind, old.chunk_ids)
         return Work(key, "unchanged", record=record)
+    if job.failed_hash == digest:  # touched or copied back, same bytes: it fails as before
+        return Work(key, "failed", content_hash=digest, still_failing=True)
+    held = [data]  # handed over so that the parser's step can drop the bytes before chunking
+    del data
+    work = _parse_and_chunk(job, held, digest, chunker, limits, parser, secrets)
+    if work.status == "failed":
+        work.content_hash = digest
+    return work
+
+
+def _secret_in(
+    job: ReadJob, data: bytes, limits: ReadLimits, parser: Parser, secrets: SecretRules | None
+) -> str | None:
+    """Why an indexed file's text holds a secret by the current rules, or None (also when it
+    cannot be parsed now: it stays as it was indexed)."""
+    try:
+        if kind_of(job.path) in _ZIP_KINDS and data.startswith(ZIP_MAGIC):
+            check_expansion(data, limits)
+        _, doc = parser(job.path, data)
+    except (NothingToIndexError, UnreadableFileError, LimitExceededError):
+        return None
+    return (secrets or SecretRules()).content_reason(f"{doc.title}\n{doc.text}")
+
+
+def _parse_and_chunk(
+    job: ReadJob,
+    held: list[bytes],
+    digest: str,
+    chunker: Chunker,
+    limits: ReadLimits,
+    parser: Parser,
+    secrets: SecretRules | None,
+) -> Work:
+    """The rest of `read_document` once the bytes are read and are new: parse, check, chunk.
+    It takes the bytes out of `held`, so that none is left once they are parsed."""
+    key, old, data = job.key, job.old, held.pop()
     try:
         if kind_of(job.path) in _ZIP_KINDS and data.startswith(ZIP_MAGIC):
             check_expansion(data, limits)

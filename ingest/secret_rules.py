@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import fnmatch
+import hashlib
 import json
 import math
 import re
@@ -303,6 +304,14 @@ class SecretRules:
             for i, p in enumerate(self.extra_patterns)
         )
         return tuple((rule, re.compile(rule.pattern)) for rule in (*CONTENT_RULES, *extra))
+
+    @cached_property
+    def content_version(self) -> str:
+        """A fingerprint of the content rules (built in and the user's own). Name rules need none:
+        they are applied to every file found at every ingest; content rules only to files read,
+        so an ingest reads its unchanged files again when this changes (ingest.sync)."""
+        parts = [f"{r.id}\x1f{r.pattern}\x1f{r.entropy}\x1f{r.allow}" for r, _ in self._content]
+        return hashlib.sha256("\x1e".join(parts).encode("utf-8")).hexdigest()[:16]
 
     def name_reason(self, name: str) -> str | None:
         """Why a file called `name` is never read, or None."""

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from .chunking import Chunker, with_context
 from .discovery import Found, discover, path_key
+from .failures import STILL_FAILING, FailureMemory, readers_version
 from .formats import parse
 from .limits import ReadLimits
 from .reading import Parser, ReadJob, Status, Work
@@ -70,6 +71,9 @@ class SyncSummary:
     #: Files not read: media types (counted only) and the files listed below.
     files_skipped: int = 0
     files_failed: list[FileFailure] = field(default_factory=list)
+    #: Files that failed in an earlier ingest and have not changed since (nor have the readers
+    #: or the limits): reported with that error, not read again (ingest.failures).
+    files_still_failing: list[FileFailure] = field(default_factory=list)
     #: Pipes, devices, sockets, link loops, links out of the folder, system files and secrets,
     #: with the reason each was not read (or not indexed).
     files_skipped_list: list[FileSkip] = field(default_factory=list)
@@ -105,6 +109,9 @@ class FileDone:
 
 @dataclass(frozen=True)
 class ChunksEmbedded:
+    """`count` more chunks are embedded: sent as the embedder finishes them (within a batch, pass
+    by pass), so a progress bar moves; their batch is stored and recorded right after."""
+
     count: int
 
 
@@ -164,6 +171,8 @@ class _SyncRun:
         self.summary = SyncSummary()
         #: The base's files under the synced folder, as the sync started (failures drop out).
         self.manifest: dict[str, FileRecord] = {}
+        #: The failures remembered from earlier ingests (set by `plan`).
+        self.failures: FailureMemory | None = None
 
     def plan(
         self,
@@ -173,6 +182,7 @@ class _SyncRun:
         *,
         follow_links: bool = False,
         secrets: SecretRules | None = None,
+        parser: Parser = parse,
     ) -> tuple[list[Found], list[ReadJob]]:
         """List the folder; settle what the listing alone decides (unchanged, skipped, too large,
         gone while listed) and return the files found and the jobs for those that may have
@@ -181,6 +191,9 @@ class _SyncRun:
         self.summary.files_seen = len(found)
         self.emit(SyncStarted(path_key(root), len(found)))
         self.manifest = self.kb.files(under=under)
+        self.failures = FailureMemory(self.kb.memory, readers_version(limits, parser), under)
+        # Files indexed before the secret rules were what they are now are read once more.
+        recheck = self.kb.memory.secrets_checked(under) != (secrets or SecretRules()).content_version
         jobs: list[ReadJob] = []
         for f in found:
             name = self.key(f.path)
@@ -193,12 +206,20 @@ class _SyncRun:
                 self.settle(Work(name, "failed", error=f"cannot read: {exc.strerror or exc}"))
                 continue
             old = self.manifest.get(name)
-            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns:
+            if old and old.size == info.st_size and old.mtime_ns == info.st_mtime_ns and not recheck:
                 self.settle(Work(name, "unchanged"))
+            elif known := self.failures.unchanged(name, info):
+                self.still_failing(name, known.error)
             elif info.st_size > limits.max_file_bytes:
-                self.settle(Work(name, "failed", error=limits.too_large(info.st_size)))
+                self.settle(Work(name, "failed", error=limits.too_large(info.st_size)), info)
             else:
-                jobs.append(ReadJob(name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link))
+                failed_hash = self.failures.hash_to_match(name)
+                jobs.append(
+                    ReadJob(
+                        name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link, failed_hash,
+                        recheck_secrets=recheck,
+                    ),
+                )
         return found, jobs
 
     def read(self, jobs: list[ReadJob], pool: ReaderPool) -> None:
@@ -214,8 +235,11 @@ class _SyncRun:
             while jobs:
                 again = []
                 for work in _background(pool.read(jobs)):
+                    if work.still_failing:
+                        self.still_failing_again(work, by_key[work.path])
+                        continue
                     if work.status not in ("added", "updated"):
-                        self.settle(work)
+                        self.settle(work, by_key[work.path])
                         continue
                     first = work.path not in first_status
                     work.status = first_status.setdefault(work.path, work.status)
@@ -229,6 +253,8 @@ class _SyncRun:
         """Remove the base's files that are no longer in the folder. This comes after the
         additions so that a moved file's chunks reuse the vectors of its old copy."""
         present = {self.key(f.path) for f in found if f.readable}
+        if self.failures is not None:
+            self.failures.forget_missing(present)
         for path in sorted(set(self.manifest) - present):
             self.summary.chunks_removed += self.kb.remove_file(path)
             self.summary.files_removed += 1
@@ -249,6 +275,8 @@ class _SyncRun:
             self.kb.upsert_vectors(reused, [vectors[c.embed_hash] for c in reused])
         summary = self.summary
         removed = self.kb.commit_file(work.record, chunks, {c.id for c in reused})
+        if self.failures is not None:
+            self.failures.forget(work.path)
         if first:
             summary.chunks_removed += removed
             if work.status == "added":
@@ -262,9 +290,11 @@ class _SyncRun:
             summary.warnings.extend(FileWarning(work.path, w) for w in work.warnings)
             self.emit(FileDone(work.path, work.status, len(chunks), warnings=tuple(work.warnings)))
 
-    def settle(self, work: Work) -> None:
-        """Record one file that is not added or updated."""
+    def settle(self, work: Work, seen: ReadJob | os.stat_result | None = None) -> None:
+        """Record one file that is not added or updated; a failure of a file `seen` (its size
+        and modification time known) is remembered for the next sync (ingest.failures)."""
         summary, kb = self.summary, self.kb
+        self._remember(work, seen)
         if work.status == "unchanged":
             summary.files_unchanged += 1
             if work.record is not None:
@@ -285,6 +315,30 @@ class _SyncRun:
                 if work.error:
                     summary.files_skipped_list.append(FileSkip(work.path, work.error))
         self.emit(FileDone(work.path, work.status, error=work.error))
+
+    def still_failing(self, key: str, error: str) -> None:
+        """Report a file that failed before and has not changed, with its error."""
+        self.summary.files_still_failing.append(FileFailure(key, error))
+        self.emit(FileDone(key, "failed", error=f"{STILL_FAILING}: {error}"))
+
+    def still_failing_again(self, work: Work, job: ReadJob) -> None:
+        """A file whose time changed but whose bytes are those that failed: remembered with its
+        new time (not even hashed next time), reported as still failing."""
+        assert self.failures is not None
+        error = self.failures.known[work.path].error
+        self.failures.remember(work.path, job.size, job.mtime_ns, error, work.content_hash)
+        self.still_failing(work.path, error)
+
+    def _remember(self, work: Work, seen: ReadJob | os.stat_result | None) -> None:
+        if self.failures is None:
+            return
+        if work.status != "failed":
+            self.failures.forget(work.path)
+        elif seen is not None:
+            size = seen.size if isinstance(seen, ReadJob) else seen.st_size
+            mtime_ns = seen.mtime_ns if isinstance(seen, ReadJob) else seen.st_mtime_ns
+            error = work.error or "unknown error"
+            self.failures.remember(work.path, size, mtime_ns, error, work.content_hash)
 
 
 def embed_pending(
@@ -310,14 +364,33 @@ def embed_pending(
     while chunks := kb.pending_chunks(batch_size):
         vectors = kb.known_vectors([c.embed_hash for c in chunks])
         missing = {c.embed_hash: c for c in chunks if c.embed_hash not in vectors}
+        reported = 0
+
+        def step(count: int) -> None:
+            nonlocal reported
+            count = min(count, len(chunks) - reported)  # texts shared by chunks count once
+            if count > 0:
+                reported += count
+                emit(ChunksEmbedded(count))
+
         if missing:
             texts = [_embed_text(c) for c in missing.values()]
-            vectors.update(zip(missing, kb.embedder.embed_documents(texts), strict=True))
+            vectors.update(zip(missing, _embed_in_steps(kb.embedder, texts, step), strict=True))
         kb.upsert_vectors(chunks, [vectors[c.embed_hash] for c in chunks])
         kb.mark_embedded([c.id for c in chunks])
         done += len(chunks)
-        emit(ChunksEmbedded(len(chunks)))
+        step(len(chunks) - reported)
     return done
+
+
+def _embed_in_steps(embedder, texts: list[str], step: Callable[[int], None]) -> list[list[float]]:
+    """The embedder's vectors for `texts`, reporting progress where it can (a plugin's LangChain
+    `Embeddings` may lack `embed_documents_in_steps`: it reports at the end)."""
+    if hasattr(embedder, "embed_documents_in_steps"):
+        return embedder.embed_documents_in_steps(texts, step)
+    vectors = embedder.embed_documents(texts)
+    step(len(texts))
+    return vectors
 
 
 def _embed_text(chunk: StoredChunk) -> str:
@@ -400,8 +473,11 @@ def sync(
     kb.begin_write()
     try:
         _claim_source(kb, root, source, confirm, summary)
-        found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets)
+        if not kb.shared:  # paths are shown relative to the folder they were ingested from
+            kb.memory.add_folder(path_key(root if root.is_dir() else root.parent))
+        found, jobs = run.plan(root, under, limits, follow_links=follow_links, secrets=secrets, parser=parser)
         run.read(jobs, ReaderPool(chunker, limits, parser, workers, secrets))
+        kb.memory.set_secrets_checked(under, (secrets or SecretRules()).content_version)
         run.remove_missing(found)
         # Everything is committed: the base answers searches now, lexically. Embedding comes
         # last and covers what any earlier, interrupted sync of this base left pending.

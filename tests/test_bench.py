@@ -18,6 +18,7 @@ from assistant.cli import app
 from assistant.session import Session
 from assistant.settings import load_settings
 
+from cli_text import unboxed
 from fakes.ollama import FakeOllamaServer, Reply
 
 GOOD, BAD = "deepseek-r1:14b", "deepseek-r1:1.5b"
@@ -194,4 +195,4 @@ def test_cli_bench_and_report(home, ollama, tmp_path: Path) -> None:
     against = runner.invoke(app, ["bench", "report", str(out), "--against", str(out)], env=env)
     assert against.exit_code == 0 and "+0.00" in against.stdout
     missing = runner.invoke(app, ["bench", "report", str(tmp_path)], env=env)
-    assert missing.exit_code == 1 and "not a bench report folder" in missing.stderr
+    assert missing.exit_code == 2 and "not a bench report folder" in unboxed(missing.stderr)

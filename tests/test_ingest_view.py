@@ -81,11 +81,13 @@ def test_views_show_no_embedding_phase_when_nothing_is_left_to_embed() -> None:
     plain_view = PlainView(out)
     for event in unchanged:
         plain_view(event)
-    assert out.file.getvalue().splitlines() == ["ingesting /notes: 1 files"]
+    assert out.file.getvalue().splitlines() == ["ingesting /notes: 1 file"]
 
 
 def test_embedded_text_says_how_much_is_embedded() -> None:
     assert embedded_text(577, 577) == "all 577 chunks"
+    assert embedded_text(1, 1) == "all 1 chunk"
+    assert embedded_text(0, 1).startswith("0 of 1 chunk (0%); the other is found by its words")
     partial = embedded_text(100, 400)
     assert partial.startswith("100 of 400 chunks (25%)") and "next ingest" in partial
 
@@ -108,7 +110,7 @@ def test_summary_names_every_failed_file() -> None:
         " · 7 chunks added, 0 removed · 1.3 s"
     )
     assert lines[1:] == [
-        "2 file(s) could not be ingested:",
+        "2 files could not be ingested:",
         "  /n/empty.txt: empty file",
         "  /n/x.pdf: corrupt",
     ]
@@ -138,7 +140,7 @@ def test_summary_lists_skipped_non_regular_files() -> None:
     summary = SyncSummary(files_skipped=1, files_skipped_list=[FileSkip("/n/[/]fifo", "a socket")])
     print_summary(out, summary, "notes")
     assert out.file.getvalue().splitlines()[1:] == [
-        "1 file(s) were skipped, each with its reason:",
+        "1 file was skipped, each with its reason:",
         "  /n/[/]fifo: a socket",
     ]
 

@@ -23,6 +23,7 @@ from assistant.integrations.mcp_server import build_server
 from assistant.session import Session
 from assistant.settings import load_settings
 
+from cli_text import unboxed
 from corpus import english, write_files
 from fakes.searxng import FakeSearxng, Hit
 
@@ -300,8 +301,8 @@ def test_the_command_refuses_a_busy_port_and_a_missing_folder_before_serving(tmp
     assert busy.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in busy.stderr and "pick another port" in busy.stderr
     missing = CliRunner().invoke(app, ["mcp", "--allow-ingest", str(tmp_path / "nowhere")])
-    assert missing.exit_code == 1
-    assert f"--allow-ingest {tmp_path / 'nowhere'}: not a folder" in missing.stderr
+    assert missing.exit_code == 2  # bad usage
+    assert f"--allow-ingest {tmp_path / 'nowhere'}: not a folder" in unboxed(missing.stderr)
 
 
 def test_the_command_line_loads_neither_the_mcp_sdk_nor_langchain_until_asked() -> None:

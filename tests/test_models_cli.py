@@ -61,13 +61,16 @@ def test_models_prints_the_server_its_models_and_the_catalogue(server: FakeOllam
 def test_models_with_the_server_down_says_so_and_still_shows_the_catalogue() -> None:
     down = closed_port_url()
     result = run("models", "--json", host=down)
-    assert result.exit_code == 0, result.output
+    # Exit 1: an empty "installed" list must not read as "nothing installed" to a script.
+    assert result.exit_code == 1, result.output
     listing = json.loads(result.stdout)
     assert listing["installed"] == [] and listing["error"]
     assert len(listing["catalog"]) == len(R1_CATALOG)
     shown = run("models", host=down)
-    assert shown.exit_code == 0 and listing["error"] in " ".join(shown.stderr.split())
+    assert shown.exit_code == 1
+    assert f"error: {listing['error']}" in " ".join(shown.stderr.split())
     assert "deepseek-r1:1.5b" in shown.stdout
+    assert "Installed in" not in shown.stdout  # no empty table that reads as "none installed"
 
 
 def test_model_names_from_the_server_are_printed_as_text(server: FakeOllamaServer) -> None:

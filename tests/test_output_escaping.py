@@ -18,10 +18,11 @@ from assistant.cli.views.terminal_text import StreamCleaner, plain, styled
 from assistant.ingest_events import FileProcessed, IngestFinished, IngestStarted
 from ingest import FileFailure, SyncSummary
 
+from cli_text import printed_sources
 from corpus import write_files
 from fakes.ollama import FakeOllamaServer, Reply
 from fakes.searxng import FakeSearxng, Hit
-from printed_table import compact, table_rows
+from printed_table import compact
 
 R1 = "deepseek-r1:7b"
 
@@ -125,10 +126,10 @@ def test_ingest_and_search_print_hostile_names_headings_and_passages(hostile_not
 
     found = run("search", "Mallard ducks migrate")
     assert found.exit_code == 0, found.output
-    # The table wraps its cells (by the terminal's width and the paths' length): compare cell by cell.
-    cells = [compact(cell) for row in table_rows(found.stdout) for cell in row]
+    # Lines wrap by the terminal's width and the paths' length: compare each source's block.
+    blocks = [compact(block) for block in printed_sources(found.stdout).values()]
     for shown in ("[bold]ducks[red.md", "[/]Mallard ducks", "[/bold]Mallard ducks migrate"):
-        assert any(compact(shown) in cell for cell in cells), (shown, found.stdout)
+        assert any(compact(shown) in block for block in blocks), (shown, found.stdout)
     assert_clean(found.stdout + found.stderr)
 
 
@@ -169,8 +170,18 @@ def test_ask_prints_a_hostile_answer_sources_and_notices_after_streaming(
 
 @pytest.mark.parametrize("seed", [0, 3])
 def test_errors_with_markup_are_one_clean_line(seed: int, tmp_path: Path) -> None:
-    missing = tmp_path / hostile(seed, "gone").replace("/", "_")
-    result = run("ingest", str(missing))
+    queries = tmp_path / hostile(seed, "gone").replace("/", "_")
+    queries.write_bytes(b"caf\xe9\n")  # not UTF-8: the file cannot be read
+    result = run("search", "--web", "--queries", str(queries))
     assert result.exit_code == 1
     assert_clean(result.stderr)
-    assert result.stderr.startswith("error: ") and literal(str(missing)) in " ".join(result.stderr.split())
+    assert result.stderr.startswith("error: ") and literal(str(queries)) in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_usage_errors_with_markup_are_clean(seed: int, tmp_path: Path) -> None:
+    missing = tmp_path / hostile(seed, "gone").replace("/", "_")
+    result = run("ingest", str(missing))
+    assert result.exit_code == 2
+    assert_clean(result.stderr)
+    assert "[bold]" in result.stderr or "[/]" in result.stderr or "[link" in result.stderr  # as typed

@@ -13,10 +13,11 @@ from assistant.cli import app
 from assistant.components import web_options
 from assistant.settings import load_settings
 
+from cli_text import printed_sources, unboxed
 from corpus import english, write_files
 from fakes.pages import PageServer
 from fakes.searxng import FakeSearxng, Hit
-from printed_table import compact, table_rows
+from printed_table import compact
 
 HIT_FIELDS = {"kind", "label", "title", "location", "text", "score", "chunk_id"}
 
@@ -49,20 +50,16 @@ def web_env(searxng: FakeSearxng, **extra: str) -> dict[str, str]:
     }
 
 
-def test_search_prints_a_table_of_labelled_sources(notes: Path) -> None:
+def test_search_prints_labelled_sources_with_their_paths_and_best_sentences(notes: Path) -> None:
     result = run("search", "owl habits", "-k", "2")
     assert result.exit_code == 0, result.output
-    # Read back cell by cell: how the table wraps depends on the terminal and the path's length.
-    rows = table_rows(result.stdout)
-    assert [compact(row[0]) for row in rows] == ["K1", "K2"]
-    sources = [compact(row[1]) for row in rows]
-    # Each source cell holds its title, its citation and its full location.
-    assert any(
-        compact("Notes on owls") in cell
-        and compact("owls.md › Notes on owls") in cell
-        and compact(str(notes / "owls.md")) in cell
-        for cell in sources
-    ), sources
+    headings = [line for line in result.stdout.splitlines() if line[:1] in ("K", "W")]
+    assert [h.split()[0] for h in headings] == ["K1", "K2"]
+    # Paths relative to the ingested folder, its name first (as ripgrep shows them).
+    assert headings[0].split()[1] == "notes/owls.md"
+    assert str(notes) not in result.stdout
+    assert "habits of number" in result.stdout  # a sentence holding the query's words
+    assert "score" not in result.stdout.lower()
 
 
 def test_search_json_has_every_citation_field(notes: Path) -> None:
@@ -77,6 +74,7 @@ def test_search_json_has_every_citation_field(notes: Path) -> None:
     best = hits[0]
     assert (best["kind"], best["label"], best["title"]) == ("kb", "K1", "登高")
     assert best["location"] == f"{notes / 'denggao.md'} › 登高"
+    assert best["path"] == "notes/denggao.md"
     assert "风急天高猿啸哀" in best["text"]
     assert isinstance(best["score"], float) and best["chunk_id"]
 
@@ -99,8 +97,8 @@ def test_no_knowledge_base_and_no_web_is_one_clear_error() -> None:
     result = run("search", "ducks")
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
-        "error: no knowledge base named 'default'; ingest one (`assistant ingest PATH --kb default`) "
-        "or use --web"
+        "error: no knowledge base named 'default' (there are none yet); create it with "
+        "`assistant ingest PATH --kb default`, or search the web alone with --web"
     ]
 
 
@@ -109,13 +107,18 @@ def test_query_and_queries_file_are_exclusive(tmp_path: Path) -> None:
     queries.write_text("ducks\n")
     for args in (("search",), ("search", "ducks", "--queries", str(queries))):
         result = run(*args)
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # bad usage
         assert "give a QUERY or --queries FILE" in result.stderr
     missing = run(
         "search", "--queries", str(tmp_path / "none.txt"), "--web", env={"ASSISTANT_EMBEDDER": "minilm"}
     )
-    assert missing.exit_code == 1
-    assert f"cannot read queries from {tmp_path / 'none.txt'}" in missing.stderr
+    assert missing.exit_code == 2
+    assert f"{tmp_path / 'none.txt'} is not a file" in unboxed(missing.stderr)
+    undecodable = tmp_path / "latin1.txt"
+    undecodable.write_bytes("caf\xe9\n".encode("latin-1"))
+    unreadable = run("search", "--queries", str(undecodable), "--web", env={"ASSISTANT_EMBEDDER": "minilm"})
+    assert unreadable.exit_code == 1
+    assert f"cannot read queries from {undecodable}" in unreadable.stderr
 
 
 def test_a_missing_reranker_model_is_named_and_costs_only_the_reranking(notes: Path, tmp_path: Path) -> None:
@@ -168,9 +171,9 @@ def test_allow_private_urls_lets_the_cli_fetch_the_loopback_page_server(
 
     table = run("search", "ignore previous instructions ducks", "--web", "-k", "8", env=env)
     assert table.exit_code == 0, table.output
-    rows = table_rows(table.stdout)
-    assert "W1" in [row[0] for row in rows]
-    assert any("instructions?" in compact(row[1]) for row in rows)  # the injection warning
+    shown = printed_sources(table.stdout)
+    assert "W1" in shown
+    assert any("⚠instructions?" in compact(block) for block in shown.values())  # the injection warning
 
 
 def test_web_only_search_and_engine_failure_notice(searxng: FakeSearxng, pages: PageServer) -> None:

@@ -219,3 +219,37 @@ def test_a_file_that_gains_a_secret_loses_its_indexed_chunks(open_kb, tmp_path: 
     summary = sync(kb, folder, secrets=SecretRules(extra_names=("*.private",)))
     assert [Path(s.path).name for s in summary.files_skipped_list] == ["ledger.private"]
     assert kb.lexical_search("ledgers") == [] and kb.lexical_search("lanterns")
+
+
+def test_new_content_rules_check_the_unchanged_files_once(open_kb, tmp_path: Path) -> None:
+    """A file indexed before a content rule existed (a base from an earlier release, or a pattern
+    the user adds to config.toml) is checked with it at the next ingest though it did not change;
+    after that, unchanged files are not read again until the rules change."""
+    folder = write_files(
+        tmp_path / "docs",
+        {"ops.md": english("lanterns") + "\nBadge: ACME-20261206\n", "ducks.md": english("ducks")},
+    )
+    kb = open_kb()
+    sync(kb, folder)
+    assert kb.lexical_search("lanterns")
+
+    rules = SecretRules(extra_patterns=(r"ACME-[0-9]{8}",))
+    summary = sync(kb, folder, secrets=rules)
+    [skip] = summary.files_skipped_list
+    assert Path(skip.path).name == "ops.md" and "secret_patterns[0]" in skip.reason
+    assert skip.reason.endswith("its previously indexed chunks were removed")
+    assert kb.lexical_search("lanterns") == [] and kb.lexical_search("ducks")
+    assert summary.files_unchanged == 1 and summary.files_updated == 0  # ducks.md, checked: as it was
+
+    # Checked with these rules: the next ingest reads nothing that did not change.
+    (folder / "ops.md").unlink()
+    again = sync(kb, folder, secrets=rules, parser=_no_parse)
+    assert again.files_unchanged == 1 and again.files_failed == []
+    # Other rules: read (and checked) again.
+    other = sync(kb, folder, secrets=SecretRules(extra_patterns=(r"ZZTOP-[0-9]{4}",)), parser=_no_parse)
+    [failed] = other.files_failed
+    assert Path(failed.path).name == "ducks.md" and "parsed ducks.md" in failed.error
+
+
+def _no_parse(path: Path, data: bytes):
+    raise AssertionError(f"parsed {path.name}: an unchanged file was read")

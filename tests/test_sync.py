@@ -246,6 +246,10 @@ class CountingEmbedder:
         self.texts += len(texts)
         return self.inner.embed_documents(texts)
 
+    def embed_documents_in_steps(self, texts: list[str], on_step) -> list[list[float]]:
+        self.texts += len(texts)
+        return self.inner.embed_documents_in_steps(texts, on_step)
+
 
 def test_moved_folder_reuses_vectors_instead_of_reembedding(open_kb, tmp_path: Path, monkeypatch) -> None:
     library = tmp_path / "library"

@@ -374,7 +374,7 @@ async def test_first_run_panel_names_model_base_web_and_examples_from_titles(set
         await wait_until(pilot, lambda: app.chat.welcome.overview is not None)
         text = welcome_text(app)
         assert R1 in text
-        assert "1 documents" in text and "chunks" in text
+        assert "1 document," in text and "1 chunk " in text
         assert "Web search" in text and "off" in text
         assert "《登高》的要点是什么？" in text  # drawn from the base's own document title
 

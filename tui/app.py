@@ -11,6 +11,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from assistant.chat.presentation import counted
 from assistant.conversations import Exchange
 from assistant.errors import AssistantError, log_unexpected
 from assistant.overview import Overview
@@ -268,9 +269,11 @@ class AssistantApp(App):
             return
         text = (
             f"{summary.files_added} added, {summary.files_updated} updated, {summary.files_removed} removed, "
-            f"{len(summary.files_failed)} failed, {summary.chunks_added} chunks"
+            f"{len(summary.files_failed)} failed"
+            + (f", {len(summary.files_still_failing)} still failing" if summary.files_still_failing else "")
+            + f", {counted(summary.chunks_added, 'chunk')}"
         )
-        severity = "warning" if summary.files_failed else "information"
+        severity = "warning" if summary.files_failed or summary.files_still_failing else "information"
         line = Text(plain(f"ingested {path} into '{kb}': {text}"))
         self.call_from_thread(self._ingest_ended, kb, line, severity)
 

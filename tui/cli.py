@@ -11,6 +11,8 @@ from typing import Annotated
 import typer
 
 from assistant import cli
+from assistant.cli.context import fail
+from assistant.errors import AssistantError
 
 
 def run_chat(model: str | None = None, kb: str | None = None) -> None:
@@ -27,6 +29,11 @@ def chat(
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
 ) -> None:
     """Open the terminal chat app.  Example: assistant chat --model deepseek-r1:14b --kb notes"""
+    if kb is not None:  # a base named on purpose must exist; the app can create the default one
+        try:
+            cli.state.session.require_kb(kb)
+        except AssistantError as exc:
+            fail(str(exc))
     run_chat(model, kb)
 
 

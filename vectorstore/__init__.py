@@ -21,6 +21,7 @@ _EXPORTS = {
     "read_stats": "bases",
     "remove_kb": "bases",
     "unlock_kb": "bases",
+    "NoSuchKnowledgeBaseError": "errors",
     "SharedBaseError": "errors",
     "SourceInUseError": "errors",
     "FileRecord": "lexical",

@@ -21,6 +21,22 @@ class KnowledgeBaseError(AssistantError):
     """A knowledge base cannot be used as asked; the message says why and what to do."""
 
 
+class NoSuchKnowledgeBaseError(KnowledgeBaseError):
+    """A base that does not exist was named; the message lists the ones that do."""
+
+    def __init__(self, name: str, existing: list[str], *, where: str = "", alternative: str = "") -> None:
+        from difflib import get_close_matches
+
+        self.name, self.existing = name, list(existing)
+        listed = f"existing: {', '.join(self.existing)}" if self.existing else "there are none yet"
+        close = get_close_matches(name, self.existing, n=1)
+        guess = f"did you mean '{close[0]}'? " if close else ""
+        super().__init__(
+            f"no knowledge base named '{name}'{f' {where}' if where else ''} ({listed}); {guess}"
+            f"create it with `assistant ingest PATH --kb {name}`{alternative}"
+        )
+
+
 class EmbedderMismatchError(KnowledgeBaseError):
     """A base is opened with another embedder than the one that built it."""
 

@@ -32,6 +32,7 @@ from .errors import (
     KnowledgeBaseBusyError,
     KnowledgeBaseError,
 )
+from .ingest_memory import IngestMemory, shown_path
 from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
 from .storage import BaseStorage, Confirm, store_for
 from .vectors import Collections, DenseHit, english_index_wanted
@@ -126,6 +127,17 @@ class KnowledgeBase:
     def shared(self) -> bool:
         """Whether the base lives on a Chroma server (and its file keys are relative)."""
         return self.storage.keys_relative
+
+    @property
+    def memory(self) -> IngestMemory:
+        """What this machine remembers of the base's ingests: the folders synced, the files
+        that failed (vectorstore.ingest_memory)."""
+        return IngestMemory(self.index.db)
+
+    def display_path(self, key: str) -> str:
+        """File `key` as shown to people: relative to the folder it was ingested from, that
+        folder's name first (a shared base's keys already are)."""
+        return key if self.shared else shown_path(key, self.memory.folders())
 
     # --- opening ----------------------------------------------------------------------------
     @classmethod

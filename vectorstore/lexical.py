@@ -84,6 +84,30 @@ def m003_skipped_entries(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE skipped (entry TEXT PRIMARY KEY, path TEXT NOT NULL, reason TEXT NOT NULL)")
 
 
+@migrations
+def m004_ingested_folders(db: sqlite3.Connection) -> None:
+    # The folders a base on this machine was synced from: paths are shown relative to them.
+    db.execute("CREATE TABLE folders (path TEXT PRIMARY KEY, synced_at REAL NOT NULL)")
+
+
+@migrations
+def m005_failed_files(db: sqlite3.Connection) -> None:
+    # Files that could not be read, as they were then: not read again until they or the readers
+    # change (vectorstore.ingest_memory).
+    db.execute(
+        "CREATE TABLE failed_files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER "
+        "NOT NULL, content_hash TEXT NOT NULL, error TEXT NOT NULL, readers TEXT NOT NULL, "
+        "failed_at REAL NOT NULL)"
+    )
+
+
+@migrations
+def m006_secret_checks(db: sqlite3.Connection) -> None:
+    # Which version of the secret rules the files under each synced folder were last checked
+    # with: an ingest reads the unchanged files again when the rules changed (ingest.sync).
+    db.execute("CREATE TABLE secret_checks (folder TEXT PRIMARY KEY, rules TEXT NOT NULL)")
+
+
 @dataclass(frozen=True)
 class FileRecord:
     path: str

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import json
 import math
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -177,12 +176,15 @@ class _Reader:
 
 
 class LexicalSearcher:
-    """Bounded BM25 searches of one index file, on reader connections made as they are needed."""
+    """Bounded BM25 searches of one index file, on reader connections made as they are needed.
+
+    A connection is closed only while no search uses it: `close` closes the idle ones and a busy
+    one is closed by its search as it ends (closing a connection under a running statement in
+    another thread crashes the process)."""
 
     def __init__(self, path: Path, max_scored: int = MAX_SCORED) -> None:
         self.path, self.max_scored = path, max_scored
-        self._idle: queue.SimpleQueue[_Reader] = queue.SimpleQueue()
-        self._all: list[_Reader] = []
+        self._idle: list[_Reader] = []
         self._lock = threading.Lock()
         self._closed = False
 
@@ -200,22 +202,23 @@ class LexicalSearcher:
 
     @contextmanager
     def _reader(self) -> Iterator[_Reader]:
-        try:
-            reader = self._idle.get_nowait()
-        except queue.Empty:
-            with self._lock:
-                if self._closed:
-                    raise sqlite3.ProgrammingError(f"the lexical index {self.path} is closed") from None
-                reader = _Reader(self.path)
-                self._all.append(reader)
+        with self._lock:
+            if self._closed:
+                raise sqlite3.ProgrammingError(f"the lexical index {self.path} is closed")
+            reader = self._idle.pop() if self._idle else _Reader(self.path)
         try:
             yield reader
         finally:
-            self._idle.put(reader)
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._idle.append(reader)
+            if closed:
+                reader.close()
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            for reader in self._all:
-                reader.close()
-            self._all.clear()
+            idle, self._idle = self._idle, []
+        for reader in idle:
+            reader.close()

@@ -20,6 +20,10 @@ class SuiteError(AssistantError, ValueError):
     pass
 
 
+class UnknownSuiteError(SuiteError):
+    """No built-in suite has the name given, and no file has it as its path."""
+
+
 @dataclass(frozen=True)
 class Task:
     id: str
@@ -48,7 +52,7 @@ def load_suite(name_or_path: str) -> Suite:
     if not path.is_file():
         path = BUILTIN / f"{name_or_path}.yaml"
     if not path.is_file():
-        raise SuiteError(
+        raise UnknownSuiteError(
             f"no suite '{name_or_path}': give a YAML or JSON file, or one of {', '.join(builtin_suites())}"
         )
     try:

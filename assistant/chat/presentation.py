@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from vectorstore.plurals import counted  # counts in good English, for the front-ends too
+
 from .events import AnswerStats, CitationReport
 
 #: The mark beside a source whose citation the check flagged.
@@ -32,7 +34,9 @@ def citation_problems(citations: CitationReport) -> list[str]:
     if citations.unknown_labels:
         problems.append(f"cites sources that do not exist: {', '.join(citations.unknown_labels)}")
     if citations.unsupported:
-        problems.append(f"{len(citations.unsupported)} citation(s) that do not support their sentence")
+        n = len(citations.unsupported)
+        verb = "does not support its" if n == 1 else "do not support their"
+        problems.append(f"{counted(n, 'citation')} that {verb} sentence")
     return problems
 
 

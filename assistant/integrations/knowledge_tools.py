@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ingest.failures import STILL_FAILING
 from vectorstore.kb import NAME_RE
 
 from ..errors import AssistantError
@@ -218,7 +219,11 @@ class KnowledgeTools:
             files_updated=summary.files_updated,
             files_unchanged=summary.files_unchanged,
             files_removed=summary.files_removed,
-            files_failed=[FileProblem(path=f.path, error=f.error) for f in summary.files_failed],
+            files_failed=[FileProblem(path=f.path, error=f.error) for f in summary.files_failed]
+            + [
+                FileProblem(path=f.path, error=f"{STILL_FAILING}: {f.error}")
+                for f in summary.files_still_failing
+            ],
             files_skipped=[FileProblem(path=f.path, error=f.reason) for f in summary.files_skipped_list],
             chunks_added=summary.chunks_added,
             chunks_removed=summary.chunks_removed,

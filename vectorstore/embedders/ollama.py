@@ -11,9 +11,7 @@ from .base import Embedder, EmbedderError, EmbedderOptions
 #: Qwen3-Embedding is trained with one (its model card: 1-5% better retrieval with it); bge-m3
 #: and nomic-embed-text's own prefixes are not needed here (bge-m3 takes none).
 QUERY_INSTRUCTIONS = {
-    "qwen3-embedding": (
-        "Instruct: Given a question, retrieve passages that answer it\nQuery:"
-    ),
+    "qwen3-embedding": ("Instruct: Given a question, retrieve passages that answer it\nQuery:"),
 }
 
 

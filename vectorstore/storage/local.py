@@ -17,7 +17,7 @@ import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from ..errors import KnowledgeBaseBusyError, KnowledgeBaseError
+from ..errors import KnowledgeBaseBusyError, NoSuchKnowledgeBaseError
 from ..lexical import FileRecord, LexicalIndex, StoredChunk
 from .protocol import Confirm, WriteGuard
 
@@ -52,16 +52,15 @@ class LocalStore:
 
     def _check_exists(self, name: str) -> None:
         if not (self.root / name / "kb.sqlite").is_file():
-            known = ", ".join(self.names()) or "none yet"
-            raise KnowledgeBaseError(
-                f"no knowledge base named '{name}' (known: {known}); "
-                f"create it with `assistant ingest PATH --kb {name}`"
-            )
+            raise self.not_found(name)
+
+    def not_found(self, name: str) -> NoSuchKnowledgeBaseError:
+        return NoSuchKnowledgeBaseError(name, self.names(), where=f"in {self.root}")
 
     def remove(self, name: str) -> None:
         folder = self.root / name
         if not (folder / "kb.sqlite").is_file():
-            raise KnowledgeBaseError(f"no knowledge base named '{name}' in {self.root}")
+            raise self.not_found(name)
         with FileLock(folder, name=name):
             shutil.rmtree(folder / "chroma", ignore_errors=True)
             for entry in folder.iterdir():
@@ -72,7 +71,7 @@ class LocalStore:
     def writer(self, name: str) -> WriteGuard | None:
         folder = self.root / name
         if not (folder / "kb.sqlite").is_file():
-            raise KnowledgeBaseError(f"no knowledge base named '{name}' in {self.root}")
+            raise self.not_found(name)
         try:
             with FileLock(folder, name=name):
                 return None

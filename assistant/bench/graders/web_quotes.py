@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vectorstore.plurals import counted
+
 from .base import PUNCT, Grade
 
 
@@ -25,7 +27,8 @@ def grade_quotes_sources(answer: str, sources: Sequence[dict[str, Any]], min_cha
             found.append(hit)
     cited = re.findall(r"\[W\d+\]", answer)
     score = (0.6 if found else 0.0) + (0.4 if cited else 0.0)
-    detail = f"{len(found)} quoted line(s) found in the web sources; {len(cited)} web citation(s)"
+    quoted, citations = counted(len(found), "quoted line"), counted(len(cited), "web citation")
+    detail = f"{quoted} found in the web sources; {citations}"
     return Grade(bool(found) and bool(cited), score, detail)
 
 

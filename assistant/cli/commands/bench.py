@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from ...chat.presentation import counted
 from ...errors import AssistantError
-from ..context import err, fail, out, state
+from ..context import err, fail, out, state, usage
 
 
 def bench(
@@ -30,11 +31,13 @@ def bench(
         return
     from ...bench.report import new_report_folder, write_report
     from ...bench.runner import run_bench
-    from ...bench.suite import load_suite
+    from ...bench.suite import UnknownSuiteError, load_suite
     from ..views.bench import BenchView, print_interrupted, print_summary
 
     try:
         loaded = load_suite(suite)
+    except UnknownSuiteError as exc:
+        usage(ctx, str(exc))
     except AssistantError as exc:
         fail(str(exc))
     session = state.session
@@ -42,7 +45,7 @@ def bench(
     if not names or names == [None]:
         fail("no model to bench: pass --models or install one (`assistant models pull deepseek-r1:7b`)")
     folder = out_dir or new_report_folder(session.settings.home)
-    title = f"{loaded.name}: {len(loaded.tasks)} tasks × {repeat} on {', '.join(names)} → {folder}"
+    title = f"{loaded.name}: {counted(len(loaded.tasks), 'task')} × {repeat} on {', '.join(names)} → {folder}"
     view = BenchView(err, title, names, len(loaded.tasks) * repeat)
     try:
         with view:
@@ -56,7 +59,8 @@ def bench(
 
 
 def bench_report(
-    folder: Annotated[Path, typer.Argument(help="A report folder")],
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="A report folder")],
     against: Annotated[Path | None, typer.Option(help="An earlier report folder to compare with")] = None,
 ) -> None:
     """Reopen a finished report, or compare it with an earlier one.
@@ -69,7 +73,7 @@ def bench_report(
 
     for path in (folder, against):
         if path is not None and not (path / RESULTS).is_file():
-            fail(f"{path} is not a bench report folder (no {RESULTS})")
+            usage(ctx, f"{path} is not a bench report folder (no {RESULTS})")
     if against is not None:
         print_text(out, compare(folder, against))
         return

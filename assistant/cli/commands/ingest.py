@@ -11,11 +11,14 @@ import typer
 
 from ...errors import AssistantError
 from .. import context
-from ..context import EXIT_SOME_FILES_FAILED, err, fail, out, state
+from ..context import EXIT_INTERRUPTED, EXIT_SOME_FILES_FAILED, err, fail, out, state, usage
 
 
 def ingest(
-    path: Annotated[Path, typer.Argument(help="A folder (read recursively) or a single file")],
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A folder (read recursively) or a single file")
+    ],
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary object")] = False,
     source: Annotated[
@@ -40,6 +43,12 @@ def ingest(
             "[env: ASSISTANT_FOLLOW_LINKS]",
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit with status 3 when any file could not be ingested (also one still failing)"
+        ),
+    ] = False,
 ) -> None:
     """Sync PATH into a knowledge base: add new files, update changed ones, drop deleted ones.
 
@@ -51,18 +60,51 @@ def ingest(
         state.settings = replace(state.settings, follow_links=True)
 
     if not path.exists():
-        fail(f"{path} does not exist; give a folder or a file to ingest")
-    session = state.session
-    name = kb or session.settings.kb
+        usage(ctx, f"{path} does not exist; give a folder or a file to ingest")
+    name = kb or state.session.settings.kb
     view = None if as_json else ProgressView(err) if err.is_terminal else PlainView(err)
-    try:
-        confirm = (lambda question: True) if yes else context.ask if context.can_ask() else None
-        summary = session.ingest(path, name, view, source=source, confirm=confirm)
-    except (AssistantError, OSError) as exc:
-        fail(str(exc))
+    confirm = (lambda question: True) if yes else context.ask if context.can_ask() else None
+    summary = _run(path, name, view, source=source, confirm=confirm)
     if as_json:
         out.print_json(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
         print_summary(err, summary, name)
-    if summary.files_failed:
+    if failed_run(summary, strict=strict):
         raise typer.Exit(EXIT_SOME_FILES_FAILED)
+
+
+def failed_run(summary, *, strict: bool) -> bool:
+    """Whether an ingest that completed exits with status 3: with `strict`, when any file could
+    not be ingested (failed now or still failing, unchanged); otherwise only when files failed
+    and none of the folder's files is in the base (nothing could be ingested). A folder with a
+    few bad files exits 0, the failures listed (and in --json), so `ingest && chat` goes on."""
+    failures = len(summary.files_failed) + len(summary.files_still_failing)
+    if strict or not failures:
+        return failures > 0
+    return summary.files_added + summary.files_updated + summary.files_unchanged == 0
+
+
+def _run(path: Path, name: str, view, **options):
+    """The ingest's summary; Ctrl+C stops it with one line saying what was saved (exit 130)."""
+    from ..views.ingest import print_interrupted
+
+    session = state.session
+    with context.interrupt_once():
+        try:
+            return session.ingest(path, name, view, **options)
+        except (AssistantError, OSError) as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            if view is not None:
+                view.stop()
+            print_interrupted(err, name, _saved(session, name))
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _saved(session, name: str):
+    """What base `name` holds after an interrupted ingest (its KBStats), or None if it is gone (a
+    first ingest interrupted before anything was committed leaves no base) or cannot be read."""
+    try:
+        return session.kb_stats(name) if name in session.knowledge_bases() else None
+    except AssistantError:
+        return None

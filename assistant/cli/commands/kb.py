@@ -49,7 +49,7 @@ def kb_stats(
 
 
 def kb_remove(
-    name: Annotated[str, typer.Argument(help="Knowledge base to delete")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Knowledge base to delete")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Delete a knowledge base (its vectors, index and manifest; your files are not touched).
@@ -59,11 +59,9 @@ def kb_remove(
     session = state.session
     server = session.settings.chroma_url
     try:
-        known = session.knowledge_bases()
+        session.require_kb(name)
     except AssistantError as exc:
         fail(str(exc))
-    if name not in known:
-        fail(f"no knowledge base named '{name}'; `assistant kb list` shows the existing ones")
     if not yes:
         _confirm_removal(name, server)
     try:
@@ -87,7 +85,7 @@ def _confirm_removal(name: str, server: str | None) -> None:
 
 
 def kb_unlock(
-    name: Annotated[str, typer.Argument(help="Knowledge base whose writer is gone")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Knowledge base whose writer is gone")],
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Break the write lease of a base whose writer is gone (a killed ingest on another machine).

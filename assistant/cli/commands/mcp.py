@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
-from ..context import err, fail, state
+from ..context import err, fail, state, usage
 from ..views.terminal_text import plain
 
 
 def mcp(
+    ctx: typer.Context,
     http: Annotated[
         int | None,
         typer.Option(
@@ -41,16 +42,16 @@ def mcp(
     """
     import dataclasses
 
-    folders = [_folder(f) for f in allow_ingest or []]
+    folders = [_folder(ctx, f) for f in allow_ingest or []]
     if kb:
         state.settings = dataclasses.replace(state.settings, kb=kb)
     _serve(http, folders)
 
 
-def _folder(folder: Path) -> Path:
+def _folder(ctx: typer.Context, folder: Path) -> Path:
     folder = folder.expanduser()
     if not folder.is_dir():
-        fail(f"--allow-ingest {folder}: not a folder; give an existing folder")
+        usage(ctx, f"--allow-ingest {folder}: not a folder; give an existing folder")
     return folder
 
 

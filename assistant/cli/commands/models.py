@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ...errors import AssistantError
-from ..context import err, fail, out, state
+from ..context import EXIT_ERROR, err, fail, out, state
 from ..views.terminal_text import plain
 
 
@@ -28,9 +28,15 @@ def models(
         out.print_json(json.dumps(listing_json(listing), ensure_ascii=False))
     else:
         print_listing(out, err, listing)
+    if listing.problem:
+        # The catalogue is still worth showing, but the installed models are unknown: a script
+        # reading an empty "installed" list must not take it for "none installed".
+        raise typer.Exit(EXIT_ERROR)
 
 
-def models_pull(tag: Annotated[str, typer.Argument(help="Model tag, e.g. deepseek-r1:7b")]) -> None:
+def models_pull(
+    tag: Annotated[str, typer.Argument(metavar="TAG", help="Model tag, e.g. deepseek-r1:7b")],
+) -> None:
     """Download a model into Ollama, with a progress bar.  Example: assistant models pull deepseek-r1:7b"""
     from ..views.models import PullView
 

@@ -9,12 +9,15 @@ from typing import Annotated
 import typer
 
 from ...errors import AssistantError
-from ..context import err, fail, out, state
+from ..context import err, fail, out, state, usage
 from ..views.terminal_text import styled
 
 
 def search(
-    query: Annotated[str | None, typer.Argument(help="The question to find sources for")] = None,
+    ctx: typer.Context,
+    query: Annotated[
+        str | None, typer.Argument(metavar="QUERY", help="The question to find sources for")
+    ] = None,
     kb: Annotated[str | None, typer.Option(help="Knowledge base name [default: default]")] = None,
     web: Annotated[bool, typer.Option("--web", help="Also search the web for this query")] = False,
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many sources")] = 6,
@@ -30,9 +33,13 @@ def search(
     from ..views.search import print_sources
 
     if (query is None) == (queries is None):
-        fail("give a QUERY or --queries FILE (one of them)")
+        usage(ctx, "give a QUERY or --queries FILE (one of them)")
+    if query is not None and not query.strip():
+        usage(ctx, "the QUERY is empty; give the words or question to search for")
     session = state.session
     if queries is not None:
+        if not queries.is_file():
+            usage(ctx, f"{queries} is not a file; --queries takes a file of queries, one per line")
         try:
             lines = [q.strip() for q in queries.read_text(encoding="utf-8").splitlines() if q.strip()]
         except (OSError, UnicodeDecodeError) as exc:
@@ -65,4 +72,4 @@ def search(
         return
     for notice in result.notices:
         err.print(styled(("notice:", "yellow"), " ", notice), highlight=False)
-    print_sources(out, result.sources)
+    print_sources(out, result.sources, query)

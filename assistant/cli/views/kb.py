@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from ...chat.presentation import counted
 from .ingest import embedded_text
 from .sizes import human_bytes
 from .terminal_text import plain
@@ -57,7 +58,9 @@ def print_stats(out: Console, err: Console, stats: KBStats) -> None:
     table.add_row("cache on disk" if shared else "size on disk", human_bytes(stats.bytes))
     table.add_row("location", safe_text(stats.location))
     if stats.skipped_entries:
-        table.add_row("skipped", f"{stats.skipped_entries} entries of the server's record failed checks")
+        table.add_row(
+            "skipped", f"{counted(stats.skipped_entries, 'entry')} of the server's record failed checks"
+        )
     out.print(table)
     for what, why in stats.problems:
         err.print(plain(f"warning: skipped {what}: {why}"), markup=False, highlight=False)

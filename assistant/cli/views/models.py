@@ -29,21 +29,31 @@ def listing_json(listing: ModelListing) -> dict[str, Any]:
 
 
 def print_listing(out: Console, err: Console, listing: ModelListing) -> None:
+    """The installed models (or why they are unknown, or how to get one), then the catalogue."""
     if listing.problem:
-        err.print(styled((listing.problem, "yellow")), highlight=False)
-    table = Table(title=safe_text(f"Installed in {listing.server}"))
-    for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
-        table.add_column(col, no_wrap=col == "model")
-    for m in listing.installed:
-        table.add_row(
-            safe_text(m.name),
-            human_bytes(m.size_bytes),
-            safe_text(m.parameter_size),
-            safe_text(m.quantization),
-            {True: "yes", False: "no", None: "?"}[m.thinking],
-            str(m.context_length or "?"),
+        err.print(styled(("error:", "red"), " ", listing.problem), highlight=False)
+    elif not listing.installed:
+        err.print(
+            plain(
+                f"no models installed in {listing.server}; pull one: `assistant models pull deepseek-r1:7b`"
+            ),
+            markup=False,
+            highlight=False,
         )
-    out.print(table)
+    else:
+        table = Table(title=safe_text(f"Installed in {listing.server}"))
+        for col in ("model", "size", "parameters", "quantisation", "thinking", "context"):
+            table.add_column(col, no_wrap=col == "model")
+        for m in listing.installed:
+            table.add_row(
+                safe_text(m.name),
+                human_bytes(m.size_bytes),
+                safe_text(m.parameter_size),
+                safe_text(m.quantization),
+                {True: "yes", False: "no", None: "?"}[m.thinking],
+                str(m.context_length or "?"),
+            )
+        out.print(table)
     cat = Table(title=f"DeepSeek-R1 catalogue (this machine: {listing.memory_gib:.0f} GiB)")
     for col in ("tag", "base model", "download", "memory needed", "fits", "installed"):
         cat.add_column(col, no_wrap=col == "tag")
@@ -54,7 +64,7 @@ def print_listing(out: Console, err: Console, listing: ModelListing) -> None:
             f"{c.download_gb:g} GB",
             f"{c.memory_gib:g} GiB",
             "[green]yes[/]" if c.fits else "[red]no[/]",
-            "yes" if c.installed else "",
+            "?" if listing.problem else "yes" if c.installed else "",
         )
     out.print(cat)
 

@@ -67,6 +67,8 @@ class FakeOllamaServer(LoopbackServer):
         self.default_num_ctx = 4096
         #: Seconds between the progress lines of a pull.
         self.pull_delay = 0.0
+        #: Seconds each text of an `/api/embed` request takes (a slow embedder, for progress).
+        self.embed_delay = 0.0
         #: Installed models and the registry's, by lowercase canonical name.
         self.models: dict[str, FakeModel] = {}
         self.registry: dict[str, FakeModel] = {k: replace(m) for k, m in R1_LIBRARY.items()}
@@ -239,6 +241,8 @@ class FakeOllamaServer(LoopbackServer):
         with self.lock:
             self.embed_calls += 1
             self.texts_embedded += len(texts)
+        if self.embed_delay:
+            time.sleep(self.embed_delay * len(texts))
         response.json(200, {"model": model, "embeddings": [hashed_vector(t) for t in texts]})
 
     def _load(self, model: FakeModel, num_ctx: int, keep_alive: Any) -> int:

@@ -24,7 +24,12 @@ from urllib.parse import urlparse
 
 from ...chroma import server_client
 from ...embedder_choice import trusted_spec
-from ...errors import AssistantError, KnowledgeBaseError, SharedBaseError
+from ...errors import (
+    AssistantError,
+    KnowledgeBaseError,
+    NoSuchKnowledgeBaseError,
+    SharedBaseError,
+)
 from ...lexical import FileRecord, LexicalIndex, StoredChunk, search_tokens
 from ..protocol import Confirm, WriteGuard
 from . import cache, sources
@@ -83,7 +88,7 @@ class SharedStore:
         return SharedStorage(self, name, record)
 
     def _not_found(self, name: str) -> KnowledgeBaseError:
-        known = ", ".join(self.names()) or "none yet"
+        names = self.names()
         legacy = self.home / "kbs" / name
         if (legacy / "kb.sqlite").is_file() and not (legacy / "chroma").exists():
             return KnowledgeBaseError(
@@ -91,16 +96,12 @@ class SharedStore:
                 f"and only its vectors on {self.url}; ingest its folder again to make it a "
                 f"shared base that every machine can use (`assistant ingest FOLDER --kb {name}`)"
             )
-        return KnowledgeBaseError(
-            f"no knowledge base named '{name}' on the Chroma server at {self.url} (there: "
-            f"{known}); create it with `assistant ingest PATH --kb {name}`"
-        )
+        return NoSuchKnowledgeBaseError(name, names, where=f"on the Chroma server at {self.url}")
 
     def _record(self, name: str) -> Record:
         record = Record.find(self.client, name, self.url)
         if record is None:
-            known = ", ".join(self.names()) or "none"
-            raise KnowledgeBaseError(f"no knowledge base named '{name}' on {self.url} (there: {known})")
+            raise self._not_found(name)
         return record
 
     def remove(self, name: str) -> None:

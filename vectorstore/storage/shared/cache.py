@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import replace
 
 from ...lexical import LexicalIndex, StoredChunk
+from ...plurals import counted
 from .entries import BadEntry, ChunkEntry, FileEntry, file_id, shown
 from .record import Changes, Record
 
@@ -103,7 +104,8 @@ def _chunks_of(
     missing = [i for i in ids if i not in changes.chunks and i not in local]
     if missing:
         if len(missing) > budget[0]:
-            raise BadEntry(f"it claims {len(missing):,} chunks that are not in the record")
+            verb = "is" if len(missing) == 1 else "are"
+            raise BadEntry(f"it claims {counted(len(missing), 'chunk')} that {verb} not in the record")
         budget[0] -= len(missing)
         fetched = record.chunk_entries(missing)
     stored, embedded = [], set()

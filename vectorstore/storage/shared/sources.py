@@ -25,6 +25,7 @@ from typing import Any
 
 from ...errors import KnowledgeBaseError, SourceInUseError
 from ...lexical import LexicalIndex
+from ...plurals import counted
 from ..protocol import Confirm
 from .entries import shown
 from .lease import holder_name
@@ -138,7 +139,7 @@ def _from(origins: list[Origin] | None) -> str:
 
 def _question(name: str, label: str, files: int, origins: list[Origin] | None, folder: Path) -> str:
     return (
-        f"'{shown(label)}' in the shared knowledge base '{name}' holds {files} files from "
+        f"'{shown(label)}' in the shared knowledge base '{name}' holds {counted(files, 'file')} from "
         f"{_from(origins)}. Is {shown(folder)} that same folder? If so, this sync removes from the "
         "base, for every machine, the files that are not in it"
     )
