@@ -142,12 +142,10 @@ class Session:
             return passage_in_context(retriever.kb, chunk_id, context)
 
     def warm_up(self, kb: str | None = None) -> None:
-        """Load what the base's searches need (Chroma and its graphs, the query embedders, the
-        lookup tables and the page cache) by searching it once, so that the first question is
-        answered as quickly as the next. A base that fails is said by the first question."""
+        """Load what the base's searches need (Chroma, its graphs, the query embedders, the lookup
+        tables) by searching it once: the first question is then as quick as the next."""
         retriever = self.retrievers(kb)
-        if retriever is not None:
-            # English, so that the English index (when the base has one) loads too.
+        if retriever is not None:  # English, so that the English index (if any) loads too
             retriever.search("what is this about", k=1)
 
     def ask(
@@ -337,10 +335,17 @@ class Session:
 
         return list_kbs(self.settings.home, self.settings.chroma_url)
 
-    def require_kb(self, name: str, *, alternative: str = "") -> None:
-        """Raise NoSuchKnowledgeBaseError, which lists the existing bases, unless base `name`
-        exists; `alternative` ends its message with another way to go on."""
-        existing = self.knowledge_bases()
+    def require_kb(self, name: str, *, alternative: str = "", unreachable_ok: bool = False) -> None:
+        """Raise NoSuchKnowledgeBaseError (listing the bases; `alternative` ends it) unless base
+        `name` exists; with `unreachable_ok`, bases that cannot be listed now (server down) pass."""
+        from vectorstore.errors import ChromaConnectionError
+
+        try:
+            existing = self.knowledge_bases()
+        except ChromaConnectionError:
+            if unreachable_ok:
+                return
+            raise
         if name not in existing:
             from vectorstore import NoSuchKnowledgeBaseError
 
