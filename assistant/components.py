@@ -5,12 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from .retrieval import KBRetriever, Retriever
-from .retrieval.rerank import CrossEncoderReranker
+from .errors import AssistantError
 from .settings import Settings, SettingsError
-from .web import AddressPolicy, WebOptions, make_engine
-from .web.engines import ALIASES, ENGINES, engine_names
+
+if TYPE_CHECKING:  # the retrievers (NumPy, the base's code) load with the first search
+    from .retrieval import Retriever
+    from .web import WebOptions
 
 
 def open_kb(settings: Settings, name: str | None = None, *, create: bool = False):
@@ -23,6 +25,8 @@ def open_kb(settings: Settings, name: str | None = None, *, create: bool = False
         chroma_url=settings.chroma_url,
         ollama_url=settings.ollama_host,
         create=create,
+        # A base opened to be searched opens its vectors on a thread while the query is embedded.
+        background=not create,
         # Decides only for a new base: an existing one keeps what it was created with. On means
         # "where it helps": None lets the base add one when its embedder is multilingual (an
         # English-only embedder gains nothing from a second English model) and MiniLM is there.
@@ -31,6 +35,8 @@ def open_kb(settings: Settings, name: str | None = None, *, create: bool = False
 
 
 def web_options(settings: Settings, allowed_origins: frozenset[str] = frozenset()) -> WebOptions:
+    from .web import AddressPolicy, WebOptions
+
     return WebOptions(
         max_results=settings.web_results,
         budget=settings.web_budget,
@@ -38,17 +44,25 @@ def web_options(settings: Settings, allowed_origins: frozenset[str] = frozenset(
     )
 
 
-def make_retriever(settings: Settings, kb) -> Retriever:
-    """A retriever over `kb` (None: web only) with the configured engine and reranker."""
-    from ingest import Chunker
+def make_retriever(settings: Settings, kb, *, kb_problem: tuple[str, str] | None = None) -> Retriever:
+    """A retriever over `kb` (None: web only) with the configured engine and reranker;
+    `kb_problem`: (name, why) of a base that could not be opened (see Retriever)."""
+    from .retrieval import KBRetriever, Retriever
+    from .web.engines import ALIASES, ENGINES, engine_names
 
     name = settings.search_engine
     if ALIASES.get(name, name) not in ENGINES and name not in (known := engine_names()):
         # Checked here, before any search, so that a typo fails the command instead of each search.
         raise SettingsError(f"search_engine: '{name}' is not {' or '.join(known)} (ASSISTANT_SEARCH_ENGINE)")
-    reranker = CrossEncoderReranker(settings.reranker) if settings.reranker else None
+    reranker = None
+    if settings.reranker:  # loaded by the first search: one that cannot load costs the reranking only
+        from .retrieval.rerank import LazyReranker
+
+        reranker = LazyReranker(settings.reranker)
 
     def engine():
+        from .web import make_engine
+
         return make_engine(
             settings.search_engine,
             searxng_url=settings.searxng_url,
@@ -58,17 +72,27 @@ def make_retriever(settings: Settings, kb) -> Retriever:
 
     embedder = None
     if kb is None:
-        from vectorstore.embedders import DEFAULT_EMBEDDER, make_embedder
+        from vectorstore.embedders import DEFAULT_EMBEDDER, EmbedderError, make_embedder
 
-        embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, ollama_url=settings.ollama_host)
+        try:
+            embedder = make_embedder(settings.embedder or DEFAULT_EMBEDDER, ollama_url=settings.ollama_host)
+        except EmbedderError:  # web passages are then ranked by words
+            embedder = None
     return Retriever(
         kb,
         embedder=embedder,
         engine=engine,
         web_options=web_options(settings),
-        chunker=Chunker(settings.chunk_size, settings.chunk_overlap),
+        chunker=lambda: _chunker(settings),
         kb_retriever=KBRetriever(kb, reranker=reranker) if kb is not None else None,
+        kb_problem=kb_problem,
     )
+
+
+def _chunker(settings: Settings):
+    from ingest import Chunker
+
+    return Chunker(settings.chunk_size, settings.chunk_overlap)
 
 
 def make_chat_backend(settings: Settings):
@@ -92,25 +116,34 @@ class RetrieverCache:
         self._closed = False
 
     def __call__(self, name: str | None) -> Retriever | None:
-        from vectorstore import list_kbs
-
         name = name or self.settings.kb
         with self._lock:
             if self._closed:
                 raise RuntimeError("this session is closed")
             shared = self._live.get(name)
-            if shared is None:
-                kb = None
-                # "-" names no knowledge base: web-only retrieval (or none).
-                if name != "-" and name in list_kbs(self.settings.home, self.settings.chroma_url):
-                    kb = open_kb(self.settings, name)
-                try:
-                    shared = self._live[name] = _Shared(make_retriever(self.settings, kb), kb)
-                except BaseException:
-                    if kb is not None:
-                        kb.close()
-                    raise
+            if shared is not None:
+                return shared  # type: ignore[return-value]
+            try:
+                kb = self._open(name)
+            except AssistantError as exc:
+                # Its server down, busy, corrupt: this search says so (and answers from the web if
+                # it is on); the base is not kept, so the next search tries it again.
+                return make_retriever(self.settings, None, kb_problem=(name, str(exc)))
+            try:
+                shared = self._live[name] = _Shared(make_retriever(self.settings, kb), kb)
+            except BaseException:
+                if kb is not None:
+                    kb.close()
+                raise
             return shared  # type: ignore[return-value]
+
+    def _open(self, name: str):
+        """Base `name`, or None when there is none of that name ("-" names none: web only)."""
+        from vectorstore.bases import list_kbs
+
+        if name == "-" or name not in list_kbs(self.settings.home, self.settings.chroma_url):
+            return None
+        return open_kb(self.settings, name)
 
     def invalidate(self, name: str | None = None) -> None:
         """Retire the retriever of base `name` (all of them if None); see the class docstring."""
@@ -177,11 +210,12 @@ class _Shared:
             self._kb.close()
 
 
-def make_assistant(settings: Settings, retrievers: RetrieverCache | None = None):
+def make_assistant(settings: Settings, retrievers=None, backend=None):
+    """The answer pipeline; `retrievers(name)` gives a base's retriever (default: a RetrieverCache)."""
     from .chat.pipeline import AskOptions, Assistant
 
     return Assistant(
-        make_chat_backend(settings),
+        backend or make_chat_backend(settings),
         retrievers or RetrieverCache(settings),
         default_model=settings.model,
         options=AskOptions.from_settings(settings),

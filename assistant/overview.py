@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .chat.backends import ModelInfo
 from .chat.catalog import R1_CATALOG, fits
+from .errors import AssistantError
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: File-name noise that makes a poor question: extensions, version and page suffixes, underscores.
@@ -150,3 +151,18 @@ def _clean_title(title: str) -> str:
     if len(text) > 60:
         text = text[:57].rstrip() + "…"
     return text
+
+
+def document_openings(base, limit: int = 24) -> list[DocumentOpening]:
+    """How the base's documents begin (title, file, first heading and sentence), for example
+    questions; their titles alone where the first passages cannot be read."""
+    try:
+        found = base.document_openings(limit)
+    except (AssistantError, OSError, ValueError):
+        return [DocumentOpening(t) for t in base.document_titles(limit)]
+    openings = []
+    for record, chunk in found:
+        meta = chunk.metadata if chunk is not None else {}
+        text = chunk.text if chunk is not None else ""
+        openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
+    return openings

@@ -7,7 +7,6 @@ server or the web themselves. Heavy parts (embedder, Chroma) load on first use.
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -16,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from .chat.backends import BackendError, ModelInfo, PullProgress
 from .chat.catalog import R1_CATALOG, CatalogModel, fits, total_memory_gib
-from .chat.events import Event
+from .chat.events import Event, Progress
 from .chat.prompt import Turn
 from .conversations import Conversation, ConversationStore, Exchange
 from .errors import AssistantError
-from .overview import DocumentOpening, Overview, example_questions, model_status
+from .mounts import Mounts
+from .overview import Overview, document_openings, example_questions, model_status
 from .settings import Settings, save_config_value
 
 if TYPE_CHECKING:  # loaded on first use: the chat app must open fast
@@ -73,25 +73,40 @@ class ModelListing:
 
 class Session:
     def __init__(self, settings: Settings) -> None:
+        from vectorstore.lookup_table import use_cache_folder
+
         self.settings = settings
         self._retrievers = None
         self._assistant = None
+        self._backend = None
         # The TUI's warm-up, answer and ingest workers share one Session: set-up happens once.
         self._setup = threading.RLock()
         self._core_loaded = False
         self._store: ConversationStore | None = None
+        # Queries are segmented and tokenized from tables of the dictionaries, never the whole.
+        use_cache_folder(settings.home / "cache")
 
     # --- answering ------------------------------------------------------------------------
     @property
     def assistant(self):
-        self._load_core()
+        """The answer pipeline; it loads no retrieval (the base loads with its first search)."""
         with self._setup:
             if self._assistant is None:
-                from .components import RetrieverCache, make_assistant
+                from .components import make_assistant
 
-                self._retrievers = self._retrievers or RetrieverCache(self.settings)
-                self._assistant = make_assistant(self.settings, self._retrievers)
+                retriever_for = lambda name: self.retrievers(name)  # noqa: E731 - built on first use
+                self._assistant = make_assistant(self.settings, retriever_for, self.backend)
             return self._assistant
+
+    @property
+    def backend(self):
+        """The model server's client (no knowledge base, no retrieval loaded for it)."""
+        with self._setup:
+            if self._backend is None:
+                from .chat.backends import make_backend
+
+                self._backend = make_backend(self.settings)
+            return self._backend
 
     @property
     def retrievers(self):
@@ -127,10 +142,11 @@ class Session:
             return passage_in_context(retriever.kb, chunk_id, context)
 
     def warm_up(self, kb: str | None = None) -> None:
-        """Load the heavy parts (embedder, Chroma, the base) so the first question is quick."""
-        retriever = self.assistant.retriever_for(kb)
-        if retriever is not None and retriever.embedder is not None:
-            retriever.embedder.embed_query("warm up")
+        """Load what the base's searches need (Chroma, its graphs, the query embedders, the lookup
+        tables) by searching it once: the first question is then as quick as the next."""
+        retriever = self.retrievers(kb)
+        if retriever is not None:  # English, so that the English index (if any) loads too
+            retriever.search("what is this about", k=1)
 
     def ask(
         self,
@@ -142,7 +158,12 @@ class Session:
         history: Sequence[Turn] = (),
         think: bool = True,
     ) -> Iterator[Event]:
-        return self.assistant.ask(question, web=web, kb=kb, model=model, history=history, think=think)
+        """The answer's events; the first (a Progress) comes before the model server's client or
+        anything of retrieval loads, so that a front-end shows a line at once."""
+        yield Progress(
+            "searching the knowledge base and the web…" if web else "searching the knowledge base…"
+        )
+        yield from self.assistant.ask(question, web=web, kb=kb, model=model, history=history, think=think)
 
     def default_model(self) -> str | None:
         try:
@@ -154,7 +175,7 @@ class Session:
     def installed_models(self) -> tuple[list[ModelInfo], str | None]:
         """Installed models with what both /api/tags (sizes) and /api/show (capabilities,
         context) know, and an error message if the server is down."""
-        backend = self.assistant.backend
+        backend = self.backend
         try:
             listed = backend.list_models()
         except BackendError as exc:
@@ -224,16 +245,16 @@ class Session:
     def loaded_memory(self, model: str) -> int | None:
         """Bytes the server holds for `model` right now, where the back-end reports it."""
         try:
-            return self.assistant.backend.loaded_memory(model)
+            return self.backend.loaded_memory(model)
         except BackendError:
             return None
 
     def pull(self, tag: str) -> Iterator[PullProgress]:
-        return self.assistant.backend.pull(tag)
+        return self.backend.pull(tag)
 
     def backend_location(self) -> str:
         """Which model server this session talks to, e.g. "ollama at http://127.0.0.1:11434"."""
-        backend = self.assistant.backend
+        backend = self.backend
         return f"{backend.name} at {backend.url}"
 
     # --- conversations --------------------------------------------------------------------
@@ -302,7 +323,6 @@ class Session:
         imported by two threads at once is seen half-initialized (ImportError)."""
         with self._setup:
             if not self._core_loaded:
-                import ingest  # noqa: F401
                 import vectorstore.kb  # noqa: F401
 
                 from . import components  # noqa: F401
@@ -310,15 +330,22 @@ class Session:
                 self._core_loaded = True
 
     def knowledge_bases(self) -> list[str]:
-        self._load_core()
-        from vectorstore import list_kbs
+        """The bases' names (for bases in the home folder: read without loading Chroma)."""
+        from vectorstore.bases import list_kbs
 
         return list_kbs(self.settings.home, self.settings.chroma_url)
 
-    def require_kb(self, name: str, *, alternative: str = "") -> None:
-        """Raise NoSuchKnowledgeBaseError, which lists the existing bases, unless base `name`
-        exists; `alternative` ends its message with another way to go on."""
-        existing = self.knowledge_bases()
+    def require_kb(self, name: str, *, alternative: str = "", unreachable_ok: bool = False) -> None:
+        """Raise NoSuchKnowledgeBaseError (listing the bases; `alternative` ends it) unless base
+        `name` exists; with `unreachable_ok`, bases that cannot be listed now (server down) pass."""
+        from vectorstore.errors import ChromaConnectionError
+
+        try:
+            existing = self.knowledge_bases()
+        except ChromaConnectionError:
+            if unreachable_ok:
+                return
+            raise
         if name not in existing:
             from vectorstore import NoSuchKnowledgeBaseError
 
@@ -344,15 +371,14 @@ class Session:
                 with open_kb(self.settings, kb) as base:
                     stats = base.stats()
                     documents, chunks, embedded = stats.documents, stats.chunks, stats.embedded_chunks
-                    examples = example_questions(_openings(base))
+                    examples = example_questions(document_openings(base))
         except AssistantError as exc:  # a Chroma server that is down, a base that is busy: said
             kb_problem = str(exc)
         return Overview(kb, chosen, model_problem, documents, chunks, examples, embedded, kb_problem)
 
     def remove_kb(self, name: str) -> None:
         """Delete base `name` (vectors, index, manifest; never the user's files)."""
-        self._load_core()
-        from vectorstore import remove_kb
+        from vectorstore.bases import remove_kb
 
         if self._retrievers is not None:
             self._retrievers.invalidate(name)
@@ -360,24 +386,21 @@ class Session:
 
     def kb_writer(self, name: str):
         """Who is writing base `name` now (a WriteGuard), or None."""
-        self._load_core()
-        from vectorstore import kb_writer
+        from vectorstore.bases import kb_writer
 
         return kb_writer(self.settings.home, name, self.settings.chroma_url)
 
     def unlock_kb(self, name: str, guard) -> None:
         """Break the write guard `guard` of base `name`, as `kb_writer` returned it."""
-        self._load_core()
-        from vectorstore import unlock_kb
+        from vectorstore.bases import unlock_kb
 
         unlock_kb(self.settings.home, name, guard, self.settings.chroma_url)
 
     def kb_stats(self, name: str):
-        self._load_core()
-        from .components import open_kb
+        """Base `name`'s statistics (for a base in the home folder: from its SQLite file alone)."""
+        from vectorstore.bases import read_stats
 
-        with open_kb(self.settings, name) as kb:
-            return kb.stats()
+        return read_stats(self.settings.home, name, self.settings.chroma_url, embedder=self.settings.embedder)
 
     def ingest(
         self,
@@ -392,10 +415,7 @@ class Session:
         (`IngestFinished`) also carries. `source` names the folder in a shared base (see
         ingest.sync); `confirm` asks the user before syncing a folder into a source that another
         folder was ingested from. The events are Session's own (assistant.ingest_events)."""
-        from ingest.workers import start_readers
-
-        start_readers()  # first: the readers' server starts while the base loads
-        self._load_core()
+        self._load_ingest()
         from functools import partial
 
         from ingest import Chunker, sync
@@ -441,51 +461,21 @@ class Session:
             on_event(IngestFinished(summary))
         return summary
 
-    # --- where sources are on this machine -------------------------------------------------
-    @property
-    def _mounts_file(self) -> Path:
-        return self.settings.home / "mounts.json"
-
+    # --- where sources are on this machine (assistant.mounts) ------------------------------
     def _remember_mount(self, path: Path, source: str | None) -> None:
-        """For a shared base: which folder here holds the files known as `SOURCE/...`."""
-        if not self.settings.chroma_url:
-            return
-        from ingest.sync import file_keys
-
-        folder = path.parent if path.is_file() else path
-        _, label = file_keys(folder, shared=True, source=source)
-        mounts = self._mounts()
-        mounts[f"{self.settings.chroma_url} {label}"] = str(folder.resolve())
-        try:
-            self._mounts_file.parent.mkdir(parents=True, exist_ok=True)
-            self._mounts_file.write_text(json.dumps(mounts, ensure_ascii=False, indent=1), encoding="utf-8")
-        except OSError:
-            pass  # opening sources from this machine is a convenience: the ingest itself succeeded
-
-    def _mounts(self) -> dict[str, str]:
-        try:
-            data = json.loads(self._mounts_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        Mounts(self.settings.home, self.settings.chroma_url).remember(path, source)
 
     def local_copy(self, uri: str) -> Path | None:
-        """The file on this machine behind a knowledge-base source's `uri`: an absolute path that
-        exists (a base on this machine), or for a shared base's `SOURCE/path` the same file in the
-        folder ingested here as SOURCE. None where this machine has no copy."""
-        if not uri:
-            return None
-        candidate: Path | None = None
-        if Path(uri).is_absolute():
-            candidate = Path(uri)
-        elif self.settings.chroma_url and "/" in uri:
-            label, rest = uri.split("/", 1)
-            folder = self._mounts().get(f"{self.settings.chroma_url} {label}")
-            if folder and ".." not in Path(rest).parts:
-                candidate = Path(folder) / rest
-        if candidate is None or not candidate.is_file():
-            return None
-        return candidate
+        """The file on this machine behind a source's `uri`, or None (see Mounts.local_copy)."""
+        return Mounts(self.settings.home, self.settings.chroma_url).local_copy(uri)
+
+    def _load_ingest(self) -> None:
+        from ingest.workers import start_readers
+
+        start_readers()  # first: the readers' server starts while the base loads
+        with self._setup:  # numpy imported by two threads at once is seen half-initialized
+            import ingest  # noqa: F401
+        self._load_core()
 
     def _remove_if_empty(self, kb: str) -> None:
         """A first ingest that failed before it committed a file leaves no empty base behind (one
@@ -502,21 +492,6 @@ class Session:
         if self._store is not None:
             self._store.close()
             self._store = None
-
-
-def _openings(base, limit: int = 24) -> list[DocumentOpening]:
-    """How the base's documents begin (title, file, first heading and sentence), for example
-    questions; their titles alone where the first passages cannot be read."""
-    try:
-        found = base.document_openings(limit)
-    except (AssistantError, OSError, ValueError):
-        return [DocumentOpening(t) for t in base.document_titles(limit)]
-    openings = []
-    for record, chunk in found:
-        meta = chunk.metadata if chunk is not None else {}
-        text = chunk.text if chunk is not None else ""
-        openings.append(DocumentOpening(record.title, record.path, str(meta.get("heading", "")), text))
-    return openings
 
 
 def _catalog(name: str) -> CatalogModel | None:

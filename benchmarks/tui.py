@@ -3,12 +3,17 @@
 1. start-up: from a fresh Python process to an interactive prompt (imports, app mount, prompt
    focused). Heavy parts (embedder, Chroma) load in a background worker afterwards, so they are
    not on this path; the time until they are ready is reported too.
-2. streaming: a fake Ollama streams a long Markdown answer (tables, code, lists; Chinese and
+2. first question: on the 100,000-chunk base of benchmarks/latency.py, in a new process, the time
+   from the prompt appearing to the first question's sources on screen (the status bar's
+   "N sources"), the question sent the moment the prompt appears and after a few seconds of
+   typing, against the same time for the later questions of that process (the target, issue 19:
+   the first no slower than a later one). The base loads in the background as the app opens.
+3. streaming: a fake Ollama streams a long Markdown answer (tables, code, lists; Chinese and
    English) one token per chunk as fast as it can (well above 500 tokens/s); we measure the
    stream's rate and how long after the last token reached the client the whole answer is on
    screen.
 
-    python -m benchmarks.tui [--runs 5]
+    python -m benchmarks.tui [--runs 5] [--typing 2]
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -47,6 +53,45 @@ async def main():
 asyncio.run(main())
 """
 
+FIRST_QUESTION = r"""
+import asyncio, json, sys, time
+t0 = time.perf_counter()
+from assistant.settings import load_settings
+from tui.app import AssistantApp
+from tui.widgets.prompt import PromptInput
+home, ollama, model, typing = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+questions = json.loads(sys.argv[5])
+settings = load_settings(environ={
+    "ASSISTANT_HOME": home, "OLLAMA_HOST": ollama, "ASSISTANT_MODEL": model, "ASSISTANT_KB": "bench"
+})
+async def main():
+    app = AssistantApp(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not isinstance(app.focused, PromptInput):
+            await pilot.pause(0.005)
+        prompt_at = time.perf_counter()
+        await asyncio.sleep(typing)
+        seconds = []
+        for question in questions:
+            asked = time.perf_counter()
+            await app.chat.submitted(PromptInput.Submitted(app.focused, question))
+            while " sources · " not in app.chat.status.state:
+                await pilot.pause(0.005)
+            seconds.append(time.perf_counter() - asked)
+            while not app.chat.answering.is_finished:
+                await pilot.pause(0.01)
+        print(json.dumps({"prompt_s": prompt_at - t0, "first_from_prompt_s": typing + seconds[0],
+                          "question_to_sources_s": seconds}))
+asyncio.run(main())
+"""
+
+#: The first question is Chinese; the later ones English (the English index's first use) and Chinese.
+QUESTIONS = [
+    "个人信息处理者的义务有哪些？",
+    "When was IBM founded?",
+    "国家机关处理个人信息应当遵守什么规定？",
+]
+
 ANSWER = (
     "## 分析\n\n设鸡有 *x* 只，兔有 *y* 只。\n\n"
     "| 量 | 鸡 | 兔 |\n|---|---|---|\n| 头 | 1 | 1 |\n| 脚 | 2 | 4 |\n\n"
@@ -69,6 +114,40 @@ def startup(runs: int) -> dict:
         "prompt_ready_s_max": max(ready),
         "background_ready_s_median": statistics.median(warm),
     }
+
+
+def first_question(runs: int, typing: float) -> dict:
+    """Prompt -> the first question's sources, against the later questions' (see the docstring)."""
+    from benchmarks.latency import build
+
+    home = build(100_000)
+    found: dict[str, list] = {}
+    with ScriptedOllama("deepseek-r1:7b", reasoning="想。", answer="好。") as server:
+        for _ in range(runs):
+            for delay in (0.0, typing):
+                command = [sys.executable, "-c", FIRST_QUESTION, str(home), server.url, "deepseek-r1:7b"]
+                done = subprocess.run(
+                    [*command, str(delay), json.dumps(QUESTIONS)],
+                    capture_output=True,
+                    text=True,
+                    cwd=REPO,
+                    check=True,
+                )
+                found.setdefault(f"after_{delay:g}_s", []).append(json.loads(done.stdout.splitlines()[-1]))
+    result = {}
+    for name, rows in found.items():
+        result[f"question_{name}"] = {
+            "first_question_to_sources_s_median": round(
+                statistics.median(r["question_to_sources_s"][0] for r in rows), 3
+            ),
+            "prompt_to_first_sources_s_median": round(
+                statistics.median(r["first_from_prompt_s"] for r in rows), 3
+            ),
+            "later_questions_to_sources_s_median": round(
+                statistics.median(s for r in rows for s in r["question_to_sources_s"][1:]), 3
+            ),
+        }
+    return {"base": f"{home.relative_to(REPO)} (100,000 chunks)", "runs": runs, **result}
 
 
 async def streaming() -> dict:
@@ -126,9 +205,18 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--typing", type=float, default=2.0, help="seconds of typing before the first question"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "tui.json")
     args = parser.parse_args()
-    result = {"startup": startup(args.runs), "streaming": asyncio.run(streaming())}
+    load = os.getloadavg()
+    result = {
+        "startup": startup(args.runs),
+        "first_question": first_question(args.runs, args.typing),
+        "streaming": asyncio.run(streaming()),
+        "load_average_before": [round(x, 2) for x in load],
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

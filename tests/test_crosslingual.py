@@ -179,3 +179,19 @@ def test_without_a_translated_list_fusion_is_unchanged() -> None:
     )
     assert [r.id for r in fuse_evidence(plain)] == [r.id for r in fuse_evidence(empty)]
     assert all(e.group != "lexical" for e in plain)
+
+
+def test_a_querys_entries_from_the_lookup_table_translate_as_the_whole_dictionary(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from benchmarks.common import load_cmrc, load_tatoeba
+    from vectorstore import lookup_table
+
+    queries = [q for q, _ in load_cmrc()[1][:300]] + [q for q, _ in load_tatoeba("en-zh")[1][:300]]
+    queries += [q for q, _ in load_tatoeba("zh-en")[1][:200]] + ["Running dogs studied the cities' ducks"]
+    monkeypatch.setattr(lookup_table, "_folder", None)
+    whole = [translator()(q).words for q in queries]
+    monkeypatch.setattr(lookup_table, "_folder", tmp_path)
+    assert [translator()(q).words for q in queries] == whole
+    assert sum(bool(w) for w in whole) > 500
+    assert [p.name.startswith("cedict-") for p in tmp_path.iterdir()] == [True]

@@ -267,9 +267,9 @@ def test_minilm_runs_in_bf16_only_where_the_cpu_multiplies_it(monkeypatch) -> No
     import vectorstore.embedders.sentence_transformers as st
 
     monkeypatch.setattr(st, "cpu_has_native_bf16", lambda: False)
-    plain = st.PackagedMiniLMEmbedder()
+    plain = st.PackagedMiniLMEmbedder().documents
     monkeypatch.setattr(st, "cpu_has_native_bf16", lambda: True)
-    fast = st.PackagedMiniLMEmbedder()
+    fast = st.PackagedMiniLMEmbedder().documents
     assert not plain._bf16 and fast._bf16 == (fast.device == "cpu")
     texts = ["Ducks swim on the lake in winter.", "The copper kettle sang on the stove."]
     for a, b in zip(plain.embed_documents(texts), fast.embed_documents(texts), strict=True):

@@ -55,15 +55,16 @@ def counting(minilm, monkeypatch):
     # Resumed and clean builds are compared vector by vector to 1e-4: MiniLM runs in fp32 here,
     # as on a CPU without bfloat16 (in bf16 a vector moves in the third decimal with its batch's
     # shape and the threads' split, so two builds that batch differently are not that close).
-    bf16 = minilm._bf16
+    model = minilm.documents
+    bf16 = model._bf16
     if bf16:
-        monkeypatch.setattr(minilm, "_bf16", False)
-        minilm._model.float()
+        monkeypatch.setattr(model, "_bf16", False)
+        model._model.float()
     yield state
     if bf16:
         import torch
 
-        minilm._model.to(torch.bfloat16)
+        model._model.to(torch.bfloat16)
 
 
 def test_every_file_is_searchable_before_any_chunk_is_embedded(open_kb, tmp_path: Path) -> None:

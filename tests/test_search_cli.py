@@ -121,11 +121,15 @@ def test_query_and_queries_file_are_exclusive(tmp_path: Path) -> None:
     assert f"cannot read queries from {undecodable}" in unreadable.stderr
 
 
-def test_a_missing_reranker_model_is_named(notes: Path, tmp_path: Path) -> None:
+def test_a_missing_reranker_model_is_named_and_costs_only_the_reranking(notes: Path, tmp_path: Path) -> None:
     model = tmp_path / "no-such-reranker"
-    result = run("search", "ducks", env={"ASSISTANT_RERANKER": str(model)})
-    assert result.exit_code == 1
-    assert f"could not load reranker '{model}'" in result.stderr
+    plain = run("search", "ducks", "--json")
+    result = run("search", "ducks", "--json", env={"ASSISTANT_RERANKER": str(model)})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    [notice] = data["notices"]
+    assert f"could not load reranker '{model}'" in notice and notice.endswith("results in fused order")
+    assert [h["chunk_id"] for h in data["hits"]] == [h["chunk_id"] for h in json.loads(plain.stdout)["hits"]]
 
 
 def test_web_search_refuses_loopback_pages_by_default_and_uses_snippets(
@@ -183,9 +187,10 @@ def test_web_only_search_and_engine_failure_notice(searxng: FakeSearxng, pages: 
 
     searxng.status = 500
     failed = run("search", "杜甫 登高", "--web", env=env)
-    assert failed.exit_code == 0
-    assert "notice: web search failed: SearxNG at" in failed.stderr
-    assert "no sources found" in failed.stdout
+    # The web was the only part asked for: nothing is left, and the error says why.
+    assert failed.exit_code == 1
+    assert "web search failed: SearxNG at" in failed.stderr
+    assert not failed.stdout.strip()
 
 
 def test_searxng_without_its_url_is_a_clear_notice_and_kb_search_goes_on(notes: Path) -> None:

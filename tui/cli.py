@@ -30,8 +30,8 @@ def chat(
 ) -> None:
     """Open the terminal chat app.  Example: assistant chat --model deepseek-r1:14b --kb notes"""
     if kb is not None:  # a base named on purpose must exist; the app can create the default one
-        try:
-            cli.state.session.require_kb(kb)
+        try:  # one that cannot be reached now opens, and each question says so
+            cli.state.session.require_kb(kb, unreachable_ok=True)
         except AssistantError as exc:
             fail(str(exc))
     run_chat(model, kb)

@@ -6,16 +6,46 @@ use, which a private, offline assistant must never do. Telemetry is off.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-import chromadb
-from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-from chromadb.config import Settings as ChromaSettings
+_loading = threading.Lock()
 
-from .embedders import Embedder
-from .errors import ChromaConnectionError
+
+@contextlib.contextmanager
+def _override_checks_skipped() -> Iterator[None]:
+    """While Chroma loads, `@override` (the `overrides` package) marks a method as an override
+    without checking it against its base class. Chroma decorates some 170 methods, and those checks
+    (stack-frame inspection and signature comparison: a development aid, not a runtime guard) took
+    a quarter of its import (benchmarks/RESULTS.md, cold start). The decorator is restored after."""
+    import overrides
+
+    saved = overrides.override, overrides.overrides
+
+    def marked(method=None, **_options):
+        if method is None:  # used as @override(check_signature=...)
+            return marked
+        method.__override__ = True
+        return method
+
+    with _loading:
+        overrides.override = overrides.overrides = marked
+        try:
+            yield
+        finally:
+            overrides.override, overrides.overrides = saved
+
+
+with _override_checks_skipped():
+    import chromadb
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings  # noqa: E402
+from chromadb.config import Settings as ChromaSettings  # noqa: E402
+
+from .embedders import Embedder  # noqa: E402
+from .errors import ChromaConnectionError  # noqa: E402
 
 __all__ = ["ChromaConnectionError", "ChromaEmbeddingFunction", "embedded_client", "server_client"]
 

@@ -19,13 +19,12 @@ with the manifest, so a crash at any point converges, and then embeds whatever w
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import vectors
+from .bases import NAME_RE, KBStats, folder_bytes, kb_writer, list_kbs, remove_kb, unlock_kb, validate_name
 from .embedder_choice import ENGLISH_EMBEDDER, ENGLISH_LANGUAGES, EmbedderRef, resolve_embedder
 from .embedders import Embedder
 from .errors import (
@@ -35,8 +34,8 @@ from .errors import (
 )
 from .ingest_memory import IngestMemory, shown_path
 from .lexical import FileRecord, LexicalHit, LexicalIndex, StoredChunk
-from .storage import BaseStorage, Confirm, WriteGuard, store_for
-from .vectors import DenseHit, english_index_wanted, open_collection
+from .storage import BaseStorage, Confirm, store_for
+from .vectors import Collections, DenseHit, english_index_wanted
 
 __all__ = [
     "DenseHit",
@@ -46,6 +45,7 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseBusyError",
     "KnowledgeBaseError",
+    "NAME_RE",
     "english_index_wanted",
     "kb_writer",
     "list_kbs",
@@ -54,64 +54,22 @@ __all__ = [
     "validate_name",
 ]
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 #: How long a reader trusts its view of a shared base before asking the server what changed.
 _REFRESH_EVERY = 3.0
-
-
-@dataclass(frozen=True)
-class KBStats:
-    name: str
-    documents: int
-    chunks: int
-    embedder: str
-    bytes: int
-    location: str
-    #: Chunks whose vectors are stored; the rest are found lexically until they are embedded.
-    embedded_chunks: int = 0
-    #: How many entries of a shared base's record failed validation and were skipped.
-    skipped_entries: int = 0
-    #: Some of them, as (file or entry, why).
-    problems: tuple[tuple[str, str], ...] = ()
-    #: Pages (and images) whose text was read by OCR.
-    ocr_pages: int = 0
-
-
-def validate_name(name: str) -> str:
-    if not NAME_RE.match(name):
-        raise KnowledgeBaseError(
-            f"'{name}' is not a valid knowledge-base name: use letters, digits, '-' and '_' "
-            "(up to 63 characters, starting with a letter or digit)"
-        )
-    return name
-
-
-def list_kbs(home: Path, chroma_url: str | None = None) -> list[str]:
-    """The bases in use: those on the Chroma server at `chroma_url`, or those in `home`."""
-    return store_for(home, chroma_url).names()
-
-
-def remove_kb(home: Path, name: str, chroma_url: str | None = None) -> None:
-    """Delete base `name`: from the server (for every machine) when `chroma_url` is given."""
-    store_for(home, chroma_url).remove(validate_name(name))
-
-
-def kb_writer(home: Path, name: str, chroma_url: str | None = None) -> WriteGuard | None:
-    """Who is writing base `name` now (None: nobody)."""
-    return store_for(home, chroma_url).writer(validate_name(name))
-
-
-def unlock_kb(home: Path, name: str, guard: WriteGuard, chroma_url: str | None = None) -> None:
-    """Break the write guard `guard` of base `name` (as `kb_writer` returned it), for a writer
-    that is gone; a writer still running stops at its next write."""
-    store_for(home, chroma_url).unlock(validate_name(name), guard)
 
 
 class KnowledgeBase:
     """Open with `KnowledgeBase.open(...)`; use as a context manager to close it."""
 
     def __init__(
-        self, name: str, home: Path, storage: BaseStorage, embedder: EmbedderRef, settings: dict[str, str]
+        self,
+        name: str,
+        home: Path,
+        storage: BaseStorage,
+        embedder: EmbedderRef,
+        settings: dict[str, str],
+        *,
+        background: bool = False,
     ) -> None:
         self.name = name
         #: The assistant home folder this base is used from.
@@ -120,15 +78,31 @@ class KnowledgeBase:
         self.storage = storage
         self._embedder = embedder
         self._refreshed = time.monotonic()
-        self.client = storage.client
-        self.collection = open_collection(storage, embedder)
-        #: The English index (None when the base has none): its embedder and collection.
+        #: The English index's embedder (None when the base has none).
         self.english_embedder: EmbedderRef | None = None
-        self.english_collection = None
         if settings.get("english_index"):
             spec, embedder_id = ENGLISH_EMBEDDER
             self.english_embedder = EmbedderRef(embedder_id, spec, embedder.ollama_url)
-            self.english_collection = open_collection(storage, self.english_embedder, "en")
+        self._collections = Collections(storage, embedder, self.english_embedder, background=background)
+
+    @property
+    def client(self):
+        """The Chroma client that holds the base's collections."""
+        return self.storage.client
+
+    @property
+    def collection(self):
+        """The Chroma collection of the main vectors."""
+        return self._collections.pair()[0]
+
+    @property
+    def english_collection(self):
+        """The English index's collection (None when the base has none)."""
+        return self._collections.pair()[1]
+
+    @english_collection.setter
+    def english_collection(self, collection) -> None:  # a benchmark compares a base without it
+        self._collections.pair()[1] = collection
 
     @property
     def index(self) -> LexicalIndex:
@@ -177,6 +151,7 @@ class KnowledgeBase:
         ollama_url: str = "http://127.0.0.1:11434",
         create: bool = True,
         english_index: bool | None = None,
+        background: bool = False,
     ) -> KnowledgeBase:
         """Open (or create) base `name`, in `home` or, with `chroma_url`, on that Chroma server.
 
@@ -184,7 +159,8 @@ class KnowledgeBase:
         naming a different one than the base was built with raises EmbedderMismatchError.
         `english_index` decides, for a new base, whether it keeps an English index; None: when
         its embedder is multilingual and the packaged MiniLM is installed. An existing base keeps
-        what it was created with.
+        what it was created with. `background`: open the vectors' collections on a thread (a base
+        opened to be searched: see vectors.Collections); their errors come with the first search.
         """
         storage = store_for(home, chroma_url, embedder=embedder).open(validate_name(name), create=create)
         try:
@@ -195,7 +171,7 @@ class KnowledgeBase:
                 if settings.get("embedder") != new["embedder"]:
                     # Another machine created the base at the same moment, with another embedder.
                     ref, _ = resolve_embedder(name, settings.get, embedder, ollama_url, english_index)
-            kb = cls(name, home, storage, ref, settings)
+            kb = cls(name, home, storage, ref, settings, background=background)
         except BaseException:
             storage.close()
             raise
@@ -219,6 +195,7 @@ class KnowledgeBase:
             self.refresh()
 
     def close(self) -> None:
+        self._collections.settle()
         self.storage.close()
 
     def __enter__(self) -> KnowledgeBase:
@@ -437,7 +414,7 @@ class KnowledgeBase:
     def stats(self) -> KBStats:
         self._maybe_refresh()
         documents, chunks = self.index.counts()
-        size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        size = folder_bytes(self.folder)
         skipped, problems = self.storage.problems()
         return KBStats(
             name=self.name,

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 import threading
 import unicodedata
+from typing import Any
 
 _lock = threading.Lock()
 _converter = None
+_word_table: Any = None
+_table_uses = 0
+#: Texts up to this long (queries), and only so many of them per process, are segmented from the
+#: word table when there is a cache folder and jieba's own dictionary is not loaded: a reader of
+#: many texts (an ingest, a long chat) is quicker with the whole dictionary loaded once.
+WORD_TABLE_TEXT = 1000
+WORD_TABLE_TEXTS = 64
 
 # Characters of the CJK scripts (Han, kana, hangul) and their punctuation.
 CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
@@ -54,6 +63,41 @@ def _jieba():
     return jieba
 
 
+def _table() -> Any:
+    """The table of jieba's dictionary (vectorstore.word_table) in the cache folder, if any."""
+    global _word_table
+    from .lookup_table import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
+        return None
+    if _word_table is None or _word_table.folder != folder:
+        from .word_table import WordTable
+
+        _word_table = WordTable(folder)
+    return _word_table
+
+
+def _cut_for_search(text: str) -> list[str]:
+    """jieba's search-mode words; a query's from the table of its dictionary when there is a
+    cache folder (vectorstore.lookup_table) and the dictionary is not loaded: the same words."""
+    jieba = _jieba()
+    if _table_serves(len(text), jieba) and (table := _table()) is not None:
+        try:
+            return list(table.tokenizer(text).cut_for_search(text))
+        except (OSError, sqlite3.Error):  # an unwritable cache folder, a damaged table: jieba's own
+            pass
+    return list(jieba.cut_for_search(text))
+
+
+def _table_serves(length: int, jieba: Any) -> bool:
+    global _table_uses
+    if length > WORD_TABLE_TEXT or jieba.dt.initialized or _table_uses >= WORD_TABLE_TEXTS:
+        return False
+    _table_uses += 1
+    return True
+
+
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 
 
@@ -70,7 +114,7 @@ def segment(text: str) -> list[str]:
     Bigrams, as in Lucene's CJK analyzer, always match; the words keep ranking precise.
     """
     text = normalise(text)
-    words = [t for t in (w.strip() for w in _jieba().cut_for_search(text)) if t and _TOKEN_RE.search(t)]
+    words = [t for t in (w.strip() for w in _cut_for_search(text)) if t and _TOKEN_RE.search(t)]
     return words + _bigrams(text)
 
 
@@ -85,7 +129,7 @@ def query_words(text: str) -> list[str]:
     """Distinct normalised words of a query (jieba search mode: long words and their sub-words),
     without the CJK bigrams, stopwords dropped (kept if nothing else is left)."""
     text = normalise(text)
-    words = [t for t in (w.strip() for w in _jieba().cut_for_search(text)) if t and _TOKEN_RE.search(t)]
+    words = [t for t in (w.strip() for w in _cut_for_search(text)) if t and _TOKEN_RE.search(t)]
     words = list(dict.fromkeys(words))
     kept = [w for w in words if w not in STOPWORDS]
     return kept or words

@@ -8,11 +8,12 @@ chunk read from elsewhere: a shared base's collections can be written by anyone.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .chroma import ChromaEmbeddingFunction
 from .errors import ChromaConnectionError, EmbedderMismatchError
 from .lexical import MAX_CHUNK_CHARS, StoredChunk
 from .text import CJK_RE
@@ -49,8 +50,69 @@ def english_index_wanted(text: str) -> bool:
 _LATIN_WORD_RE = re.compile(r"[A-Za-z\u00c0-\u024f]{2,}")
 
 
+class Collections:
+    """A base's collections: the main one and the English index's (None when it has none).
+
+    Opened at once, or (`background`, for a base opened to be searched) on a thread of their own
+    that also loads the main index's HNSW graph, so that importing Chroma and loading the graph
+    overlap the query's embedding and its lexical search; the first use waits for them. A failure
+    there is raised where the collections are first used.
+    """
+
+    def __init__(
+        self, storage: BaseStorage, embedder: EmbedderRef, english: EmbedderRef | None, *, background: bool
+    ) -> None:
+        self._storage, self._embedder, self._english = storage, embedder, english
+        self._opened: Future = Future()
+        self._lock = threading.Lock()
+        self._pair: list[Any] | None = None
+        if background:
+            # numpy first, here: imported by this thread (the query's embedding, the ranking) and
+            # Chroma's at once, it is seen half-initialized (ImportError) by one of them.
+            import numpy  # noqa: F401
+
+            threading.Thread(target=self._open, args=(True,), name="chroma-open").start()
+        else:
+            self._open(False)
+            self._pair = self._opened.result()
+
+    def _open(self, warm: bool) -> None:
+        try:
+            main = open_collection(self._storage, self._embedder)
+            english = open_collection(self._storage, self._english, "en") if self._english else None
+            if warm:
+                _load_graph(main)
+            self._opened.set_result([main, english])
+        except BaseException as exc:  # raised where the collections are used
+            self._opened.set_exception(exc)
+
+    def pair(self) -> list[Any]:
+        """[main, English or None], waiting for a background open to finish."""
+        if self._pair is None:
+            with self._lock:
+                if self._pair is None:
+                    self._pair = self._opened.result()
+        return self._pair
+
+    def settle(self) -> None:
+        """Wait for a background open (before closing the storage under it); raises nothing."""
+        self._opened.exception()
+
+
+def _load_graph(collection) -> None:
+    """Load the collection's HNSW graph into memory (a query does, the first time)."""
+    try:
+        one = collection.get(limit=1, include=["embeddings"])
+        if len(one["ids"]):
+            collection.query(query_embeddings=[one["embeddings"][0]], n_results=1, include=[])
+    except Exception:  # only a head start: the search itself reports what is wrong
+        pass
+
+
 def open_collection(storage: BaseStorage, embedder: EmbedderRef, index: str = ""):
     """The base's collection of main ("") or English ("en") vectors, created if new."""
+    from .chroma import ChromaEmbeddingFunction  # Chroma loads with the first collection
+
     try:
         collection = storage.client.get_or_create_collection(
             name=storage.collection_name(index),

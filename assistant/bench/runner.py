@@ -40,6 +40,9 @@ class Record:
     total_seconds: float = 0.0
     memory_bytes: int | None = None
     error: str | None = None
+    #: Warnings of the run (a part that failed and what the answer did without it: an embedder
+    #: gone -> ranked by words, a reranker -> fused order, the web -> the knowledge base only).
+    notices: list[str] = field(default_factory=list)
 
 
 def grade(task: Task, final: Final) -> Grade:
@@ -112,12 +115,13 @@ def run_one(session: Session, model: str, task: Task, n: int, *, kb: str | None,
     started = time.perf_counter()
     final: Final | None = None
     errors: list[str] = []
+    notices: list[str] = []
     # Tasks without `kb: true` get no knowledge-base sources ("-" names no base).
     for event in session.ask(
         task.prompt, web=task.web and web, kb=kb if task.kb else "-", model=model, think=task.think
     ):
-        if isinstance(event, Notice) and event.level == "error":
-            errors.append(event.text)
+        if isinstance(event, Notice):
+            (errors if event.level == "error" else notices).append(event.text)
         elif isinstance(event, Final):
             final = event
     if final is None or (not final.answer and errors):
@@ -128,8 +132,10 @@ def run_one(session: Session, model: str, task: Task, n: int, *, kb: str | None,
             False,
             0.0,
             "no answer",
-            error="; ".join(errors) or "no answer",
+            # Nothing was left to answer from: the warnings say which parts failed and why.
+            error="; ".join(notices + errors) or "no answer",
             total_seconds=time.perf_counter() - started,
+            notices=notices,
         )
     g = grade(task, final)
     if task.web and not web:
@@ -152,6 +158,7 @@ def run_one(session: Session, model: str, task: Task, n: int, *, kb: str | None,
         total_seconds=st.total_seconds,
         memory_bytes=session.loaded_memory(model),
         error="; ".join(errors) or None,
+        notices=notices,
     )
 
 

@@ -9,6 +9,14 @@ from ..retrieval.sources import Source
 
 
 @dataclass(frozen=True)
+class Progress:
+    """What the pipeline is doing now (searching, asking the model): said before each slow step,
+    the first at once, so that a front-end shows something before anything has loaded."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class SourcesFound:
     sources: list[Source]
     web: bool
@@ -123,4 +131,4 @@ class Final:
         }
 
 
-Event = SourcesFound | ReasoningDelta | AnswerDelta | Notice | Final
+Event = Progress | SourcesFound | ReasoningDelta | AnswerDelta | Notice | Final

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from vectorstore.errors import AssistantError
 
-from ..retrieval import Retrieval, Retriever
 from .backends import (
     BackendError,
     ChatBackend,
@@ -34,6 +33,7 @@ from .events import (
     Final,
     Notice,
     Outcome,
+    Progress,
     ReasoningDelta,
     SourcesFound,
 )
@@ -41,7 +41,8 @@ from .followups import carries_a_noun, contextual_query, fuse_turn
 from .prompt import Turn, estimate_tokens, fit_prompt
 from .reasoning import ReasoningSplitter
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # retrieval (NumPy and more) loads with the first search, not before the first event
+    from ..retrieval import Retrieval, Retriever
     from ..settings import Settings
 
 
@@ -183,8 +184,17 @@ class Assistant:
             yield from run.pending()
             yield run.final(model=model or "", outcome="not_asked")
             return
+        if retrieval.nothing_left:
+            # Every part asked for failed: no answer from nothing, with what failed and why.
+            run.notice(
+                f"no answer: nothing to answer from ({', '.join(retrieval.failed)} unavailable)", "error"
+            )
+            yield from run.pending()
+            yield run.final(model=model, outcome="not_asked")
+            return
         yield from run.pending()
         yield SourcesFound(retrieval.sources, web)
+        yield Progress(f"asking {model}…")
 
         fitted, num_ctx = self._fit(run, info, retrieval)
         request = self._request(run, model, info, fitted, num_ctx, think)
@@ -205,6 +215,8 @@ class Assistant:
 
     # --- the steps, in order --------------------------------------------------------------
     def _retrieve(self, run: _Run, kb: str | None) -> Retrieval:
+        from ..retrieval import Retrieval
+
         retriever = self.retriever_for(kb)
         if retriever is None:
             retrieval = Retrieval(query=run.question, web=run.web)

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from vectorstore.text import query_terms
 
 from .dictionary import QueryTranslation
+from .failures import dense_failure, describe
 from .feedback import PASSAGES, expanded_terms
 from .fusion import language_coverage
 
@@ -69,6 +70,8 @@ class DenseIndex:
     languages: frozenset[str] | None
     search: Callable[[str, int], Sequence[Hit]]
     optional: bool = False
+    #: What a notice calls it when it fails (its embedder's id).
+    name: str = "dense index"
 
 
 class CandidateIndex(Protocol):
@@ -94,6 +97,7 @@ def gather(
     translate: Translate | None = None,
     *,
     feedback: bool = False,
+    notices: list[str] | None = None,
 ) -> Candidates:
     """Each retriever's `depth` best passages for `query`.
 
@@ -101,11 +105,13 @@ def gather(
     its model loaded). With `translate`, the lexical index is also asked for the query's words in
     the other language; with `feedback`, the lexical list is that of the query expanded by its
     best hits (RM3). `submit` (an executor's) runs the dense searches and the translated one
-    beside the search for the query's own words.
+    beside the search for the query's own words. A dense index that fails (its embedder gone or
+    broken, its vectors unreachable) costs only its own list, and a dictionary that cannot be read
+    only the translations, each with a line in `notices` (without `notices`, the error is raised).
     """
     wanted = [d for d in index.dense_indexes() if not d.optional or language_coverage(query, d.languages)]
     pending = [(d, _start(submit, d.search, query, depth)) for d in wanted]
-    translation = translate(query) if translate is not None else None
+    translation = _translated(translate, query, notices) if translate is not None else None
     translated: Future | None = None
     if translation:
         terms = list(dict.fromkeys(t for term in translation.terms for t in query_terms(term)))
@@ -113,10 +119,34 @@ def gather(
     lexical = [_passage(h) for h in index.lexical_search(query, depth)]
     if feedback and lexical:
         lexical = _with_feedback(index, query, lexical, depth)
-    dense = [DenseList([_passage(h) for h in future.result()], d.languages) for d, future in pending]
+    dense = _dense_lists(pending, notices)
     found = [_passage(h) for h in translated.result()] if translated is not None else []
     words = translation.words if translation else {}
     return Candidates(lexical, dense, found, words)
+
+
+def _translated(translate: Translate, query: str, notices: list[str] | None) -> QueryTranslation | None:
+    try:
+        return translate(query)
+    except Exception as exc:  # the dictionary cannot be read: the query's own words still search
+        if notices is None:
+            raise
+        notices.append(f"the dictionary (CC-CEDICT) failed: {describe(exc)}; searched without translations")
+        return None
+
+
+def _dense_lists(pending: list[tuple[DenseIndex, Future]], notices: list[str] | None) -> list[DenseList]:
+    lists, failed = [], []
+    for index, future in pending:
+        try:
+            lists.append(DenseList([_passage(h) for h in future.result()], index.languages))
+        except Exception as exc:
+            if notices is None:
+                raise
+            failed.append(dense_failure(index.name, exc))
+    for line in dict.fromkeys(failed):  # both indexes of a base on one stopped server: said once
+        notices.append(f"{line}; {'ranked without it' if lists else 'ranked by words alone'}")
+    return lists
 
 
 def _with_feedback(index: CandidateIndex, query: str, lexical: list[Passage], depth: int) -> list[Passage]:

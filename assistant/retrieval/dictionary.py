@@ -191,12 +191,17 @@ def dictionary() -> Dictionary:
         return _loaded
 
 
+def _source_key(source: Path) -> str:
+    """Names the caches of the index built from `source` (its format, the file's size and time)."""
+    stat = source.stat()
+    key = hashlib.blake2b(f"{_FORMAT}:{source}:{stat.st_size}:{stat.st_mtime_ns}".encode(), digest_size=8)
+    return key.hexdigest()
+
+
 def _cached(source: Path) -> Dictionary:
     import jieba
 
-    stat = source.stat()
-    key = hashlib.blake2b(f"{_FORMAT}:{source}:{stat.st_size}:{stat.st_mtime_ns}".encode(), digest_size=8)
-    cache = Path(tempfile.gettempdir()) / f"r1-assistant-cedict-{key.hexdigest()}.marshal"
+    cache = Path(tempfile.gettempdir()) / f"r1-assistant-cedict-{_source_key(source)}.marshal"
     try:
         glosses, en_zh = marshal.loads(cache.read_bytes())
         return Dictionary.from_index(glosses, en_zh)
@@ -265,13 +270,51 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def translator(source: Callable[[], Dictionary] | None = None) -> Callable[[str], QueryTranslation]:
-    """A function from a query to its translation, with the dictionary `source` gives (default: the
-    process's, read on first use)."""
+    """A function from a query to its translation, with the dictionary `source` gives (default:
+    the entries of the query's words, from the lookup table when there is a cache folder, else
+    the process's whole dictionary, read on first use)."""
     from vectorstore.text import query_words
 
-    get = source or dictionary
-
     def translate(query: str) -> QueryTranslation:
-        return translate_query(query_words(query), get())
+        words = query_words(query)
+        return translate_query(words, source() if source is not None else dictionary_for(words))
 
     return translate
+
+
+def dictionary_for(words: list[str]) -> Dictionary:
+    """A dictionary that holds at least the entries `translate_query` reads for `words`: from the
+    lookup table of CC-CEDICT in the cache folder (vectorstore.lookup_table: no whole dictionary
+    loaded, 0.2 s and 50 MB saved per process), else the whole dictionary."""
+    from vectorstore.lookup_table import cache_folder
+
+    folder = cache_folder()
+    if folder is None:
+        return dictionary()
+    import json
+    import sqlite3
+
+    from vectorstore.lookup_table import LookupTable
+
+    keys = {f"zh:{k}" for w in words if _CJK.search(w) for k in (w, *w)}
+    keys |= {f"en:{form}" for w in words if not _CJK.search(w) for form in _base_forms(w.lower())}
+    table = LookupTable(folder / f"cedict-{_source_key(cedict_path())}.sqlite", ("entry",), _table_contents)
+    try:
+        found = {key: json.loads(values[0]) for key, values in table.find(keys).items()}
+    except (OSError, sqlite3.Error, ValueError):  # an unusable cache folder: the whole dictionary
+        return dictionary()
+    glosses = {key[3:]: value for key, value in found.items() if key.startswith("zh:")}
+    return Dictionary.from_index(glosses, {key[3:]: v for key, v in found.items() if key.startswith("en:")})
+
+
+def _table_contents():
+    import json
+
+    whole = dictionary()
+    rows = [
+        (f"zh:{word}", json.dumps(glosses, ensure_ascii=False)) for word, glosses in whole._glosses.items()
+    ]
+    rows += [
+        (f"en:{word}", json.dumps(chinese, ensure_ascii=False)) for word, chinese in whole._en_zh.items()
+    ]
+    return rows, {}

@@ -15,9 +15,11 @@ from functools import partial
 
 from vectorstore import KnowledgeBase
 from vectorstore.kb import ENGLISH_LANGUAGES
+from vectorstore.lookup_table import cache_folder
 
 from .candidates import Candidates, DenseIndex, Hit, gather
 from .dictionary import dictionary, translator
+from .failures import GuardedReranker
 from .ranking import RankedPassage, RetrievalOptions, rank
 from .rerank import CrossEncoderReranker
 from .sources import Source, kb_location
@@ -41,10 +43,20 @@ class _BaseIndex:
         return self.kb.lexical_tokens(ids)
 
     def dense_indexes(self) -> list[DenseIndex]:
-        indexes = [DenseIndex(self.kb.embedder.languages, partial(self.kb.dense_search, vector=self.vector))]
-        if self.kb.english_embedder is not None:
-            indexes.append(DenseIndex(ENGLISH_LANGUAGES, self.kb.english_search, optional=True))
+        search = partial(self.kb.dense_search, vector=self.vector)
+        indexes = [DenseIndex(self._languages(), search, name=self.kb.embedder_id)]
+        english = self.kb.english_embedder
+        if english is not None:
+            indexes.append(
+                DenseIndex(ENGLISH_LANGUAGES, self.kb.english_search, optional=True, name=english.id)
+            )
         return indexes
+
+    def _languages(self) -> frozenset[str] | None:
+        try:
+            return self.kb.embedder.languages
+        except Exception:  # an embedder that cannot be made: its search fails and says why
+            return None
 
 
 class KBRetriever:
@@ -61,16 +73,28 @@ class KBRetriever:
         # HNSW searches and the second FTS query overlap the first (SQLite and the models release
         # Python's lock while they work).
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="retrieval")
-        # The dictionary loads in the background (about a second) while the rest starts up.
-        self._dictionary = self._pool.submit(dictionary) if self.options.cross_lingual else None
+        # Without a cache folder to read a query's entries from (dictionary.dictionary_for), the
+        # whole dictionary loads in the background (about a second) while the rest starts up.
+        whole = self.options.cross_lingual and cache_folder() is None
+        self._dictionary = self._pool.submit(dictionary) if whole else None
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
 
-    def candidates(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> Candidates:
-        """Every retriever's candidates for `query` (what `search` ranks)."""
+    def candidates(
+        self,
+        query: str,
+        k: int = 6,
+        *,
+        vector: Sequence[float] | None = None,
+        notices: list[str] | None = None,
+    ) -> Candidates:
+        """Every retriever's candidates for `query` (what `search` ranks). With `notices`, a
+        dense index that fails costs only its list and is said there (see candidates.gather)."""
         depth = max(self.options.depth, 2 * k)
-        translate = translator(self._dictionary.result) if self._dictionary is not None else None
+        translate = None
+        if self.options.cross_lingual:
+            translate = translator(self._dictionary.result if self._dictionary is not None else None)
         return gather(
             _BaseIndex(self.kb, vector),
             query,
@@ -78,13 +102,26 @@ class KBRetriever:
             self._pool.submit,
             translate,
             feedback=self.options.feedback,
+            notices=notices,
         )
 
-    def search(self, query: str, k: int = 6, *, vector: Sequence[float] | None = None) -> list[Source]:
+    def search(
+        self,
+        query: str,
+        k: int = 6,
+        *,
+        vector: Sequence[float] | None = None,
+        notices: list[str] | None = None,
+    ) -> list[Source]:
         """The `k` best passages for `query`, best first (labels are assigned by the caller).
-        `vector`: the query already embedded by the base's embedder (not embedded again)."""
-        found = self.candidates(query, k, vector=vector)
-        ranked = rank(query, found, k, self.options, self.reranker)
+        `vector`: the query already embedded by the base's embedder (not embedded again).
+        `notices`: where an embedder or a reranker that fails is said (the search then ranks
+        without it); without it, such a failure is raised."""
+        found = self.candidates(query, k, vector=vector, notices=notices)
+        reranker = self.reranker
+        if reranker is not None and notices is not None:
+            reranker = GuardedReranker(reranker, getattr(reranker, "model", type(reranker).__name__), notices)
+        ranked = rank(query, found, k, self.options, reranker)
         return [_source(r, self.kb.display_path(str(r.passage.metadata.get("source", "")))) for r in ranked]
 
 

@@ -32,3 +32,25 @@ class CrossEncoderReranker:
         if not passages:
             return []
         return [float(s) for s in self._model.predict([(query, p) for p in passages])]
+
+
+class LazyReranker:
+    """The configured cross-encoder, loaded by the first search that reranks: a model that cannot
+    be loaded raises its RerankerError there (and in every later search, without trying again),
+    so that the search can go on in fused order (assistant.retrieval.failures.GuardedReranker)."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._loaded: CrossEncoderReranker | None = None
+        self._error: RerankerError | None = None
+
+    def scores(self, query: str, passages: Sequence[str]) -> list[float]:
+        if self._loaded is None:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._loaded = CrossEncoderReranker(self.model)
+            except RerankerError as exc:
+                self._error = exc
+                raise
+        return self._loaded.scores(query, passages)

@@ -12,26 +12,32 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
 
-from ingest import Chunker
-from ingest.formats import UnreadableFileError, html_to_document
-from vectorstore import KnowledgeBase
-from vectorstore.embedders import Embedder
-
-from ..web import SearchEngine, WebOptions, WebPage, WebSearchError, looks_like_injection, run_web_step
-from ..web.search import clean_web_text
+from ..web.injection import looks_like_injection
 from .bm25 import bm25_ranking
 from .dedupe import collapse
+from .failures import dense_failure, describe
 from .fusion import Ranked, fuse
 from .kb_retriever import KBRetriever
 from .sources import Source, assign_labels
 
+if TYPE_CHECKING:  # the web step and its page reader load with the first web query
+    from ingest import Chunker
+    from vectorstore import KnowledgeBase
+    from vectorstore.embedders import Embedder
+
+    from ..web import SearchEngine, WebOptions, WebOutcome, WebPage
+
 #: Web passages kept per page, and in all, before they are embedded (embedding is the slow part).
 WEB_PASSAGES_PER_PAGE = 3
 WEB_PASSAGES_MAX = 12
+
+
+KB, WEB = "knowledge base", "web"
 
 
 @dataclass
@@ -40,6 +46,14 @@ class Retrieval:
     sources: list[Source] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     web: bool = False
+    #: The parts this search asked for (KB, WEB) and those that failed; the notices say why.
+    wanted: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_left(self) -> bool:
+        """Every part asked for failed: there is nothing to answer from (the notices say why)."""
+        return bool(self.wanted) and all(part in self.failed for part in self.wanted)
 
 
 class Retriever:
@@ -50,20 +64,46 @@ class Retriever:
         embedder: Embedder | None = None,
         engine: SearchEngine | Callable[[], SearchEngine] | None = None,
         web_options: WebOptions | None = None,
-        chunker: Chunker | None = None,
+        chunker: Chunker | Callable[[], Chunker] | None = None,
         kb_retriever: KBRetriever | None = None,
+        kb_problem: tuple[str, str] | None = None,
     ) -> None:
+        """`kb_problem`: (name, why) of a knowledge base that could not be opened: each search
+        says so, and answers from the web when it is on."""
         self.kb = kb
+        self.kb_problem = kb_problem
         self.embedder = embedder or (kb.embedder if kb is not None else None)
         # An engine, or a factory called on the first web query (so a misconfigured engine
         # never breaks knowledge-base-only searches).
         self._engine = engine
-        self.web_options = web_options or WebOptions()
-        self.chunker = chunker or Chunker()
+        self._web_options = web_options
+        self._chunker = chunker
         self.kb_retriever = kb_retriever or (KBRetriever(kb) if kb is not None else None)
 
     @property
+    def web_options(self) -> WebOptions:
+        if self._web_options is None:
+            from ..web import WebOptions
+
+            self._web_options = WebOptions()
+        return self._web_options
+
+    @property
+    def chunker(self) -> Chunker:
+        """The chunker for web pages: given, made by the factory given, or the default one (the
+        ingest package loads with the first web query)."""
+        from ingest import Chunker
+
+        if self._chunker is None:
+            self._chunker = Chunker()
+        elif not isinstance(self._chunker, Chunker):
+            self._chunker = self._chunker()
+        return self._chunker
+
+    @property
     def engine(self) -> SearchEngine | None:
+        from ..web import SearchEngine
+
         if self._engine is not None and not isinstance(self._engine, SearchEngine):
             self._engine = self._engine()
         return self._engine
@@ -74,37 +114,88 @@ class Retriever:
         `web_query` is what is sent to the search engine (default: `query`). A chat passes the
         current question alone there, while `query` may carry local context from earlier turns:
         only the current question ever leaves the machine.
+
+        A part that fails costs only itself, with a notice: a knowledge base that cannot be
+        reached (the answer comes from the web), a search engine that fails (from the knowledge
+        base), an embedder (ranked by words), a reranker (the fused order). When every part asked
+        for failed, `nothing_left` is true.
         """
         out = Retrieval(query=query, web=web)
         # With the web on, the query vector also ranks web passages: embedded once, used twice.
-        vector = self.embedder.embed_query(query) if web and self.embedder is not None else None
-        kb_hits = (
-            self.kb_retriever.search(query, k=2 * k if web else k, vector=vector) if self.kb_retriever else []
-        )
-        for hit in kb_hits:
-            # Documents can carry instructions too: flag them like web passages.
-            hit.extra.setdefault("suspicious", looks_like_injection(hit.text))
+        vector, embed_error = self._query_vector(query) if web else (None, None)
+        kb_hits, kb_error = self._kb_hits(query, 2 * k if web else k, vector, out)
         if not web:
             out.sources = assign_labels(kb_hits[:k])
+            self._say_kb_failed(out, kb_error)
             return out
-        try:
-            engine = self.engine
-        except WebSearchError as exc:
-            out.notices.append(f"web search is not available: {exc}; answering from the knowledge base")
-            engine = None
-        if engine is None:
-            if not out.notices:
-                out.notices.append("web search is not configured; answering from the knowledge base")
-            out.sources = assign_labels(kb_hits[:k])
-            return out
-        outcome = run_web_step(web_query or query, engine, self.web_options)
+        out.wanted.append(WEB)
+        has_kb = self.kb_retriever is not None and kb_error is None
+        outcome = self._web_step(web_query or query, fallback=has_kb)
+        if outcome.failed:
+            out.failed.append(WEB)
+        self._say_kb_failed(out, kb_error, answered_from_web=not outcome.failed)
+        if embed_error and self.kb_retriever is None:
+            out.notices.append(f"{embed_error}; web passages ranked by words alone")
         out.notices.extend(outcome.notices)
         web_hits = self._web_passages(query, outcome.pages)
-        out.sources = assign_labels(self._merge(query, vector, kb_hits, web_hits, k))
+        out.sources = assign_labels(self._merge(query, vector, kb_hits, web_hits, k, out.notices))
         return out
+
+    def _query_vector(self, query: str) -> tuple[list[float] | None, str | None]:
+        if self.embedder is None:
+            return None, None
+        try:
+            return self.embedder.embed_query(query), None
+        except Exception as exc:  # an embedder that fails costs the dense ranking only
+            return None, f"the embedder {self.embedder.id} failed: {describe(exc)}"
+
+    def _kb_hits(self, query: str, k: int, vector, out: Retrieval) -> tuple[list[Source], str | None]:
+        """The knowledge base's passages, or ([], why it could not be searched)."""
+        if self.kb_problem is not None:
+            out.wanted.append(KB)
+            return [], self.kb_problem[1]
+        if self.kb_retriever is None:
+            return [], None
+        out.wanted.append(KB)
+        try:
+            hits = self.kb_retriever.search(query, k=k, vector=vector, notices=out.notices)
+        except Exception as exc:  # a server stopped, a base busy or corrupt: the web may still answer
+            return [], describe(exc)
+        for hit in hits:
+            # Documents can carry instructions too: flag them like web passages.
+            hit.extra.setdefault("suspicious", looks_like_injection(hit.text))
+        return hits, None
+
+    def _say_kb_failed(self, out: Retrieval, error: str | None, *, answered_from_web: bool = False) -> None:
+        if error is None:
+            return
+        out.failed.append(KB)
+        name = self.kb_problem[0] if self.kb_problem else getattr(self.kb, "name", "")
+        then = "; answering from the web" if answered_from_web else ""
+        out.notices.append(f"knowledge base '{name}' is unavailable: {error}{then}")
+
+    def _web_step(self, query: str, *, fallback: bool) -> WebOutcome:
+        """The web step's outcome; an engine that cannot be made (misconfigured, a plugin that
+        fails) is a failed outcome whose notice says why."""
+        from ..web import WebOutcome, run_web_step
+
+        then = "; answering from the knowledge base" if fallback else ""
+        try:
+            engine = self.engine
+        except Exception as exc:
+            return WebOutcome(notices=[f"web search is not available: {describe(exc)}{then}"], failed=True)
+        if engine is None:
+            return WebOutcome(notices=[f"web search is not configured{then}"], failed=True)
+        return run_web_step(
+            query, engine, self.web_options, fallback="the knowledge base" if fallback else None
+        )
 
     # --- web passages ---------------------------------------------------------------------------
     def _web_passages(self, query: str, pages: list[WebPage]) -> list[Source]:
+        from ingest.formats import UnreadableFileError, html_to_document
+
+        from ..web.search import clean_web_text
+
         passages: list[Source] = []
         for rank, item in enumerate(pages):
             url = item.page.url if item.page else item.result.url
@@ -144,13 +235,13 @@ class Retriever:
 
     # --- merging --------------------------------------------------------------------------------
     def _merge(
-        self, query: str, vector, kb_hits: list[Source], web_hits: list[Source], k: int
+        self, query: str, vector, kb_hits: list[Source], web_hits: list[Source], k: int, notices: list[str]
     ) -> list[Source]:
         candidates = kb_hits + web_hits
         if not candidates:
             return []
         by_id = {s.chunk_id: s for s in candidates}
-        dense = self._dense_ranking(vector, kb_hits, web_hits)
+        dense = self._dense_ranking(vector, kb_hits, web_hits, notices)
         lexical = _lexical_ranking(query, candidates)
         fused = fuse(
             dense,
@@ -170,9 +261,20 @@ class Retriever:
         )
         return best
 
-    def _dense_ranking(self, vector, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
+    def _dense_ranking(
+        self, vector, kb_hits: list[Source], web_hits: list[Source], notices: list[str]
+    ) -> list[Ranked]:
         if self.embedder is None or vector is None:
             return []
+        try:
+            return self._cosines(vector, kb_hits, web_hits)
+        except Exception as exc:  # stored vectors or web passages that cannot be had
+            said = dense_failure(self.embedder.id, exc)
+            if not any(n.startswith(said) for n in notices):  # the base's own search said it
+                notices.append(f"{said}; sources ranked by words")
+            return []
+
+    def _cosines(self, vector, kb_hits: list[Source], web_hits: list[Source]) -> list[Ranked]:
         query_vector = np.asarray(vector, dtype=np.float32)
         vectors: dict[str, np.ndarray] = {}
         if kb_hits and self.kb is not None:

@@ -42,6 +42,8 @@ class WebPage:
 class WebOutcome:
     pages: list[WebPage] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    #: The search itself failed (unreachable, rate-limited, an answer that could not be read).
+    failed: bool = False
 
 
 def clean_web_text(text: str) -> str:
@@ -69,17 +71,28 @@ def search_with_retries(
     raise AssertionError("unreachable")
 
 
-def run_web_step(query: str, engine: SearchEngine, options: WebOptions) -> WebOutcome:
-    """Search for `query` (the user's question only) and fetch the top results' pages."""
+def run_web_step(
+    query: str, engine: SearchEngine, options: WebOptions, *, fallback: str | None = "the knowledge base"
+) -> WebOutcome:
+    """Search for `query` (the user's question only) and fetch the top results' pages. A search
+    that fails is a notice (saying the answer comes from `fallback`, if there is one), never an
+    exception."""
     outcome = WebOutcome()
     deadline = time.monotonic() + options.budget
+    then = f"; answering from {fallback}" if fallback else ""
     try:
         results = search_with_retries(engine, query, options, deadline)
     except RateLimitedError as exc:
-        outcome.notices.append(f"web search unavailable: {exc}; answering from the knowledge base")
+        outcome.notices.append(f"web search unavailable: {exc}{then}")
+        outcome.failed = True
         return outcome
     except WebSearchError as exc:
-        outcome.notices.append(f"web search failed: {exc}; answering from the knowledge base")
+        outcome.notices.append(f"web search failed: {exc}{then}")
+        outcome.failed = True
+        return outcome
+    except Exception as exc:  # an engine's answer it could not read (a changed page, garbage)
+        outcome.notices.append(f"web search failed: {engine.name} gave an unreadable answer ({exc!r}){then}")
+        outcome.failed = True
         return outcome
     if not results:
         outcome.notices.append(f"web search ({engine.name}) found nothing for this question")

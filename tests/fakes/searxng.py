@@ -1,7 +1,7 @@
 """A fake SearxNG instance speaking its JSON API (`GET /search?q=...&format=json`) over loopback.
 
 It answers with the results a test sets (`hits`), and can be told to fail: always with one status
-(429 rate limit, 403 JSON disabled, 500), or the first N requests only.
+(429 rate limit, 403 JSON disabled, 500), or the first N requests only; or answer garbage.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ class FakeSearxng(LoopbackServer):
         self.status: int | None = None
         #: Statuses for the next requests, one each, before answering normally.
         self.failures: list[int] = []
+        #: Answer every search with this body (status 200, JSON's type) instead of results.
+        self.garbage: str | None = None
         #: When set, a search waits (up to 60 s) until this event is set before it answers.
         self.hold: threading.Event | None = None
 
@@ -54,6 +56,8 @@ class FakeSearxng(LoopbackServer):
             response.text(429, "Too Many Requests")
         elif status is not None:
             response.text(status, "<html><body>Internal Server Error</body></html>", "text/html")
+        elif self.garbage is not None:
+            response.text(200, self.garbage, "application/json")
         else:
             response.json(200, self._results(request.param("q") or ""), "application/json")
 

@@ -16,7 +16,15 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Switch
 from textual.worker import Worker, WorkerState
 
-from assistant.chat.events import AnswerDelta, AnswerStats, Final, Notice, ReasoningDelta, SourcesFound
+from assistant.chat.events import (
+    AnswerDelta,
+    AnswerStats,
+    Final,
+    Notice,
+    Progress,
+    ReasoningDelta,
+    SourcesFound,
+)
 from assistant.chat.presentation import counted
 from assistant.chat.prompt import Turn
 from assistant.conversations import Exchange
@@ -216,6 +224,8 @@ class ChatScreen(Screen):
                 elif isinstance(event, SourcesFound):
                     run.sources = f"{counted(len(event.sources), 'source')} · "
                     self.status.state = f"{run.sources}answering…"
+                elif isinstance(event, Progress):
+                    self.status.state = f"{run.sources}{event.text}"
                 elif isinstance(event, Final):
                     run.final = event
             if transcript.max_scroll_y - transcript.scroll_y < 5:

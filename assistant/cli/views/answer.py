@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.status import Status
 
-from ...chat.events import AnswerDelta, Event, Final, Notice, ReasoningDelta, SourcesFound
+from ...chat.events import AnswerDelta, Event, Final, Notice, Progress, ReasoningDelta, SourcesFound
 from ...chat.presentation import FLAGGED_MARK, SUSPICIOUS_MARK, citation_problems, counted, stats_parts
 from .terminal_text import StreamCleaner, plain, styled
 
@@ -43,6 +43,12 @@ class AnswerView:
             self._status.update(plain(text))
 
     def __call__(self, event: Event) -> None:
+        if isinstance(event, Progress):  # the status line says it; a log gets it as a line
+            if not self.err.is_terminal:
+                self.err.print(styled((event.text, "dim")), highlight=False)
+            elif self._status is None:
+                self._say(event.text)
+            return
         self.close()
         if isinstance(event, Notice):
             colour = {"info": "cyan", "warning": "yellow", "error": "red"}[event.level]

@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .terminal_text import plain
+from .terminal_text import plain, styled
 from .terminal_text import text as safe_text
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ class BenchView:
         self.progress = Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
         )
+        self.said: set[str] = set()
         self.bars = {name: self.progress.add_task(name, total=runs_per_model) for name in models}
         self.live = Live(
             Group(self.table, self.progress),
@@ -50,6 +51,10 @@ class BenchView:
 
     def __call__(self, record: Record, resumed: bool) -> None:
         self.progress.advance(self.bars[record.model])
+        for notice in record.notices:  # a part that failed: said once, above the table
+            if notice not in self.said:
+                self.said.add(notice)
+                self.live.console.print(styled(("notice:", "yellow"), " ", notice), highlight=False)
         self.table.add_row(
             safe_text(record.model),
             safe_text(record.task),

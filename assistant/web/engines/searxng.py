@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from .base import (
     EngineConfig,
     EngineConfigError,
@@ -32,6 +30,8 @@ class SearxngEngine(SearchEngine):
         return cls(config.searxng_url, safesearch=level)
 
     def search(self, query: str, max_results: int, timeout: float) -> list[SearchResult]:
+        import httpx  # loaded with the first web search
+
         try:
             response = httpx.get(
                 f"{self.base_url}/search",

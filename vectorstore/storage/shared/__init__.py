@@ -26,7 +26,6 @@ from ...chroma import server_client
 from ...embedder_choice import trusted_spec
 from ...errors import (
     AssistantError,
-    ChromaConnectionError,
     KnowledgeBaseError,
     NoSuchKnowledgeBaseError,
     SharedBaseError,
@@ -37,7 +36,7 @@ from . import cache, sources
 from .entries import shown
 from .lease import Lease, current_holder, drop_base, lease_states
 from .names import Layout, base_of_record
-from .record import Record, all_collections, get_collection, server_error
+from .record import Record, all_collections, get_collection, server_error, server_failed
 from .upgrade import is_moved_marker, upgrade_layout
 
 #: The settings a base records (the record's collection metadata), copied into the cache.
@@ -80,7 +79,7 @@ class SharedStore:
         except AssistantError:
             raise
         except Exception as exc:
-            raise ChromaConnectionError(f"Chroma server at {self.url} failed: {exc}") from exc
+            raise server_failed(self.url, exc) from exc
 
     def open(self, name: str, *, create: bool) -> SharedStorage:
         record = Record.find(self.client, name, self.url)

@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ...errors import AssistantError, ChromaConnectionError, KnowledgeBaseBusyError, LeaseLostError
+from ...errors import AssistantError, KnowledgeBaseBusyError, LeaseLostError
 from .entries import shown
 from .names import Layout
-from .record import all_collections, get_collection, record_function
+from .record import all_collections, get_collection, record_function, server_failed
 
 #: A writer that has not renewed its lease for this long is presumed dead.
 LEASE_SECONDS = 120.0
@@ -143,7 +143,7 @@ class Lease:
         except Exception as exc:
             rival = get_collection(client, layout.lease(generation), url)
             if rival is None:
-                raise ChromaConnectionError(f"Chroma server at {url} failed: {exc}") from exc
+                raise server_failed(url, exc) from exc
             raise _busy(layout.name, read_lease(generation, rival.metadata, time.time())) from None
         for old in states:
             _drop(client, layout.lease(old.generation))

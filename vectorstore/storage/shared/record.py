@@ -61,7 +61,14 @@ def server_error(exc: Exception, name: str, url: str) -> AssistantError:
             f"the knowledge base '{name}' is no longer on the Chroma server at {url} (it was "
             f"removed, perhaps from another machine); `assistant kb list` shows what is there"
         )
-    return ChromaConnectionError(f"Chroma server at {url} failed: {exc}")
+    return server_failed(url, exc)
+
+
+def server_failed(url: str, exc: Exception) -> ChromaConnectionError:
+    """A request to the server at `url` failed (it stopped, or it answered with an error)."""
+    return ChromaConnectionError(
+        f"Chroma server at {url} failed: {exc}; check that it is running (`chroma run`)"
+    )
 
 
 def record_function() -> ChromaEmbeddingFunction:
@@ -129,7 +136,7 @@ class Record:
                     f"the Chroma server at {url} holds a collection named '{layout.record}' that is "
                     f"not a knowledge base's record; remove it there or choose another base name"
                 ) from None
-            raise ChromaConnectionError(f"Chroma server at {url} failed: {exc}") from exc
+            raise server_failed(url, exc) from exc
         mark_format_1_name(client, name, layout)
         return cls(client, collection, name, url, layout)
 
@@ -434,7 +441,7 @@ def get_collection(client, name: str, url: str):
     except NotFoundError:
         return None
     except Exception as exc:
-        raise ChromaConnectionError(f"Chroma server at {url} failed: {exc}") from exc
+        raise server_failed(url, exc) from exc
 
 
 def _is_record(metadata: dict[str, Any] | None, layout: Layout) -> bool:
