@@ -54,7 +54,7 @@ def test_invalid_utf8_stays_utf8_and_reports_replaced_bytes() -> None:
     assert kind == "markdown"
     assert doc.title == "笔记"
     assert len(doc.warnings) == 1
-    assert f"{decoded.replaced} invalid byte(s)" in doc.warnings[0]
+    assert f"{decoded.replaced} invalid bytes" in doc.warnings[0]
     assert "U+FFFD" in doc.warnings[0]
 
 

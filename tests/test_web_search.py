@@ -187,7 +187,7 @@ def test_pages_that_miss_the_budget_or_are_refused_keep_their_snippet(
         "its search snippet is used instead",
         f"web page {pages.url('/image.png')} was not used: not a web page (image/png) at "
         f"{pages.url('/image.png')}; its search snippet is used instead",
-        "1 web page(s) missed the 2 s budget; their search snippets are used",
+        "1 web page missed the 2 s budget; its search snippet is used",
     ]
 
 
