@@ -398,7 +398,7 @@ class Session:
 
     def kb_stats(self, name: str):
         """Base `name`'s statistics (for a base in the home folder: from its SQLite file alone)."""
-        from vectorstore.bases import read_stats
+        from vectorstore.stats import read_stats
 
         return read_stats(self.settings.home, name, self.settings.chroma_url, embedder=self.settings.embedder)
 

@@ -128,7 +128,7 @@ def langchain_recipe(folder: Path, spec: str) -> tuple[float, int]:
         return time.perf_counter() - start, len(splits)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -141,8 +141,11 @@ def main() -> None:
     parser.add_argument("--raw-sample", type=float, default=1.0, help="fraction of chunk texts for (1)")
     parser.add_argument("--langchain", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main() -> None:
+    args = parse_args()
     chunker = Chunker()
     if args.corpus == "docs":
         folder = WORK / "docs"
@@ -191,6 +194,10 @@ def main() -> None:
             langchain_chunks=lc_chunks,
             ours_over_langchain_time=first.seconds / lc_seconds,
         )
+    write_result(result, args)
+
+
+def write_result(result: dict, args: argparse.Namespace) -> None:
     name = args.corpus if args.corpus == "docs" else f"generated-{args.lang}-{args.chunks}"
     out = args.out or Path(__file__).parent / "results" / f"ingest-{name}-{args.embedder}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

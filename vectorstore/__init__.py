@@ -18,7 +18,7 @@ _EXPORTS = {
     "KnowledgeBaseError": "errors",
     "kb_writer": "bases",
     "list_kbs": "bases",
-    "read_stats": "bases",
+    "read_stats": "stats",
     "remove_kb": "bases",
     "unlock_kb": "bases",
     "NoSuchKnowledgeBaseError": "errors",

@@ -3,9 +3,8 @@ their names, their statistics, removing one, its writer. For bases in the home f
 this imports Chroma or a model, so `assistant kb list` and `kb stats` answer at once; a shared
 base is asked through its server.
 
-A base on this machine keeps everything its statistics need in its SQLite file (documents,
-chunks, how many are embedded, the embedder's id), so `read_stats` reads that file and the
-folder's size.
+Their statistics are read by vectorstore.stats (which opens a shared base as a KnowledgeBase,
+so it stands above kb.py, which stands on this module).
 """
 
 from __future__ import annotations
@@ -71,32 +70,3 @@ def unlock_kb(home: Path, name: str, guard: WriteGuard, chroma_url: str | None =
     """Break the write guard `guard` of base `name` (as `kb_writer` returned it), for a writer
     that is gone; a writer still running stops at its next write."""
     store_for(home, chroma_url).unlock(validate_name(name), guard)
-
-
-def read_stats(
-    home: Path, name: str, chroma_url: str | None = None, *, embedder: str | None = None
-) -> KBStats:
-    """The statistics of base `name`: from its SQLite file alone for a base in `home`, else
-    through the server at `chroma_url` (`embedder`: the one the user chose, if any)."""
-    if chroma_url:
-        from .kb import KnowledgeBase
-
-        with KnowledgeBase.open(home, name, embedder=embedder, chroma_url=chroma_url, create=False) as kb:
-            return kb.stats()
-    from .storage.local import LocalStore
-
-    index, folder = LocalStore(home).open_index(validate_name(name))
-    try:
-        documents, chunks = index.counts()
-        return KBStats(
-            name=name,
-            documents=documents,
-            chunks=chunks,
-            embedder=index.get_meta("embedder") or "",
-            bytes=folder_bytes(folder),
-            location=str(folder),
-            embedded_chunks=index.embedded_count(),
-            ocr_pages=index.ocr_pages(),
-        )
-    finally:
-        index.close()
