@@ -122,6 +122,9 @@ class ChatScreen(Screen):
             message = ChatMessage(ex.question, web=ex.web)
             await transcript.mount(message)
             await message.finish(ex)
+        # Kept at the end while the answers' Markdown is laid out (a plain scroll_end could land
+        # mid-way, before they reach their height), until the user scrolls.
+        transcript.anchor()
         transcript.scroll_end(animate=False)
 
     @on(PromptInput.Submitted)
