@@ -1,6 +1,6 @@
 """Servers the benchmarks start on loopback: a real `chroma run`, and a scripted Ollama.
 
-The tests have fuller doubles (tests/fakes/ollama/ checks every field of the wire); a benchmark
+The tests have fuller doubles (tests/fakes_ollama*.py check every field of the wire); a benchmark
 needs only a server that answers fast and the same way every time, and must not import the tests.
 """
 

@@ -14,10 +14,10 @@ from vectorstore import KnowledgeBase
 from vectorstore.embedders import Embedder, make_embedder
 
 from corpus import DATA
-from fakes.chroma import chroma_process
-from fakes.ollama import FakeOllamaServer
-from fakes.pages import PageServer
-from fakes.searxng import FakeSearxng
+from fakes_chroma import chroma_process
+from fakes_ollama import FakeOllamaServer
+from fakes_pages import PageServer
+from fakes_searxng import FakeSearxng
 
 #: Every variable the settings read (web search ones included), so the caller's never leak in.
 _SETTINGS_ENV = tuple(ENV_VARS)

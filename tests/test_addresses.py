@@ -16,7 +16,7 @@ from assistant.web import AddressPolicy, FetchRefused
 from assistant.web.addresses import is_public, parse_ip_literal
 from assistant.web.fetch import check_url, fetch, page_client
 
-from fakes.pages import PageServer
+from fakes_pages import PageServer
 
 # One address from each non-public class; every spelling of each is generated below.
 NON_PUBLIC_V4 = [

@@ -17,8 +17,8 @@ from assistant.conversations import Exchange
 from assistant.session import Session
 from assistant.settings import load_settings
 
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 

@@ -17,7 +17,7 @@ from vectorstore.storage.shared.lease import lease_states
 from vectorstore.storage.shared.names import Layout
 
 from corpus import english, write_files
-from fakes.chroma import plain_client, server_collections
+from fakes_chroma import plain_client, server_collections
 from kb_state import kb_state
 
 pytestmark = pytest.mark.slow

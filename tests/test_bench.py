@@ -19,7 +19,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from cli_text import unboxed
-from fakes.ollama import FakeOllamaServer, Reply
+from fakes_ollama import FakeOllamaServer, Reply
 
 GOOD, BAD = "deepseek-r1:14b", "deepseek-r1:1.5b"
 
@@ -142,7 +142,7 @@ def test_interrupted_run_keeps_results_and_resumes(session: Session, ollama, tmp
 
 
 def test_networked_summary_task_with_web_search(home, ollama, searxng, pages, tmp_path: Path) -> None:
-    from fakes.searxng import Hit
+    from fakes_searxng import Hit
 
     searxng.hits = [Hit(pages.url("/denggao"), "杜甫《登高》", "《登高》是七言律诗")]
     settings = load_settings(

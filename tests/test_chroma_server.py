@@ -11,7 +11,7 @@ from vectorstore import KnowledgeBase, remove_kb
 from vectorstore.storage.shared import vectors_name
 
 from corpus import english, write_files
-from fakes.chroma import server_collections
+from fakes_chroma import server_collections
 from kb_state import kb_state
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from vectorstore import KnowledgeBase, list_kbs
 
 from cli_text import unboxed
 from corpus import BAD, DOCS, copy_files, english, write_files
-from fakes.ollama import MISSING_MODEL
+from fakes_ollama import MISSING_MODEL
 
 SUMMARY_KEYS = {
     "files_seen",

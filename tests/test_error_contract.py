@@ -24,7 +24,7 @@ from vectorstore.chroma import ChromaConnectionError
 from vectorstore.errors import AssistantError
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer, Reply
+from fakes_ollama import FakeOllamaServer, Reply
 
 R1 = "deepseek-r1:7b"
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ import httpx
 import ollama
 import pytest
 
-from fakes.ollama import DIMENSION, MISSING_MODEL, FakeModel, FakeOllamaServer, Reply, prompt_tokens, tokens
+from fakes_ollama import DIMENSION, MISSING_MODEL, FakeModel, FakeOllamaServer, Reply, prompt_tokens, tokens
 
 R1 = "deepseek-r1:7b"
 #: Installed as an old pull: its template predates thinking support, so no "thinking" capability.

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from fakes.loopback import Cut, LoopbackServer, RecordedRequest, Response, closed_port_url
+from fakes_loopback import Cut, LoopbackServer, RecordedRequest, Response, closed_port_url
 
 
 class Scripted(LoopbackServer):

@@ -19,7 +19,7 @@ from vectorstore.errors import DatabaseNewerError
 from vectorstore.storage.shared.record import Record
 
 from corpus import english, write_files
-from fakes.chroma import chunk_meta, file_meta, head_of, plain_client, record_of, set_head, stamp
+from fakes_chroma import chunk_meta, file_meta, head_of, plain_client, record_of, set_head, stamp
 from kb_state import kb_state
 
 pytestmark = pytest.mark.slow

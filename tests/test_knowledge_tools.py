@@ -25,7 +25,7 @@ from assistant.settings import load_settings
 
 from cli_text import unboxed
 from corpus import english, write_files
-from fakes.searxng import FakeSearxng, Hit
+from fakes_searxng import FakeSearxng, Hit
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> str:

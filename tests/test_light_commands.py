@@ -15,7 +15,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer
+from fakes_ollama import FakeOllamaServer
 
 HEAVY = ("torch", "chromadb", "transformers", "sentence_transformers")
 

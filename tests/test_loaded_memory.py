@@ -16,8 +16,8 @@ from assistant.chat.backends.ollama import OllamaBackend
 from assistant.session import Session
 from assistant.settings import load_settings
 
-from fakes.loopback import closed_port_url
-from fakes.ollama import FakeOllamaServer, Reply
+from fakes_loopback import closed_port_url
+from fakes_ollama import FakeOllamaServer, Reply
 
 R1, OTHER = "deepseek-r1:7b", "deepseek-r1:1.5b"
 

@@ -31,7 +31,7 @@ from assistant.cli import app
 
 from corpus import DOCS, english, write_files
 from docs_base import copy_docs_home
-from fakes.searxng import FakeSearxng, Hit
+from fakes_searxng import FakeSearxng, Hit
 
 pytestmark = pytest.mark.slow
 

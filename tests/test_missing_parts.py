@@ -18,10 +18,10 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import write_files
-from fakes.chroma import chroma_process
-from fakes.loopback import closed_port_url
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.searxng import FakeSearxng, Hit
+from fakes_chroma import chroma_process
+from fakes_loopback import closed_port_url
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 QUESTION = "Where do mallard ducks fly in autumn?"

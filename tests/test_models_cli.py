@@ -15,8 +15,8 @@ from assistant.cli import app
 from assistant.session import Session
 from assistant.settings import load_settings
 
-from fakes.loopback import closed_port_url
-from fakes.ollama import FakeOllamaServer
+from fakes_loopback import closed_port_url
+from fakes_ollama import FakeOllamaServer
 
 CUSTOM = "qwen3:8b"
 

@@ -20,8 +20,8 @@ from ingest import FileFailure, SyncSummary
 
 from cli_text import printed_sources
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_searxng import FakeSearxng, Hit
 from printed_table import compact
 
 R1 = "deepseek-r1:7b"

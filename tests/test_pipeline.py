@@ -17,7 +17,7 @@ from assistant.retrieval import Retriever
 from ingest import sync
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer, Reply
+from fakes_ollama import FakeOllamaServer, Reply
 
 R1 = "deepseek-r1:7b"
 

@@ -26,7 +26,7 @@ from tui.widgets.message import ChatMessage
 from tui.widgets.prompt import PromptInput
 
 from corpus import english, write_files
-from fakes.ollama import FakeOllamaServer, Reply
+from fakes_ollama import FakeOllamaServer, Reply
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
 

@@ -29,8 +29,8 @@ from vectorstore.embedders.e5_tokenizer import E5Tokenizer
 from vectorstore.embedders.e5_torch import E5Runner
 
 from corpus import english, write_files
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_searxng import FakeSearxng, Hit
 from terminal import Terminal
 
 TOPICS = ("ducks", "owls", "harbors", "lanterns", "meadows", "violins", "glaciers", "kites")

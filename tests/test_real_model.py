@@ -17,8 +17,8 @@ from assistant.retrieval import Retriever
 from ingest import sync
 
 from corpus import write_files
-from fakes.loopback import free_port
-from fakes.processes import served_process
+from fakes_loopback import free_port
+from fakes_processes import served_process
 
 pytestmark = pytest.mark.slow
 

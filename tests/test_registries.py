@@ -16,7 +16,7 @@ from assistant.cli import app
 from assistant.settings import load_settings
 from assistant.web.engines import ENGINES, SearchEngine, WebSearchError, make_engine
 
-from fakes.openai import FakeOpenAI
+from fakes_openai import FakeOpenAI
 
 
 def test_every_backend_in_the_registry_is_made_from_settings() -> None:

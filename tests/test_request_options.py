@@ -13,8 +13,8 @@ from assistant.chat.backends.ollama import wire_options
 from assistant.cli import app
 from assistant.settings import SettingsError, load_settings
 
-from fakes.ollama import FakeOllamaServer
-from fakes.openai import FakeOpenAI
+from fakes_ollama import FakeOllamaServer
+from fakes_openai import FakeOpenAI
 
 R1 = "deepseek-r1:7b"
 OLD_R1 = "deepseek-r1:1.5b"  # pulled before Ollama knew about thinking

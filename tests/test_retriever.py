@@ -15,9 +15,9 @@ from assistant.web.engines.searxng import SearxngEngine
 from ingest import sync
 
 from corpus import english, write_files
-from fakes.loopback import closed_port_url
-from fakes.pages import PageServer
-from fakes.searxng import FakeSearxng, Hit
+from fakes_loopback import closed_port_url
+from fakes_pages import PageServer
+from fakes_searxng import FakeSearxng, Hit
 
 #: Knowledge-base text that must never appear in any request the assistant sends.
 MARKER = "QX7-LANTERN-93"

@@ -15,8 +15,8 @@ from assistant.settings import load_settings
 
 from cli_text import printed_sources, unboxed
 from corpus import english, write_files
-from fakes.pages import PageServer
-from fakes.searxng import FakeSearxng, Hit
+from fakes_pages import PageServer
+from fakes_searxng import FakeSearxng, Hit
 from printed_table import compact
 
 HIT_FIELDS = {"kind", "label", "title", "location", "text", "score", "chunk_id"}

@@ -18,7 +18,7 @@ from assistant.session import Session
 from assistant.settings import load_settings
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer, Reply
+from fakes_ollama import FakeOllamaServer, Reply
 
 R1 = "deepseek-r1:7b"
 POEM = "# 登高\n\n杜甫《登高》：风急天高猿啸哀，渚清沙白鸟飞回。\n"

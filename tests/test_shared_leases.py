@@ -19,7 +19,7 @@ from vectorstore.storage.shared.lease import lease_states
 from vectorstore.storage.shared.names import Layout
 
 from corpus import english, write_files
-from fakes.chroma import plain_client
+from fakes_chroma import plain_client
 
 pytestmark = pytest.mark.slow
 

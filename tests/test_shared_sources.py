@@ -17,7 +17,7 @@ from vectorstore import KnowledgeBase, SourceInUseError
 from vectorstore.storage.shared.sources import _entry_id, machine_id
 
 from corpus import english, write_files
-from fakes.chroma import plain_client
+from fakes_chroma import plain_client
 
 pytestmark = pytest.mark.slow
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from corpus import DATA
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.pages import PageServer
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_pages import PageServer
+from fakes_searxng import FakeSearxng, Hit
 from terminal import Terminal
 
 R1 = "deepseek-r1:7b"

@@ -26,8 +26,8 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status import StatusBar
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 #: Where `docs/screenshots.py` asks for the README's pictures; a plain test run writes its
@@ -396,7 +396,7 @@ async def test_first_run_panel_names_model_base_web_and_examples_from_titles(set
 
 
 async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_path: Path) -> None:
-    from fakes.loopback import free_port
+    from fakes_loopback import free_port
 
     settings = load_settings(
         environ={"ASSISTANT_HOME": str(home), "OLLAMA_HOST": f"http://127.0.0.1:{free_port()}"}
@@ -410,7 +410,7 @@ async def test_first_run_without_ollama_says_how_to_start_it(home: Path, tmp_pat
 
 
 async def test_first_run_with_its_chroma_server_down_says_so_in_the_panel(home: Path) -> None:
-    from fakes.loopback import free_port
+    from fakes_loopback import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     settings = load_settings(

@@ -21,8 +21,8 @@ from tui.widgets.message import ChatMessage, Reasoning, SourceList
 from tui.widgets.prompt import PromptInput
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer, Reply
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer, Reply
+from fakes_searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 TAGS = ["[/]", "[bold]", "[/bold]", "[link=https://evil.example]", "[@click=app.quit]", "[red", "]", "\\"]

@@ -27,7 +27,7 @@ from tui.widgets.prompt import PromptInput
 from tui.widgets.status import StatusBar
 
 from corpus import write_files
-from fakes.ollama import Reply
+from fakes_ollama import Reply
 
 
 async def type_question(pilot, text: str) -> None:

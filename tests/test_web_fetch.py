@@ -16,7 +16,7 @@ import pytest
 from assistant.web import AddressPolicy, FetchRefused
 from assistant.web.fetch import USER_AGENT, Page, check_url, fetch, fetch_all, page_client
 
-from fakes.pages import PageServer
+from fakes_pages import PageServer
 
 
 def fetch_one(url: str, policy: AddressPolicy, **kwargs) -> Page:

@@ -19,9 +19,9 @@ from assistant.web.engines.searxng import SearxngEngine
 from ingest import sync
 
 from corpus import write_files
-from fakes.ollama import FakeOllamaServer
-from fakes.pages import PageServer
-from fakes.searxng import FakeSearxng, Hit
+from fakes_ollama import FakeOllamaServer
+from fakes_pages import PageServer
+from fakes_searxng import FakeSearxng, Hit
 
 R1 = "deepseek-r1:7b"
 

@@ -19,9 +19,9 @@ from assistant.web import (
 from assistant.web.engines.searxng import SearxngEngine
 from assistant.web.search import clean_web_text
 
-from fakes.loopback import closed_port_url
-from fakes.pages import PageServer
-from fakes.searxng import FakeSearxng, Hit
+from fakes_loopback import closed_port_url
+from fakes_pages import PageServer
+from fakes_searxng import FakeSearxng, Hit
 
 
 def options(pages: PageServer | None = None, **kwargs) -> WebOptions:

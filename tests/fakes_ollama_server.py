@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from ..loopback import Cut, LoopbackServer, Response
-from . import chat
-from .chat import OllamaRequest, Reply, ReplyScript, Turn, error, line, prompt_tokens
-from .go import THINK_LEVELS, keep_alive_seconds, option_error, timestamp
-from .models import (
+import fakes_ollama_chat as chat
+from fakes_loopback import Cut, LoopbackServer, Response
+from fakes_ollama_chat import OllamaRequest, Reply, ReplyScript, Turn, error, line, prompt_tokens
+from fakes_ollama_go import THINK_LEVELS, keep_alive_seconds, option_error, timestamp
+from fakes_ollama_models import (
     MISSING_MODEL,
     R1_LIBRARY,
     FakeModel,

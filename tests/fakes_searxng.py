@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from .loopback import LoopbackServer, RecordedRequest, Response
+from fakes_loopback import LoopbackServer, RecordedRequest, Response
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from .loopback import LoopbackServer, RecordedRequest, Response
+from fakes_loopback import LoopbackServer, RecordedRequest, Response
 
 
 class FakeOpenAI(LoopbackServer):

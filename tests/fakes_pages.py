@@ -14,7 +14,7 @@ import zlib
 
 from assistant.web import AddressPolicy
 
-from .loopback import LoopbackServer, RecordedRequest, Response
+from fakes_loopback import LoopbackServer, RecordedRequest, Response
 
 DENGGAO = """<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>杜甫《登高》赏析</title></head>

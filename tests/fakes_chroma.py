@@ -20,8 +20,8 @@ from chromadb.config import Settings
 from vectorstore.chroma import server_client
 from vectorstore.storage.shared.entries import file_id
 
-from .loopback import free_port
-from .processes import served_process
+from fakes_loopback import free_port
+from fakes_processes import served_process
 
 
 @contextmanager

@@ -22,12 +22,12 @@ It serves the endpoints the assistant uses (`/api/tags`, `/api/show`, `/api/pull
 `/api/chat`, `/api/embed`) as ollama/ollama `server/routes.go` and `api/types.go` do: Go's
 `omitempty` fields, error texts and status codes, durations in nanoseconds. `models` is what it
 reports about a model, `chat` one chat's reply on the wire, `go` Go's formats, `server` the state
-and the routes; the HTTP side (recording, chunked streams, cut connections) is `fakes.loopback`.
+and the routes; the HTTP side (recording, chunked streams, cut connections) is `fakes_loopback`.
 """
 
-from .chat import OllamaRequest, Reply, prompt_tokens, tokens
-from .models import DIMENSION, MISSING_MODEL, R1_LIBRARY, FakeModel, hashed_vector
-from .server import FakeOllamaServer
+from fakes_ollama_chat import OllamaRequest, Reply, prompt_tokens, tokens
+from fakes_ollama_models import DIMENSION, MISSING_MODEL, R1_LIBRARY, FakeModel, hashed_vector
+from fakes_ollama_server import FakeOllamaServer
 
 __all__ = [
     "DIMENSION",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from .go import timestamp
+from fakes_ollama_go import timestamp
 
 #: The length of every embedding the fake returns.
 DIMENSION = 64

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..loopback import Cut, RecordedRequest, Response
-from .go import timestamp
-from .models import FakeModel, Style
+from fakes_loopback import Cut, RecordedRequest, Response
+from fakes_ollama_go import timestamp
+from fakes_ollama_models import FakeModel, Style
 
 
 @dataclass(frozen=True)

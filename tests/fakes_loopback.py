@@ -4,8 +4,8 @@ served from a thread, that records every request it receives and answers the way
 
 A fake subclasses `LoopbackServer` and answers each request in `answer(request, response)`; tests
 assert on what was sent through `requests` (method, path, query parameters, headers, body, when it
-arrived). It knows nothing of any protocol: `fakes.ollama`, `fakes.openai`, `fakes.searxng` and
-`fakes.pages` are the behaviour on top.
+arrived). It knows nothing of any protocol: `fakes_ollama`, `fakes_openai`, `fakes_searxng` and
+`fakes_pages` are the behaviour on top.
 
     with FakeSearxng() as server:          # or server = FakeSearxng().start() ... server.stop()
         ...  # point the code under test at server.url()
