@@ -216,7 +216,14 @@ class _SyncRun:
                 failed_hash = self.failures.hash_to_match(name)
                 jobs.append(
                     ReadJob(
-                        name, f.path, info.st_size, info.st_mtime_ns, old, f.identity, f.link, failed_hash,
+                        name,
+                        f.path,
+                        info.st_size,
+                        info.st_mtime_ns,
+                        old,
+                        f.identity,
+                        f.link,
+                        failed_hash,
                         recheck_secrets=recheck,
                     ),
                 )

@@ -172,3 +172,26 @@ def test_query_engines_keep_their_layers_from_the_second_query_on(e5_file: E5Fil
         first, second, third = (embed("what do otters eat") for _ in range(3))
         assert len(reads) == 2  # streamed, then read once more and kept
         assert np.array_equal(first, second) and np.array_equal(second, third)
+
+
+def test_blas_stays_on_one_thread_until_the_last_of_two_overlapping_embeddings_ends() -> None:
+    """e5 and MiniLM embed an English query at once: the first to finish must not lift the limit
+    while the other still runs (OpenBLAS would then queue one caller behind the other)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from vectorstore.embedders.numpy_encoder import one_blas_thread
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+    if not blas_threads():
+        pytest.skip("NumPy reports no BLAS library here")
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        first, second = one_blas_thread(), one_blas_thread()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)  # the first embedding ends; the second still runs
+        assert set(blas_threads()) == {1}
+        second.__exit__(None, None, None)
+        assert blas_threads() == before

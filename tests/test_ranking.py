@@ -92,6 +92,40 @@ def test_the_translated_search_runs_beside_the_own_words_search() -> None:
     assert [p.id for p in found.translated] == ["zh1"] and [p.id for p in found.lexical] == ["en1"]
 
 
+def test_searches_past_the_room_beside_run_here_after_the_own_words_search() -> None:
+    """With one job beside the caller (a two-core machine), the base's dense index goes to the
+    executor and the English index and the translated search run here, after the lexical one,
+    and a failure among them is still read where the lists are collected."""
+    index = FakeIndex()
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def submit(fn, *args):
+        index.asked.append(("submitted", getattr(fn, "__name__", "") or fn.args[0]))
+        return pool.submit(fn, *args)
+
+    translate = lambda q: QueryTranslation({"dog": ("狗",)})  # noqa: E731
+    try:
+        found = gather(index, "the dog sleeps", 40, submit, translate, beside=1)
+        here = [a[0] for a in index.asked if a[0] != "main"]  # "main" runs in the pool: any time
+        assert here == ["submitted", "lexical", "english", "terms"]
+        assert [a[1] for a in index.asked if a[0] == "submitted"] == ["main"]
+        assert [len(d.passages) for d in found.dense] == [2, 2]
+        assert [p.id for p in found.translated] == ["zh1"]
+
+        def broken(query: str, k: int) -> list[Passage]:
+            raise RuntimeError("English index unreachable")
+
+        index.dense_indexes = lambda: [  # type: ignore[method-assign]
+            DenseIndex(None, partial(index.dense, "main")),
+            DenseIndex(frozenset({"en"}), broken, optional=True, name="minilm"),
+        ]
+        notices: list[str] = []
+        found = gather(index, "the dog sleeps", 40, submit, beside=1, notices=notices)
+        assert len(found.dense) == 1 and "English index unreachable" in notices[0]
+    finally:
+        pool.shutdown()
+
+
 def test_a_failing_search_is_raised_where_the_lists_are_collected() -> None:
     def broken(query: str, k: int) -> list[Passage]:
         raise RuntimeError("vectors unreachable")

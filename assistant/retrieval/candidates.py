@@ -98,6 +98,7 @@ def gather(
     *,
     feedback: bool = False,
     notices: list[str] | None = None,
+    beside: int | None = None,
 ) -> Candidates:
     """Each retriever's `depth` best passages for `query`.
 
@@ -105,20 +106,24 @@ def gather(
     its model loaded). With `translate`, the lexical index is also asked for the query's words in
     the other language; with `feedback`, the lexical list is that of the query expanded by its
     best hits (RM3). `submit` (an executor's) runs the dense searches and the translated one
-    beside the search for the query's own words. A dense index that fails (its embedder gone or
-    broken, its vectors unreachable) costs only its own list, and a dictionary that cannot be read
-    only the translations, each with a line in `notices` (without `notices`, the error is raised).
+    beside the search for the query's own words: the first `beside` of them (default all), the
+    base's own dense index first; the rest run here after that search. A dense index that fails
+    (its embedder gone or broken, its vectors unreachable) costs only its own list, and a
+    dictionary that cannot be read only the translations, each with a line in `notices`
+    (without `notices`, the error is raised).
     """
+    jobs = _Jobs(submit, beside)
     wanted = [d for d in index.dense_indexes() if not d.optional or language_coverage(query, d.languages)]
-    pending = [(d, _start(submit, d.search, query, depth)) for d in wanted]
+    pending = [(d, jobs.start(d.search, query, depth)) for d in wanted]
     translation = _translated(translate, query, notices) if translate is not None else None
     translated: Future | None = None
     if translation:
         terms = list(dict.fromkeys(t for term in translation.terms for t in query_terms(term)))
-        translated = _start(submit, index.lexical_search_terms, terms, depth)
+        translated = jobs.start(index.lexical_search_terms, terms, depth)
     lexical = [_passage(h) for h in index.lexical_search(query, depth)]
     if feedback and lexical:
         lexical = _with_feedback(index, query, lexical, depth)
+    jobs.run_waiting()
     dense = _dense_lists(pending, notices)
     found = [_passage(h) for h in translated.result()] if translated is not None else []
     words = translation.words if translation else {}
@@ -160,14 +165,42 @@ def _passage(hit: Hit) -> Passage:
     return Passage(hit.id, hit.text, hit.score, hit.metadata, bool(getattr(hit, "embedded", True)))
 
 
-def _start(submit: Submit | None, fn: Callable[..., Any], *args: Any) -> Future:
-    """`fn(*args)` run by `submit`, or here and now without one; either way its error is raised
-    by the future's `result()`, where the caller reads it."""
-    if submit is not None:
-        return submit(fn, *args)
-    future: Future = Future()
+class _Jobs:
+    """A query's searches beside its lexical one: each started by `submit` while there is room
+    (`beside` of them at most; None: no limit), else kept for the caller to run after its own
+    search (`run_waiting`), or run here and now without `submit`. Either way a job's error is
+    raised by its future's `result()`, where the caller reads it.
+
+    The room matters on a machine with few cores: an English query on two cores has four
+    searches (e5, MiniLM, two FTS queries), and four threads shared the cores evenly, so e5's
+    query embedding, the longest, took 40 ms of wall time for its 30 ms of work. With one job
+    beside the caller (KBRetriever gives one per spare core), e5 has a core of its own and the
+    rest run one after another on the other."""
+
+    def __init__(self, submit: Submit | None, beside: int | None) -> None:
+        self._submit, self._room = submit, beside
+        self._waiting: list[tuple[Future, Callable[..., Any], tuple[Any, ...]]] = []
+
+    def start(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        if self._submit is None:
+            _settle(future, fn, args)
+        elif self._room is None or self._room > 0:
+            if self._room is not None:
+                self._room -= 1
+            return self._submit(fn, *args)
+        else:
+            self._waiting.append((future, fn, args))
+        return future
+
+    def run_waiting(self) -> None:
+        for future, fn, args in self._waiting:
+            _settle(future, fn, args)
+        self._waiting.clear()
+
+
+def _settle(future: Future, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
     try:
         future.set_result(fn(*args))
     except Exception as exc:
         future.set_exception(exc)
-    return future

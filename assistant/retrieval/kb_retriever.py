@@ -9,6 +9,7 @@ English index is loaded).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -25,6 +26,15 @@ from .rerank import CrossEncoderReranker
 from .sources import Source, kb_location
 
 __all__ = ["KBRetriever", "RetrievalOptions"]
+
+
+def spare_cores(most: int) -> int:
+    """The cores this process may use beside the calling thread's, from 1 to `most`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 2
+    return max(1, min(most, cores - 1))
 
 
 class _BaseIndex:
@@ -69,10 +79,12 @@ class KBRetriever:
         self.kb = kb
         self.options = options or RetrievalOptions()
         self.reranker = reranker
-        # One worker per dense index and one for the translated keyword search: query embeddings,
-        # HNSW searches and the second FTS query overlap the first (SQLite and the models release
-        # Python's lock while they work).
-        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="retrieval")
+        # Up to one worker per dense index and one for the translated keyword search, but no more
+        # than the cores beside the caller's: query embeddings, HNSW searches and the second FTS
+        # query overlap the first (SQLite and the models release Python's lock while they work);
+        # past the cores, they only share them (candidates._Jobs).
+        self._beside = spare_cores(3)
+        self._pool = ThreadPoolExecutor(max_workers=self._beside, thread_name_prefix="retrieval")
         # Without a cache folder to read a query's entries from (dictionary.dictionary_for), the
         # whole dictionary loads in the background (about a second) while the rest starts up.
         whole = self.options.cross_lingual and cache_folder() is None
@@ -103,6 +115,7 @@ class KBRetriever:
             translate,
             feedback=self.options.feedback,
             notices=notices,
+            beside=self._beside,
         )
 
     def search(

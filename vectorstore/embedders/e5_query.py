@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from functools import cached_property
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from ..lookup_table import Contents, LookupTable, cache_folder, substrings
 from .e5_file import E5File
 from .e5_tokenizer import UNMATCHABLE_UNK, normalize, split_unknown
-from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized
+from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized, one_blas_thread
 
 #: A piece string no text contains, carrying the vocabulary's lowest score: the unigram model
 #: charges an unknown character the lowest score of its pieces minus 10, so a model over a
@@ -124,7 +123,7 @@ class E5QueryEncoder:
                 windows.append((index, [specials.bos, *piece, specials.eos], max(len(piece), 1)))
         states = [self._embedded(ids) for _, ids, _ in windows]
         # Layer by layer over every window: each layer is dequantized once per call.
-        with threadpool_limits(1, user_api="blas"):  # BLAS threads only cost on matrices this small
+        with one_blas_thread():
             for layer in self._layers():
                 states = [encode(x, [layer], cfg.heads, cfg.layer_norm_eps) for x in states]
         totals = np.zeros((len(texts), cfg.hidden), dtype=np.float64)

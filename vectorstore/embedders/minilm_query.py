@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .base import EmbedderError
-from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized
+from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized, one_blas_thread
 
 _PREFIX = "encoder.layer."
 
@@ -55,7 +54,7 @@ class MiniLMQueryEncoder:
         try:
             words = self._weights.rows("embeddings.word_embeddings.weight", ids)
             x = layer_norm(words + self._positions[: len(ids)] + self._token_type, self._norm, self._eps)
-            with threadpool_limits(1, user_api="blas"):  # BLAS threads only cost on matrices this small
+            with one_blas_thread():
                 hidden = encode(x, self._layers(), self._heads, self._eps)
         except (OSError, ValueError, KeyError) as exc:
             raise EmbedderError(f"cannot read the MiniLM model {self._weights.path}: {exc}") from exc
