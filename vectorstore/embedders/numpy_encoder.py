@@ -12,7 +12,7 @@ benchmarks/RESULTS.md, tested in tests/test_query_engines.py).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,33 +33,6 @@ class Layer:
     ffn_out: np.ndarray
     ffn_out_bias: np.ndarray
     out_norm: tuple[np.ndarray, np.ndarray]
-
-
-class KeptLayers:
-    """An encoder's layers as `read` gives them (read from the file or dequantized, one at a
-    time): streamed on the first call, so a one-shot command (`assistant search`) never holds
-    more than one layer, and kept from the second call on, since a process that embeds many
-    queries (the chat app, the MCP server, a benchmark) would otherwise spend most of each query
-    reading them again (e5: about 70 ms of a 78 ms query here; kept, about 85 MB)."""
-
-    def __init__(self, read: Callable[[], Iterator[Layer]]) -> None:
-        self._read = read
-        self._kept: list[Layer] | None = None
-        self._calls = 0
-        self._lock = threading.Lock()
-
-    def __call__(self) -> Iterable[Layer]:
-        with self._lock:
-            self._calls += 1
-            kept, first = self._kept, self._calls == 1
-        if kept is not None:
-            return kept
-        if first:
-            return self._read()
-        layers = list(self._read())
-        with self._lock:
-            self._kept = layers
-        return layers
 
 
 class _OneBlasThread:
