@@ -85,6 +85,21 @@ def test_ask_c_goes_on_with_the_last_conversation_and_history_lists_it(
     assert [e["question"] for e in exchanges] == ["Who painted the Night Watch?", "When did he paint it?"]
 
 
+def test_no_log_answers_without_saving_even_when_going_on_with_a_conversation(
+    env: dict[str, str], ollama: FakeOllamaServer
+) -> None:
+    first = run("ask", "Who painted the Night Watch?", env=env)
+    assert first.exit_code == 0, first.output
+    private = run("ask", "-c", "--no-log", "Where does it hang?", "--json", env=env)
+    assert private.exit_code == 0, private.output
+    assert json.loads(private.stdout)["conversation"] is None
+    assert [m["role"] for m in ollama.last_chat.messages] == ["user", "assistant", "user"]  # went on
+    alone = run("ask", "--no-log", "What is tempera?", env=env)
+    assert alone.exit_code == 0 and "conversation" not in alone.stderr
+    [conversation] = json.loads(run("history", "--json", env=env).stdout)
+    assert conversation["turns"] == 1  # only the first question was kept
+
+
 def test_conversation_id_continues_a_chat_app_conversation_with_its_model(
     home: Path, env: dict[str, str], ollama: FakeOllamaServer
 ) -> None:

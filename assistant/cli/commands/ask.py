@@ -1,5 +1,6 @@
-"""`assistant ask QUESTION`: one answer, saved as a conversation of the chat app's store; `-c`
-goes on with the last conversation and `--conversation ID` with a given one (as `llm -c`)."""
+"""`assistant ask QUESTION`: one answer, saved as a conversation of the chat app's store (unless
+`--no-log`, as `llm --no-log`); `-c` goes on with the last conversation and `--conversation ID`
+with a given one (as `llm -c`)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def ask(
             "--conversation", metavar="ID", help="Continue conversation ID (see `assistant history`)"
         ),
     ] = None,
+    no_log: Annotated[
+        bool,
+        typer.Option("--no-log", help="Do not save this question and its answer in the history"),
+    ] = False,
 ) -> None:
     """Answer a question from your knowledge base (and the web), streaming the reasoning and answer.
 
@@ -61,7 +66,7 @@ def ask(
     if view is not None:  # at once, before the slow parts load: what happens first
         view.begin(kb=kb or state.settings.kb, web=web)
     final = _answer(question, view, web=web, kb=kb, model=model, history=history, think=not no_think)
-    saved = _save(question, final, earlier, kb or state.settings.kb)
+    saved = None if no_log else _save(question, final, earlier, kb or state.settings.kb)
     if as_json and final is not None:
         out.print_json(json.dumps({**final.to_dict(), "conversation": saved}, ensure_ascii=False))
     elif saved is not None:
