@@ -7,7 +7,8 @@
     python -m benchmarks.ocr --only cer --tesseract
 
 - English CER on ../shared/data/scanned/linn.pdf against linn.txt (corrected where plainly wrong:
-  benchmarks/ocr_data.LINN_CORRECTIONS) and c02-22.pdf's speed; both sides normalised.
+  benchmarks/ocr_data.LINN_CORRECTIONS), upright and turned 90 degrees, and c02-22.pdf's speed;
+  both sides normalised.
 - Chinese CER on pages rendered from ../shared/data/docs/zh (clean, skewed and specked, blurred,
   vertical) and an order-free CER on photograph-like variants of ch_en_num.jpg.
 - recall@5 of questions answered only by scanned pages, through `Session.ingest` and `search`.
@@ -147,6 +148,9 @@ def accuracy(reader: Reader) -> dict:
     rows = []
     text, wall, cpu = reader(render_pdf_page("linn.pdf"))
     rows.append(("linn.pdf (two columns)", cer(normalise(linn_reference()), normalise(text)), wall, cpu))
+    # The same sheet scanned sideways (a page fed turned into the scanner): not in the means.
+    text, wall, cpu = reader(render_pdf_page("linn.pdf").rotate(90, expand=True))
+    rows.append(("linn.pdf turned 90 degrees", cer(normalise(linn_reference()), normalise(text)), wall, cpu))
     _, wall, cpu = reader(render_pdf_page("c02-22.pdf"))
     rows.append(("c02-22.pdf (book page, no reference)", None, wall, cpu))
     zh = []

@@ -59,6 +59,21 @@ def test_two_columns_read_column_by_column_between_full_width_lines() -> None:
     assert max(rights) < words.index("footer")
 
 
+def test_justified_columns_with_a_gutter_narrower_than_a_line_read_column_by_column() -> None:
+    """A gutter of half a line's height between full (justified) columns: the detector pads
+    its boxes, more on a turned page (the LinnSequencer sheet in ../shared/data, turned 90
+    degrees, came out line across line), so what is left of the gutter is narrow."""
+    left = column(100, 180, [f"left{i}" for i in range(8)], width=480)
+    right = column(100 + 480 + H // 2, 180, [f"right{i}" for i in range(8)], width=480)
+    body = [b for pair in zip(left, right, strict=True) for b in pair]
+    for lines, size in ((body, (1240, 1754)), (turned(body, 90), (1754, 1240))):
+        words = words_in_order(arrange(lines, *size).text)
+        lefts = [words.index(f"left{i}") for i in range(8)]
+        rights = [words.index(f"right{i}") for i in range(8)]
+        assert lefts == sorted(lefts) and rights == sorted(rights)
+        assert max(lefts) < min(rights), words
+
+
 def test_a_skewed_page_keeps_its_order() -> None:
     for degrees in (-6, 4):
         page = arrange(turned(two_column_page(), degrees), 1240, 1754)

@@ -212,7 +212,10 @@ def _column_gap(boxes: list[_Box]) -> float | None:
             if start > 0 and i < bins and (best is None or i - start > best[1] - best[0]):
                 best = (start, i)
             start = None
-    if best is None or (best[1] - best[0]) / scale < 0.8 * line_height:
+    # A gutter is at least about a character wide, but the detector pads each line's box by
+    # about a third of its height on either side (more on a turned page), so what is left of a
+    # narrow gutter between justified columns can be under half a line's height.
+    if best is None or (best[1] - best[0]) / scale < 0.4 * line_height:
         return None
     # The emptiest point of the run, so that as few lines as possible cross the cut.
     low = best[0] + int(np.argmin(cover[best[0] : best[1]]))
