@@ -143,7 +143,12 @@ class Session:
 
     def warm_up(self, kb: str | None = None) -> None:
         """Load what the base's searches need (Chroma, its graphs, the query embedders, the lookup
-        tables) by searching it once: the first question is then as quick as the next."""
+        tables) by searching it once: the first question is then as quick as the next. A process
+        that warms up will ask many questions: its query encoders are built for that at once
+        (vectorstore.embedders.expect_many_queries)."""
+        from vectorstore.embedders import expect_many_queries
+
+        expect_many_queries()
         retriever = self.retrievers(kb)
         if retriever is not None:  # English, so that the English index (if any) loads too
             retriever.search("what is this about", k=1)

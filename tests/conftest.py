@@ -11,7 +11,7 @@ import pytest
 
 from assistant.settings import ENV_VARS
 from vectorstore import KnowledgeBase
-from vectorstore.embedders import Embedder, make_embedder
+from vectorstore.embedders import MANY_QUERIES, Embedder, make_embedder
 
 from corpus import DATA
 from fakes_chroma import chroma_process
@@ -48,6 +48,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("ASSISTANT_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def _one_shot_query_engines() -> Iterator[None]:
+    """A test that warms up a session (the chat app, the MCP server) marks the process as one that
+    asks many queries; the next test starts as a one-shot command again."""
+    yield
+    MANY_QUERIES.clear()
 
 
 @pytest.fixture(scope="session")

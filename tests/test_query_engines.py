@@ -180,6 +180,25 @@ def test_query_engines_keep_their_layers_from_the_second_query_on(e5_file: E5Fil
         assert float(first @ second) > 0.99999 and np.array_equal(second, third)
 
 
+def test_a_process_that_expects_many_queries_keeps_the_engines_from_the_first(
+    e5_file: E5File, home: Path
+) -> None:
+    """The chat app and the MCP server warm up with one search: that search, not the user's
+    first question, builds the kept engines."""
+    from assistant.session import Session
+    from assistant.settings import load_settings
+    from vectorstore.embedders import MANY_QUERIES, expect_many_queries
+    from vectorstore.embedders.e5_query import E5QueryEncoder
+
+    assert not MANY_QUERIES.is_set()  # a one-shot command's default
+    Session(load_settings()).warm_up()  # no base yet: nothing searched, but the process is marked
+    assert MANY_QUERIES.is_set()
+    expect_many_queries()
+    encoder = E5QueryEncoder(e5_file)
+    encoder.embed_many(["query: otters"])
+    assert encoder._encoder.engine == "onnxruntime"
+
+
 def test_the_query_encoder_graph_is_a_valid_onnx_model_that_matches_numpy(e5_file: E5File) -> None:
     """The ONNX messages are written by hand (onnx_graph): `onnx`'s checker reads them, and
     ONNX Runtime's hidden states match the NumPy encoder's on a window of real embeddings."""

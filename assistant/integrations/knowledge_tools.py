@@ -276,7 +276,12 @@ class KnowledgeTools:
     # --- warm-up ------------------------------------------------------------------------------
     def warm_up(self) -> None:
         """Load what a first search needs (embedders, Chroma's index, jieba's dictionary) by
-        searching the default base in English and in Chinese; nothing if it does not exist."""
+        searching the default base in English and in Chinese; nothing if it does not exist.
+        The server will be asked many questions: its query encoders are built for that at once
+        (vectorstore.embedders.expect_many_queries)."""
+        from vectorstore.embedders import expect_many_queries
+
+        expect_many_queries()
         with self._search_lock:
             if self.default_base not in self.session.knowledge_bases():
                 return

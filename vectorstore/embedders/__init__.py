@@ -34,6 +34,7 @@ __all__ = [
     "Embedder",
     "EmbedderError",
     "EmbedderOptions",
+    "expect_many_queries",
     "make_embedder",
 ]
 
@@ -47,6 +48,17 @@ FACTORIES: dict[str, str] = {
     "st": "sentence_transformers:create",
     "ollama": "ollama:create",
 }
+
+#: Set by a process that will embed many queries (the chat app and `assistant mcp` set it as they
+#: warm up): the query encoders then keep their layers in their fast engine from the first query
+#: on (kept_encoder.KeptEncoder), instead of streaming it as a one-shot command does.
+MANY_QUERIES = threading.Event()
+
+
+def expect_many_queries() -> None:
+    """This process will embed many queries: keep the query encoders from the first one on."""
+    MANY_QUERIES.set()
+
 
 _cache: dict[tuple[str, str], Embedder] = {}
 # Threads (an ingest's early load, a chat's warm-up) may ask at once: one model per process.

@@ -5,7 +5,9 @@ A one-shot command (`assistant search`) embeds one query: it reads (e5: dequanti
 one at a time and never holds more than one. A process that embeds many (the chat app, the MCP
 server, a benchmark) would otherwise spend most of each query reading them again (e5: about
 70 ms of a 78 ms query here), so from the second query on they are kept, compiled into an ONNX
-Runtime session (about 0.6 s once for e5 here; then 12 ms a query against NumPy's 23).
+Runtime session (about 0.15 s once for e5 here; then 13 ms a query against NumPy's 23.5). A
+process that says it will embed many (`vectorstore.embedders.expect_many_queries`: the chat app
+and the MCP server, as they warm up) keeps them from the first.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from . import MANY_QUERIES
 from .numpy_encoder import Layer, encode, one_blas_thread
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ class KeptEncoder:
     def __call__(self, windows: list[np.ndarray]) -> list[np.ndarray]:
         with self._lock:
             self._calls += 1
-            engine, first = self._engine, self._calls == 1
+            engine, first = self._engine, self._calls == 1 and not MANY_QUERIES.is_set()
         if engine is None and not first:
             engine = self._kept()
         if engine is not None:
