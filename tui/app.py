@@ -26,7 +26,7 @@ from .screens.history import HistoryScreen
 from .screens.kb import IngestFailed, IngestProgress, KnowledgeBaseScreen
 from .screens.models import ModelScreen
 from .text import plain
-from .widgets.status import StatusBar
+from .widgets.status import LOADING, StatusBar
 
 
 def embedded_share(embedded: int | None, chunks: int | None) -> str:
@@ -99,7 +99,10 @@ class AssistantApp(App):
             bars = self.chat.query(StatusBar)
             if bars:  # none while the app is closing
                 bars.first().model = self.model or "none (F2)"
-                bars.first().state = ""
+                # Only the loading line is the warm-up's: a question asked meanwhile may already
+                # say "answering…" or "failed: Ctrl+R retries", which must stay.
+                if bars.first().state == LOADING:
+                    bars.first().state = ""
 
         self.call_from_thread(ready)
 

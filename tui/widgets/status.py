@@ -9,6 +9,9 @@ from textual.widgets import Static
 
 from ..text import markup
 
+#: The status line while the app loads the base in the background (tui.app's warm-up).
+LOADING = "loading…"
+
 
 class StatusBar(Static):
     model: reactive[str] = reactive("")
@@ -16,7 +19,7 @@ class StatusBar(Static):
     #: E.g. "embedding 120/577" or "71% embedded"; empty when the whole base is embedded.
     embedding: reactive[str] = reactive("")
     web: reactive[bool] = reactive(False)
-    state: reactive[str] = reactive("loading…")
+    state: reactive[str] = reactive(LOADING)
     tokens_per_second: reactive[float | None] = reactive(None)
     first_token: reactive[float | None] = reactive(None)
     context: reactive[str] = reactive("")
